@@ -1,0 +1,184 @@
+# SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+# cgsnap build. `make help` lists the targets.
+
+VERSION := 0.1.0
+SOVERSION := 0
+
+OUTPUT ?= .output
+ifeq ($(SAN),1)
+OUTPUT := .output/san
+endif
+
+CLANG ?= clang
+BPFTOOL ?= bpftool
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+ARCH := $(shell uname -m | sed 's/x86_64/x86/' | sed 's/aarch64/arm64/' \
+	  | sed 's/ppc64le/powerpc/' | sed 's/mips.*/mips/' | sed 's/riscv64/riscv/' \
+	  | sed 's/loongarch64/loongarch/')
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+DESTDIR ?=
+
+VMLINUX := vmlinux/vmlinux.h
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_HDRS := bpf/cgsnap.h $(wildcard bpf/*.bpf.h)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
+SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
+
+# libcgsnap: the snapshotter, pure logic
+LIB_SRCS := user/snapshotter.c user/settings.c
+# everything else the cgsnap binary and the tests share
+APP_SRCS := $(filter-out $(LIB_SRCS) user/cgsnap.c,$(wildcard user/*.c))
+LIB_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(LIB_SRCS))
+LIB_PIC_OBJS := $(patsubst user/%.c,$(OUTPUT)/pic/%.o,$(LIB_SRCS))
+APP_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(APP_SRCS))
+TEST_SRCS := $(wildcard tests/test_*.c)
+TEST_OBJS := $(patsubst tests/%.c,$(OUTPUT)/tests/%.o,$(TEST_SRCS) tests/testlib.c)
+
+LIBS_PC := libbpf jansson
+DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(LIBS_PC) 2>/dev/null)
+DEP_LIBS := $(shell $(PKG_CONFIG) --libs $(LIBS_PC) 2>/dev/null || echo -lbpf -lelf -lz -ljansson)
+
+WARNINGS := -Wall -Wextra -Werror -Wmissing-field-initializers -Werror=undef \
+	    -Wno-unused-parameter
+CFLAGS ?= -g -O2
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+ifeq ($(SAN),1)
+CFLAGS += $(SAN_FLAGS)
+LDFLAGS += $(SAN_FLAGS)
+endif
+ALL_CFLAGS := $(CFLAGS) $(WARNINGS) -std=gnu11 -D_GNU_SOURCE -DCGSNAP_VERSION='"$(VERSION)"' \
+	      -I$(OUTPUT) -Ibpf -Iuser $(DEP_CFLAGS)
+BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Ibpf
+LDLIBS := $(DEP_LIBS) -lm
+
+ifeq ($(V),1)
+	Q =
+	msg =
+else
+	Q = @
+	msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.PHONY: all
+all: $(OUTPUT)/cgsnap $(OUTPUT)/libcgsnap.a $(OUTPUT)/libcgsnap.so $(OUTPUT)/cgsnap.pc
+
+.PHONY: help
+help:
+	@echo 'Targets:'
+	@echo '  all        build cgsnap, libcgsnap.{a,so} and cgsnap.pc into $(OUTPUT)/'
+	@echo '  setup      install the Debian packages the project needs (scripts/setup.sh)'
+	@echo '  run        set up, build, and run the main job'
+	@echo '  test       set up, build, run the tests, then again under ASan+UBSan'
+	@echo '  bench      set up, build, and print the benchmark figures'
+	@echo '  install    install into $$(DESTDIR)$$(PREFIX) (PREFIX=$(PREFIX))'
+	@echo '  vmlinux    regenerate vmlinux/vmlinux.h from /sys/kernel/btf/vmlinux'
+	@echo '  clean      remove .output/'
+	@echo 'Variables: V=1 shows the commands, SAN=1 builds with ASan+UBSan into .output/san'
+
+.PHONY: setup
+setup:
+	$(Q)./scripts/setup.sh
+
+$(OUTPUT) $(OUTPUT)/pic $(OUTPUT)/tests:
+	$(Q)mkdir -p $@
+
+.PHONY: vmlinux
+vmlinux:
+	$(call msg,GEN,$(VMLINUX))
+	$(Q)./scripts/gen-vmlinux-h.sh $(VMLINUX)
+
+# BPF: object, then skeleton
+$(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(VMLINUX) | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
+	$(Q)$(BPFTOOL) gen object $@ $@.tmp
+	$(Q)rm -f $@.tmp
+
+$(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o | $(OUTPUT)
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+# userspace objects depend on the skeletons and the shared header
+$(OUTPUT)/%.o: user/%.c $(wildcard user/*.h) bpf/cgsnap.h $(SKELS) | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/pic/%.o: user/%.c $(wildcard user/*.h) | $(OUTPUT)/pic
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -fPIC -c $< -o $@
+
+$(OUTPUT)/libcgsnap.a: $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(OUTPUT)/libcgsnap.so: $(LIB_PIC_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -shared -Wl,-soname,libcgsnap.so.$(SOVERSION) -o $@.$(VERSION) $^
+	$(Q)ln -sf libcgsnap.so.$(VERSION) $@.$(SOVERSION)
+	$(Q)ln -sf libcgsnap.so.$(VERSION) $@
+
+# regenerated every time: PREFIX may differ between make and make install
+$(OUTPUT)/cgsnap.pc: cgsnap.pc.in FORCE | $(OUTPUT)
+	$(call msg,GEN,$@)
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(VERSION)|' $< > $@
+
+$(OUTPUT)/cgsnap: $(OUTPUT)/cgsnap.o $(APP_OBJS) $(OUTPUT)/libcgsnap.a
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+# tests
+$(OUTPUT)/tests/%.o: tests/%.c $(wildcard tests/*.h) $(wildcard user/*.h) $(SKELS) | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/cgsnap-tests: $(TEST_OBJS) $(APP_OBJS) $(OUTPUT)/libcgsnap.a $(OUTPUT)/cgsnap
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(LDFLAGS) $(TEST_OBJS) $(APP_OBJS) $(OUTPUT)/libcgsnap.a $(LDLIBS) -lcriterion -o $@
+
+.PHONY: check
+check: $(OUTPUT)/cgsnap-tests
+	$(call msg,TEST,$<)
+	$(Q)CGSNAP_BIN=$(OUTPUT)/cgsnap ./scripts/run-tests.sh $(OUTPUT)/cgsnap-tests
+
+.PHONY: test
+test: setup
+	$(Q)$(MAKE) --no-print-directory check
+	$(Q)$(MAKE) --no-print-directory SAN=1 check
+
+.PHONY: run
+run: setup
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)./scripts/run.sh $(OUTPUT)/cgsnap
+
+.PHONY: bench
+bench: setup
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)./scripts/bench.sh $(OUTPUT)/cgsnap
+
+.PHONY: install
+install: all
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/cgsnap
+	$(Q)install -m 0755 $(OUTPUT)/cgsnap $(DESTDIR)$(BINDIR)/cgsnap
+	$(Q)install -m 0644 $(OUTPUT)/libcgsnap.a $(DESTDIR)$(LIBDIR)/libcgsnap.a
+	$(Q)install -m 0755 $(OUTPUT)/libcgsnap.so.$(VERSION) $(DESTDIR)$(LIBDIR)/
+	$(Q)ln -sf libcgsnap.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libcgsnap.so.$(SOVERSION)
+	$(Q)ln -sf libcgsnap.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libcgsnap.so
+	$(Q)install -m 0644 user/snapshotter.h $(DESTDIR)$(INCLUDEDIR)/cgsnap/snapshotter.h
+	$(Q)install -m 0644 $(OUTPUT)/cgsnap.pc $(DESTDIR)$(LIBDIR)/pkgconfig/cgsnap.pc
+
+.PHONY: clean
+clean:
+	$(call msg,CLEAN)
+	$(Q)rm -rf .output
+
+.DELETE_ON_ERROR:
+.SECONDARY:
+
+.PHONY: FORCE
+FORCE:

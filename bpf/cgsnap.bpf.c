@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * cgsnap kernel side: per-cgroup run-queue latency and memory-reclaim stalls,
+ * from BTF tracepoints. Everything is accumulated in maps keyed by the
+ * cgroup v2 id of the task concerned; nothing is sent per event.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "cgsnap.h"
+#include "maps.bpf.h"
+#include "core_fixes.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define TASK_RUNNING	0
+#define PF_KTHREAD	0x00200000
+
+/* per-task timestamps: no pid-keyed table to overflow or confuse on reuse */
+struct task_ts {
+	__u64 runq_ns;				/* when the task became runnable; 0: not waiting */
+	__u64 reclaim_ns[CGSNAP_RECLAIM_MAX];	/* when it entered reclaim; 0: not in reclaim */
+	__u64 reclaim_cgid;			/* cgroup charged with the stall at begin */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct task_ts);
+} task_ts SEC(".maps");
+
+/*
+ * Per-CPU summaries, but a shared histogram: per-CPU histograms would cost
+ * CPUs x cgroups x 904 bytes (58 MB for 1,000 cgroups on 64 CPUs). Entries
+ * are allocated on first use (BPF_F_NO_PREALLOC), so memory follows the
+ * cgroups that actually ran.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, CGSNAP_MAX_CGROUPS);
+	__type(key, __u64);
+	__type(value, struct cgsnap_runq);
+} cg_runq SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, CGSNAP_MAX_CGROUPS);
+	__type(key, __u64);
+	__type(value, struct cgsnap_hist);
+} cg_runq_hist SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, CGSNAP_MAX_CGROUPS);
+	__type(key, __u64);
+	__type(value, struct cgsnap_mem);
+} cg_mem SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CGSNAP_DROP_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} cg_drops SEC(".maps");
+
+static const struct cgsnap_runq zero_runq;
+static const struct cgsnap_hist zero_hist;
+static const struct cgsnap_mem zero_mem;
+
+/* histogram slot of @ns, bounded in a way the verifier can see: a 64-bit
+ * index (no zero-extended copy to lose the bound on) behind a barrier */
+static __always_inline __u64 hist_slot(__u64 ns)
+{
+	__u64 slot = cgsnap_hist_slot(ns);
+
+	barrier_var(slot);
+	if (slot >= CGSNAP_HIST_SLOTS)
+		slot = CGSNAP_HIST_SLOTS - 1;
+	return slot;
+}
+
+static __always_inline void count_drop(__u32 what)
+{
+	__u64 *cnt = bpf_map_lookup_elem(&cg_drops, &what);
+
+	if (cnt)
+		*cnt += 1;
+}
+
+static __always_inline __u64 task_cgid(struct task_struct *t)
+{
+	return BPF_CORE_READ(t, cgroups, dfl_cgrp, kn, id);
+}
+
+/* @t became runnable: remember when */
+static __always_inline void stamp(struct task_struct *t)
+{
+	struct task_ts *ts;
+
+	if (!BPF_CORE_READ(t, pid))	/* the idle task never waits */
+		return;
+	ts = bpf_task_storage_get(&task_ts, t, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!ts) {
+		count_drop(CGSNAP_DROP_NO_STORAGE);
+		return;
+	}
+	ts->runq_ns = bpf_ktime_get_ns();
+}
+
+static __always_inline __u32 holder_of(struct task_struct *prev, __u64 cgid)
+{
+	if (!BPF_CORE_READ(prev, pid))
+		return CGSNAP_HOLDER_IDLE;
+	if (BPF_CORE_READ(prev, flags) & PF_KTHREAD)
+		return CGSNAP_HOLDER_KERNEL;
+	return task_cgid(prev) == cgid ? CGSNAP_HOLDER_SAME : CGSNAP_HOLDER_OTHER;
+}
+
+static __always_inline void account_wait(__u64 cgid, __u64 delta, __u32 holder)
+{
+	struct cgsnap_runq *rq;
+	struct cgsnap_hist *h;
+	__u64 slot;
+
+	rq = bpf_map_lookup_or_try_init(&cg_runq, &cgid, &zero_runq);
+	if (!rq) {
+		count_drop(CGSNAP_DROP_RUNQ_FULL);
+		return;
+	}
+	/* per-CPU value and migration is off in tracepoints: plain adds are safe */
+	rq->count++;
+	rq->sum_ns += delta;
+	if (delta > rq->max_ns)
+		rq->max_ns = delta;
+	holder &= CGSNAP_HOLDER_MAX - 1;
+	rq->holder_count[holder]++;
+	rq->holder_ns[holder] += delta;
+
+	h = bpf_map_lookup_or_try_init(&cg_runq_hist, &cgid, &zero_hist);
+	if (!h) {
+		count_drop(CGSNAP_DROP_HIST_FULL);
+		return;
+	}
+	slot = hist_slot(delta);
+	__sync_fetch_and_add(&h->slots[slot], 1);
+}
+
+/* @next got the CPU from @prev: if it was waiting, charge the wait to its cgroup */
+static __always_inline int handle_switch(struct task_struct *prev, struct task_struct *next)
+{
+	struct task_ts *ts;
+	__u64 now, start, cgid;
+
+	/* preempted (or yielding) while still runnable: its wait starts now */
+	if (get_task_state(prev) == TASK_RUNNING)
+		stamp(prev);
+	if (!BPF_CORE_READ(next, pid))
+		return 0;
+	ts = bpf_task_storage_get(&task_ts, next, NULL, 0);
+	if (!ts || !ts->runq_ns)
+		return 0;
+	start = ts->runq_ns;
+	ts->runq_ns = 0;
+	now = bpf_ktime_get_ns();
+	if (now < start) {
+		count_drop(CGSNAP_DROP_NEG_DELTA);
+		return 0;
+	}
+	cgid = task_cgid(next);
+	account_wait(cgid, now - start, holder_of(prev, cgid));
+	return 0;
+}
+
+SEC("tp_btf/sched_wakeup")
+int BPF_PROG(sched_wakeup, struct task_struct *p)
+{
+	stamp(p);
+	return 0;
+}
+
+SEC("tp_btf/sched_wakeup_new")
+int BPF_PROG(sched_wakeup_new, struct task_struct *p)
+{
+	stamp(p);
+	return 0;
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	return handle_switch(prev, next);
+}
+
+/* memory pressure */
+
+static __always_inline void reclaim_begin(__u32 kind)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct cgsnap_mem *m;
+	struct task_ts *ts;
+	__u64 now, cgid;
+
+	ts = bpf_task_storage_get(&task_ts, task, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!ts) {
+		count_drop(CGSNAP_DROP_NO_STORAGE);
+		return;
+	}
+	kind &= CGSNAP_RECLAIM_MAX - 1;
+	if (ts->reclaim_ns[kind])	/* nested begin: keep the outer one */
+		return;
+	cgid = bpf_get_current_cgroup_id();
+	m = bpf_map_lookup_or_try_init(&cg_mem, &cgid, &zero_mem);
+	if (!m) {
+		count_drop(CGSNAP_DROP_MEM_FULL);
+		return;
+	}
+	now = bpf_ktime_get_ns();
+	ts->reclaim_ns[kind] = now;
+	ts->reclaim_cgid = cgid;
+	bpf_spin_lock(&m->lock);
+	if (m->nr_stalled++ == 0)
+		m->stall_start_ns = now;
+	bpf_spin_unlock(&m->lock);
+}
+
+static __always_inline void reclaim_end(__u32 kind)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct cgsnap_mem *m;
+	struct task_ts *ts;
+	__u64 now, start, delta, slot;
+
+	ts = bpf_task_storage_get(&task_ts, task, NULL, 0);
+	kind &= CGSNAP_RECLAIM_MAX - 1;
+	if (!ts || !ts->reclaim_ns[kind])
+		return;
+	start = ts->reclaim_ns[kind];
+	ts->reclaim_ns[kind] = 0;
+	m = bpf_map_lookup_elem(&cg_mem, &ts->reclaim_cgid);
+	if (!m)
+		return;
+	now = bpf_ktime_get_ns();
+	delta = now > start ? now - start : 0;
+	slot = hist_slot(delta);
+	bpf_spin_lock(&m->lock);
+	m->count[kind]++;
+	m->sum_ns[kind] += delta;
+	if (delta > m->max_ns)
+		m->max_ns = delta;
+	m->slots[slot]++;
+	if (m->nr_stalled && --m->nr_stalled == 0)
+		m->some_ns += now - m->stall_start_ns;
+	bpf_spin_unlock(&m->lock);
+}
+
+SEC("tp_btf/mm_vmscan_direct_reclaim_begin")
+int BPF_PROG(direct_reclaim_begin)
+{
+	reclaim_begin(CGSNAP_RECLAIM_DIRECT);
+	return 0;
+}
+
+SEC("tp_btf/mm_vmscan_direct_reclaim_end")
+int BPF_PROG(direct_reclaim_end)
+{
+	reclaim_end(CGSNAP_RECLAIM_DIRECT);
+	return 0;
+}
+
+SEC("tp_btf/mm_vmscan_memcg_reclaim_begin")
+int BPF_PROG(memcg_reclaim_begin)
+{
+	reclaim_begin(CGSNAP_RECLAIM_MEMCG);
+	return 0;
+}
+
+SEC("tp_btf/mm_vmscan_memcg_reclaim_end")
+int BPF_PROG(memcg_reclaim_end)
+{
+	reclaim_end(CGSNAP_RECLAIM_MEMCG);
+	return 0;
+}
+
+SEC("tp_btf/mark_victim")
+int BPF_PROG(mark_victim, struct task_struct *task)
+{
+	__u64 cgid = task_cgid(task);
+	struct cgsnap_mem *m;
+
+	m = bpf_map_lookup_or_try_init(&cg_mem, &cgid, &zero_mem);
+	if (!m) {
+		count_drop(CGSNAP_DROP_MEM_FULL);
+		return 0;
+	}
+	__sync_fetch_and_add(&m->oom_kills, 1);
+	return 0;
+}

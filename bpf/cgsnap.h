@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The one header shared by the BPF programs and userspace: map value types,
+ * histogram layout and enums. __u32/__u64 only, no includes, no hidden
+ * padding. Every counter is cumulative; userspace takes deltas.
+ */
+#ifndef __CGSNAP_H
+#define __CGSNAP_H
+
+/* default max_entries of the per-cgroup maps (userspace may change it) */
+#define CGSNAP_MAX_CGROUPS	16384
+
+/*
+ * Log-linear latency histogram in nanoseconds: slot 0 holds [0, 512 ns);
+ * then each power of two from 2^9 to 2^36 ns (~69 s) is split into
+ * CGSNAP_HIST_SUB linear slots, so a slot is at most 1/8 = 12.5% of its
+ * lower bound wide; the last slot holds everything from 2^37 ns on.
+ */
+#define CGSNAP_HIST_SUB_BITS	3
+#define CGSNAP_HIST_SUB		(1 << CGSNAP_HIST_SUB_BITS)
+#define CGSNAP_HIST_MIN_SHIFT	9
+#define CGSNAP_HIST_MAX_SHIFT	36
+#define CGSNAP_HIST_SLOTS	(2 + (CGSNAP_HIST_MAX_SHIFT - CGSNAP_HIST_MIN_SHIFT + 1) * CGSNAP_HIST_SUB)
+
+/* floor(log2(v)) for v > 0, branch-free and without builtins (BPF has no clz) */
+static inline __u32 cgsnap_log2(__u64 v)
+{
+	__u32 r, s;
+
+	r = (v > 0xFFFFFFFFULL) << 5; v >>= r;
+	s = (v > 0xFFFF) << 4; v >>= s; r |= s;
+	s = (v > 0xFF) << 3; v >>= s; r |= s;
+	s = (v > 0xF) << 2; v >>= s; r |= s;
+	s = (v > 0x3) << 1; v >>= s; r |= s;
+	r |= (v >> 1);
+	return r;
+}
+
+/* histogram slot of a duration of @ns nanoseconds */
+static inline __u32 cgsnap_hist_slot(__u64 ns)
+{
+	__u32 order;
+
+	if (ns < (1ULL << CGSNAP_HIST_MIN_SHIFT))
+		return 0;
+	order = cgsnap_log2(ns);
+	if (order > CGSNAP_HIST_MAX_SHIFT)
+		return CGSNAP_HIST_SLOTS - 1;
+	return 1 + (order - CGSNAP_HIST_MIN_SHIFT) * CGSNAP_HIST_SUB +
+	       ((ns >> (order - CGSNAP_HIST_SUB_BITS)) & (CGSNAP_HIST_SUB - 1));
+}
+
+/* who ran on the CPU just before a waiting task got it */
+enum cgsnap_holder {
+	CGSNAP_HOLDER_SAME = 0,		/* a task of the waiting task's own cgroup */
+	CGSNAP_HOLDER_OTHER = 1,	/* a user task of another cgroup */
+	CGSNAP_HOLDER_KERNEL = 2,	/* a kernel thread */
+	CGSNAP_HOLDER_IDLE = 3,		/* nobody: the CPU was idle */
+	CGSNAP_HOLDER_MAX = 4,
+};
+
+/* what was dropped or discarded instead of counted (cg_drops map index) */
+enum cgsnap_drop {
+	CGSNAP_DROP_RUNQ_FULL = 0,	/* cg_runq map full: a wait was not counted */
+	CGSNAP_DROP_HIST_FULL = 1,	/* cg_runq_hist map full: a wait is missing from the histogram */
+	CGSNAP_DROP_MEM_FULL = 2,	/* cg_mem map full: a stall or OOM kill was not counted */
+	CGSNAP_DROP_NO_STORAGE = 3,	/* task storage unavailable: an event was not stamped */
+	CGSNAP_DROP_NEG_DELTA = 4,	/* end before start: a negative duration was discarded */
+	CGSNAP_DROP_MAX = 5,
+};
+
+enum cgsnap_reclaim {
+	CGSNAP_RECLAIM_DIRECT = 0,	/* global direct reclaim */
+	CGSNAP_RECLAIM_MEMCG = 1,	/* memcg limit reclaim */
+	CGSNAP_RECLAIM_MAX = 2,
+};
+
+/* cg_runq: per-CPU value keyed by cgroup v2 id (__u64) */
+struct cgsnap_runq {
+	__u64 count;				/* waits that ended (task got the CPU) */
+	__u64 sum_ns;				/* their total duration */
+	__u64 max_ns;				/* longest wait on this CPU since load */
+	__u64 holder_count[CGSNAP_HOLDER_MAX];	/* the waits split by who held the CPU */
+	__u64 holder_ns[CGSNAP_HOLDER_MAX];
+};
+
+/* cg_runq_hist: value keyed by cgroup v2 id, shared by all CPUs (atomic adds) */
+struct cgsnap_hist {
+	__u32 slots[CGSNAP_HIST_SLOTS];		/* wraps; userspace takes deltas mod 2^32 */
+};
+
+/* cg_mem: value keyed by cgroup v2 id; rare events, updated under lock */
+struct cgsnap_mem {
+	struct bpf_spin_lock lock;
+	__u32 nr_stalled;			/* tasks of the cgroup in reclaim right now */
+	__u64 stall_start_ns;			/* when nr_stalled went from 0 to 1 */
+	__u64 some_ns;				/* time with nr_stalled > 0, ended periods */
+	__u64 count[CGSNAP_RECLAIM_MAX];	/* reclaim stalls that ended, by kind */
+	__u64 sum_ns[CGSNAP_RECLAIM_MAX];
+	__u64 max_ns;
+	__u64 oom_kills;			/* tasks of the cgroup chosen as OOM victim */
+	__u32 slots[CGSNAP_HIST_SLOTS];		/* stall duration histogram, both kinds */
+};
+
+#endif /* __CGSNAP_H */

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Install every Debian package cgsnap needs to build, test and run.
+# Idempotent: does nothing when all of them are installed already.
+set -euo pipefail
+
+PACKAGES=(
+	make gcc clang llvm pkg-config
+	libbpf-dev bpftool libelf-dev zlib1g-dev
+	libjansson-dev libmicrohttpd-dev libcap-dev
+	libcriterion-dev
+	stress-ng prometheus
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+		missing+=("$p")
+	fi
+done
+if [ ${#missing[@]} -eq 0 ] && [ -z "${FORCE_APT_UPDATE:-}" ]; then
+	exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "setup: missing packages: ${missing[*]}; run as root (sudo make setup)" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "setup: installing ${missing[*]}"
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,513 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* SPEC sections 3-6: snapshots, histories, warnings, overload ratios. */
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "snap_helpers.h"
+
+static struct cgsnap_snapshotter *s;
+static struct cgsnap_settings settings;
+
+static void setup(void)
+{
+	cgsnap_settings__init(&settings);
+	s = cgsnap_snapshotter__new(&settings);
+	cr_assert(ne(ptr, s, NULL));
+	cr_assert(eq(int, cgsnap_snapshotter__start(s), 0));
+}
+
+static void teardown(void)
+{
+	cgsnap_snapshotter__free(s);
+}
+
+/* restart with settings changed by @fn */
+static void reconfigure(void (*fn)(struct cgsnap_settings *))
+{
+	cgsnap_snapshotter__free(s);
+	cgsnap_settings__init(&settings);
+	fn(&settings);
+	s = cgsnap_snapshotter__new(&settings);
+	cr_assert(ne(ptr, s, NULL));
+	cr_assert(eq(int, cgsnap_snapshotter__start(s), 0));
+}
+
+static void add(struct cgsnap_snapshot snap)
+{
+	cr_assert(ge(int, cgsnap_snapshotter__add(s, &snap, NULL), 0));
+}
+
+static struct cgsnap_sample sample(enum cgsnap_kind kind, int64_t duration)
+{
+	struct cgsnap_sample out;
+
+	cr_assert(eq(int, cgsnap_snapshotter__sample(s, kind, duration, &out), 0));
+	return out;
+}
+
+static bool overloaded(struct cgsnap_snapshot snap)
+{
+	return cgsnap_snapshot__is_overloaded(&snap);
+}
+
+TestSuite(snapshot);
+
+Test(snapshot, cpu_overloaded_only_strictly_above)
+{
+	cr_assert(not(overloaded(cpu_snap(0, 0.75, 0.75))));
+	cr_assert(overloaded(cpu_snap(0, 0.7500001, 0.75)));
+	cr_assert(not(overloaded(cpu_snap(0, 0.2, 0.75))));
+}
+
+Test(snapshot, memory_ratio_rule)
+{
+	cr_assert(not(overloaded(mem_snap(0, 8 * GIB, 10 * GIB, 0.8))));
+	cr_assert(overloaded(mem_snap(0, 8 * GIB + 1, 10 * GIB, 0.8)));
+}
+
+Test(snapshot, memory_system_rule_needs_both_figures)
+{
+	struct cgsnap_snapshot m = mem_snap(0, 1, 100, 0.9);
+
+	m.memory.system_used_bytes = 9701;
+	m.memory.system_total_bytes = 10000;
+	m.present = CGSNAP_F_SYSTEM_USED;
+	cr_assert(not(overloaded(m)), "system total unknown: the 0.97 rule does not apply");
+	m.present |= CGSNAP_F_SYSTEM_TOTAL;
+	cr_assert(overloaded(m), "9701/10000 > 0.97");
+	m.memory.system_used_bytes = 9700;
+	cr_assert(not(overloaded(m)), "exactly 0.97 is not overloaded");
+}
+
+Test(snapshot, memory_stall_rule)
+{
+	struct cgsnap_snapshot m = mem_snap(0, 1, 100, 0.9);
+
+	m.memory.stall_ratio = 0.5;
+	cr_assert(not(overloaded(m)), "stall_ratio not present: not considered");
+	m.present = CGSNAP_F_STALL;
+	cr_assert(overloaded(m));
+	m.memory.stall_ratio = 0.1;
+	cr_assert(not(overloaded(m)), "stall_ratio equal to max_stall_ratio");
+	m.memory.stall_ratio = 0.11;
+	cr_assert(overloaded(m));
+}
+
+Test(snapshot, runq_and_client_strict)
+{
+	cr_assert(not(overloaded(runq_snap(0, 50 * MS, 50 * MS))));
+	cr_assert(overloaded(runq_snap(0, 50 * MS + 1, 50 * MS)));
+	struct cgsnap_snapshot c = client_snap(0, 0, 1);
+
+	c.client.new_error_count = 1;
+	cr_assert(not(overloaded(c)));
+	c.client.new_error_count = 2;
+	cr_assert(overloaded(c));
+}
+
+Test(snapshot, validate_rejects_bad_values)
+{
+	struct cgsnap_snapshot c = cpu_snap(0, NAN, 0.5);
+	const char *why = NULL;
+
+	cr_assert(eq(int, cgsnap_snapshot__validate(&c, &why), -EINVAL));
+	cr_assert(ne(ptr, (void *)why, NULL));
+	c = cpu_snap(0, 0.5, 1.5);
+	cr_assert(eq(int, cgsnap_snapshot__validate(&c, NULL), -EINVAL));
+	c = mem_snap(0, -1, 10, 0.5);
+	cr_assert(eq(int, cgsnap_snapshot__validate(&c, NULL), -EINVAL));
+	c = mem_snap(0, 1, 0, 0.5);
+	cr_assert(eq(int, cgsnap_snapshot__validate(&c, NULL), -EINVAL));
+	c = runq_snap(0, -1, 10);
+	cr_assert(eq(int, cgsnap_snapshot__validate(&c, NULL), -EINVAL));
+	c = client_snap(0, -3, 1);
+	cr_assert(eq(int, cgsnap_snapshot__validate(&c, NULL), -EINVAL));
+	c.kind = 9;
+	cr_assert(eq(int, cgsnap_snapshot__validate(&c, NULL), -EINVAL));
+	c = cpu_snap(0, 1.2, 0.9);
+	cr_assert(eq(int, cgsnap_snapshot__validate(&c, NULL), 0), "used_ratio above 1 is a reading");
+}
+
+TestSuite(history, .init = setup, .fini = teardown);
+
+Test(history, late_snapshot_inserted_in_place)
+{
+	struct cgsnap_sample h;
+
+	add(cpu_snap(0, 0.1, 0.9));
+	add(cpu_snap(2 * SEC, 0.3, 0.9));
+	add(cpu_snap(1 * SEC, 0.2, 0.9));
+	h = sample(CGSNAP_KIND_CPU, 0);
+	cr_assert(eq(u32, h.len, 3));
+	cr_assert(eq(i64, cgsnap_sample__at(&h, 0)->t_ns, 0));
+	cr_assert(eq(i64, cgsnap_sample__at(&h, 1)->t_ns, 1 * SEC));
+	cr_assert(eq(i64, cgsnap_sample__at(&h, 2)->t_ns, 2 * SEC));
+}
+
+Test(history, equal_timestamp_goes_after_existing)
+{
+	struct cgsnap_sample h;
+
+	add(cpu_snap(1 * SEC, 0.1, 0.9));
+	add(cpu_snap(2 * SEC, 0.2, 0.9));
+	add(cpu_snap(1 * SEC, 0.5, 0.9));
+	h = sample(CGSNAP_KIND_CPU, 0);
+	cr_assert(eq(u32, h.len, 3));
+	cr_assert(eq(dbl, cgsnap_sample__at(&h, 0)->cpu.used_ratio, 0.1));
+	cr_assert(eq(dbl, cgsnap_sample__at(&h, 1)->cpu.used_ratio, 0.5));
+	cr_assert(eq(dbl, cgsnap_sample__at(&h, 2)->cpu.used_ratio, 0.2));
+}
+
+Test(history, prune_keeps_exactly_history_old)
+{
+	struct cgsnap_sample h;
+
+	add(cpu_snap(0, 0.1, 0.9));
+	add(cpu_snap(1, 0.1, 0.9));
+	add(cpu_snap(30 * SEC, 0.1, 0.9));
+	h = sample(CGSNAP_KIND_CPU, 0);
+	cr_assert(eq(u32, h.len, 3), "a snapshot exactly 30 s old is kept");
+	add(cpu_snap(30 * SEC + 1, 0.1, 0.9));
+	h = sample(CGSNAP_KIND_CPU, 0);
+	cr_assert(eq(u32, h.len, 3), "one 30 s + 1 ns old is dropped");
+	cr_assert(eq(i64, cgsnap_sample__at(&h, 0)->t_ns, 1));
+}
+
+Test(history, late_snapshot_older_than_window_is_dropped)
+{
+	struct cgsnap_sample h;
+
+	add(runq_snap(100 * SEC, 0, 1));
+	add(runq_snap(60 * SEC, 0, 1));
+	h = sample(CGSNAP_KIND_RUNQ, 0);
+	cr_assert(eq(u32, h.len, 1));
+	cr_assert(eq(i64, cgsnap_sample__at(&h, 0)->t_ns, 100 * SEC));
+}
+
+static void history_50ms(struct cgsnap_settings *st)
+{
+	st->snapshot_history_ns = 50 * MS;
+}
+
+Test(history, integer_durations_are_exact)
+{
+	struct cgsnap_sample h;
+
+	/* 1.05 s - 0.5 s - 0.5 s is exactly 50 ms: the oldest stays */
+	reconfigure(history_50ms);
+	add(cpu_snap(1000 * MS, 0.1, 0.9));
+	add(cpu_snap(1050 * MS, 0.1, 0.9));
+	h = sample(CGSNAP_KIND_CPU, 0);
+	cr_assert(eq(u32, h.len, 2));
+}
+
+Test(history, sample_is_inclusive_and_relative_to_newest)
+{
+	struct cgsnap_sample h;
+	int i;
+
+	for (i = 0; i <= 10; i++)
+		add(cpu_snap(100 * SEC + i * SEC, 0.1, 0.9));
+	h = sample(CGSNAP_KIND_CPU, 3 * SEC);
+	cr_assert(eq(u32, h.len, 4), "t = newest-3s ... newest");
+	cr_assert(eq(i64, cgsnap_sample__at(&h, 0)->t_ns, 107 * SEC));
+	h = sample(CGSNAP_KIND_CPU, 3 * SEC - 1);
+	cr_assert(eq(u32, h.len, 3));
+	h = sample(CGSNAP_KIND_CPU, 0);
+	cr_assert(eq(u32, h.len, 11), "duration 0 is the whole history");
+	h = sample(CGSNAP_KIND_MEMORY, 3 * SEC);
+	cr_assert(eq(u32, h.len, 0));
+}
+
+Test(history, lifecycle_errors)
+{
+	struct cgsnap_snapshot c = cpu_snap(0, 0.1, 0.9);
+	struct cgsnap_sample out;
+
+	cr_assert(eq(int, cgsnap_snapshotter__start(s), -EALREADY));
+	cr_assert(eq(str, (char *)cgsnap_strerror(-EALREADY), "snapshotter is already active"));
+	cr_assert(eq(int, cgsnap_snapshotter__stop(s), 0));
+	cr_assert(eq(int, cgsnap_snapshotter__stop(s), -ENOTCONN));
+	cr_assert(eq(str, (char *)cgsnap_strerror(-ENOTCONN), "snapshotter is not active"));
+	cr_assert(eq(int, cgsnap_snapshotter__sample(s, CGSNAP_KIND_CPU, 0, &out), -ENOTCONN));
+	cr_assert(eq(int, cgsnap_snapshotter__add(s, &c, NULL), -ENOTCONN));
+	cr_assert(eq(int, cgsnap_snapshotter__start(s), 0));
+	cr_assert(eq(int, cgsnap_snapshotter__add(s, &c, NULL), 0));
+	cr_assert(eq(int, cgsnap_snapshotter__sample(s, 7, 0, &out), -EINVAL));
+}
+
+Test(history, client_new_errors_from_newest_in_history)
+{
+	struct cgsnap_snapshot c = client_snap(0, 4, 2);
+	const struct cgsnap_snapshot *latest;
+
+	add(c);
+	latest = cgsnap_snapshotter__latest(s, CGSNAP_KIND_CLIENT);
+	cr_assert(eq(i64, latest->client.new_error_count, 4));
+	cr_assert(latest->overloaded, "a first snapshot can be overloaded");
+	add(client_snap(1 * SEC, 6, 2));
+	latest = cgsnap_snapshotter__latest(s, CGSNAP_KIND_CLIENT);
+	cr_assert(eq(i64, latest->client.new_error_count, 2));
+	cr_assert(not(latest->overloaded));
+	c = client_snap(2 * SEC, 100, 2);
+	c.client.new_error_count = 1;
+	c.present = CGSNAP_F_NEW_ERRORS;
+	add(c);
+	latest = cgsnap_snapshotter__latest(s, CGSNAP_KIND_CLIENT);
+	cr_assert(eq(i64, latest->client.new_error_count, 1), "a given new_error_count is kept");
+}
+
+Test(history, client_errors_counted_on_configured_retry_only)
+{
+	const struct cgsnap_snapshot *latest;
+
+	cr_assert(eq(int, cgsnap_snapshotter__report_client_errors(s, 1, 5), 0));
+	cr_assert(eq(int, cgsnap_snapshotter__report_client_errors(s, 2, 3), 1));
+	cr_assert(eq(int, cgsnap_snapshotter__report_client_errors(s, 3, 7), 0));
+	cr_assert(eq(int, cgsnap_snapshotter__report_client_errors(s, -1, 1), -EINVAL));
+	cr_assert(eq(i64, cgsnap_snapshotter__client_error_count(s), 3));
+	cr_assert(eq(int, cgsnap_snapshotter__take_client_snapshot(s, 0), 0));
+	latest = cgsnap_snapshotter__latest(s, CGSNAP_KIND_CLIENT);
+	cr_assert(eq(i64, latest->client.error_count, 3));
+	cr_assert(eq(i64, latest->client.new_error_count, 3));
+	cr_assert(latest->overloaded, "3 new errors > max_client_errors 1");
+	cr_assert(eq(int, cgsnap_snapshotter__take_client_snapshot(s, 1 * SEC), 0));
+	latest = cgsnap_snapshotter__latest(s, CGSNAP_KIND_CLIENT);
+	cr_assert(eq(i64, latest->client.new_error_count, 0));
+}
+
+Test(history, burst_beyond_cap_drops_oldest_and_counts)
+{
+	struct cgsnap_sample h;
+	uint32_t i;
+
+	for (i = 0; i < CGSNAP_HISTORY_MAX + 10; i++)
+		add(runq_snap(i, 0, 1));
+	h = sample(CGSNAP_KIND_RUNQ, 0);
+	cr_assert(eq(u32, h.len, CGSNAP_HISTORY_MAX));
+	cr_assert(eq(u64, cgsnap_snapshotter__dropped(s, CGSNAP_KIND_RUNQ), 10));
+	cr_assert(eq(i64, cgsnap_sample__at(&h, 0)->t_ns, 10));
+}
+
+/* naive model: a sorted array, pruned relative to its newest entry */
+struct model {
+	int64_t t[4096];
+	int n;
+};
+
+static void model_add(struct model *m, int64_t t, int64_t window)
+{
+	int pos = m->n, drop = 0, i;
+
+	while (pos > 0 && m->t[pos - 1] > t)
+		pos--;
+	memmove(&m->t[pos + 1], &m->t[pos], (m->n - pos) * sizeof(m->t[0]));
+	m->t[pos] = t;
+	m->n++;
+	while (drop < m->n && m->t[m->n - 1] - m->t[drop] > window)
+		drop++;
+	for (i = drop; i < m->n; i++)
+		m->t[i - drop] = m->t[i];
+	m->n -= drop;
+}
+
+Test(history, matches_naive_model_under_random_late_arrivals)
+{
+	static struct model m;
+	struct cgsnap_sample h;
+	int64_t now = 0;
+	int i, j;
+
+	srand(42);
+	for (i = 0; i < 3000; i++) {
+		int64_t t;
+
+		now += rand() % (300 * MS);
+		/* one in five arrives late, up to 40 s late */
+		t = rand() % 5 ? now : now - rand() % (40 * SEC);
+		add(cpu_snap(t, 0.5, 0.9));
+		model_add(&m, t, settings.snapshot_history_ns);
+		h = sample(CGSNAP_KIND_CPU, 0);
+		cr_assert(eq(u32, h.len, (uint32_t)m.n), "after %d inserts", i + 1);
+		for (j = 0; j < m.n; j++)
+			cr_assert(eq(i64, cgsnap_sample__at(&h, j)->t_ns, m.t[j]));
+	}
+}
+
+TestSuite(warning, .init = setup, .fini = teardown);
+
+static int add_mem(int64_t t, int64_t cur, struct cgsnap_memory_warning *w)
+{
+	struct cgsnap_snapshot m = mem_snap(t, cur, 8 * GIB, 0.9);
+
+	return cgsnap_snapshotter__add(s, &m, w);
+}
+
+Test(warning, spec_8gib_example)
+{
+	struct cgsnap_memory_warning w;
+
+	cr_assert(eq(i64, cgsnap_memory_warning_threshold(8 * GIB, 0.9, 0.5), 8160437861));
+	cr_assert(eq(int, add_mem(0, 8160437861, &w), 0), "at the threshold: no warning");
+	cr_assert(eq(int, add_mem(1 * MS, 8160437862, &w), 1));
+	cr_assert(eq(i64, w.t_ns, 1 * MS));
+	cr_assert(eq(i64, w.current_bytes, 8160437862));
+	cr_assert(eq(i64, w.threshold_bytes, 8160437861));
+	cr_assert(eq(i64, w.budget_bytes, 8 * GIB));
+	cr_assert(eq(int, add_mem(2 * MS, 8160437862, &w), 0), "1 ms later: cooling down");
+}
+
+Test(warning, cooldown_boundary)
+{
+	int64_t cooldown = settings.memory_warning_cooldown_ns;
+
+	cr_assert(eq(int, add_mem(5 * SEC, 8 * GIB, NULL), 1));
+	cr_assert(eq(int, add_mem(5 * SEC + cooldown - 1, 8 * GIB, NULL), 0));
+	cr_assert(eq(int, add_mem(5 * SEC + cooldown, 8 * GIB, NULL), 1),
+		  "t == last + cooldown is not inside the cooldown");
+}
+
+Test(warning, first_warning_allowed_at_any_time)
+{
+	cr_assert(eq(int, add_mem(INT64_MIN + 1, 8 * GIB, NULL), 1));
+}
+
+TestSuite(ratio, .init = setup, .fini = teardown);
+
+static double ratio_of(enum cgsnap_kind kind)
+{
+	struct cgsnap_sample h = sample(kind, 0);
+
+	return cgsnap_sample__overload_ratio(&h);
+}
+
+Test(ratio, empty_single_and_zero_total)
+{
+	cr_assert(eq(dbl, ratio_of(CGSNAP_KIND_CPU), 0.0));
+	add(cpu_snap(0, 0.9, 0.5));
+	cr_assert(eq(dbl, ratio_of(CGSNAP_KIND_CPU), 1.0));
+	add(runq_snap(0, 0, 5));
+	cr_assert(eq(dbl, ratio_of(CGSNAP_KIND_RUNQ), 0.0));
+	add(cpu_snap(0, 0.9, 0.5));
+	cr_assert(eq(dbl, ratio_of(CGSNAP_KIND_CPU), 0.0), "two snapshots, no time between");
+}
+
+Test(ratio, spec_cpu_example)
+{
+	add(cpu_snap(-180 * SEC, 0.6, 0.75));
+	add(cpu_snap(-120 * SEC, 0.7, 0.75));
+	add(cpu_snap(-60 * SEC, 0.8, 0.75));
+	add(cpu_snap(0, 0.9, 0.75));
+	/* history is 30 s by default: only the newest remains */
+	cr_assert(eq(dbl, ratio_of(CGSNAP_KIND_CPU), 1.0));
+}
+
+static void history_5m(struct cgsnap_settings *st)
+{
+	st->snapshot_history_ns = 300 * SEC;
+	st->overload_threshold[CGSNAP_KIND_CPU] = 0.5;
+}
+
+Test(ratio, spec_cpu_example_long_history)
+{
+	struct cgsnap_status st;
+
+	reconfigure(history_5m);
+	add(cpu_snap(-180 * SEC, 0.6, 0.75));
+	add(cpu_snap(-120 * SEC, 0.7, 0.75));
+	add(cpu_snap(-60 * SEC, 0.8, 0.75));
+	add(cpu_snap(0, 0.9, 0.75));
+	cr_assert(eq(dbl, ratio_of(CGSNAP_KIND_CPU), 0.667));
+	cr_assert(eq(int, cgsnap_snapshotter__historical_status(s, &st), 0));
+	cr_assert(eq(dbl, st.kind[CGSNAP_KIND_CPU].actual_ratio, 0.667));
+	cr_assert(eq(dbl, st.kind[CGSNAP_KIND_CPU].limit_ratio, 0.5));
+	cr_assert(st.kind[CGSNAP_KIND_CPU].overloaded);
+	cr_assert(not(st.idle));
+}
+
+Test(ratio, oldest_state_never_counts)
+{
+	add(cpu_snap(0, 0.99, 0.5));
+	add(cpu_snap(1 * SEC, 0.1, 0.5));
+	cr_assert(eq(dbl, ratio_of(CGSNAP_KIND_CPU), 0.0));
+}
+
+Test(ratio, rounds_like_python)
+{
+	struct cgsnap_sample h;
+
+	/* overloaded 1 of 2000 ns: 0.0005 as a double is above the tie: 0.001 */
+	add(runq_snap(0, 0, 5));
+	add(runq_snap(1, 9, 5));
+	add(runq_snap(2000, 0, 5));
+	h = sample(CGSNAP_KIND_RUNQ, 0);
+	cr_assert(eq(dbl, cgsnap_sample__overload_ratio(&h), 0.001));
+	cr_assert(eq(dbl, cgsnap_round3(0.6665), 0.666), "0.6665 as a double is below the tie");
+	cr_assert(eq(dbl, cgsnap_round3(2.0 / 3), 0.667));
+	cr_assert(eq(dbl, cgsnap_round3(0.0015), 0.002));
+	cr_assert(eq(dbl, cgsnap_round3(1.0005), 1.0));
+}
+
+Test(ratio, threshold_is_strict)
+{
+	struct cgsnap_status st;
+	int i;
+
+	/* 2 of 5 seconds overloaded: exactly the 0.4 cpu threshold */
+	for (i = 0; i <= 5; i++)
+		add(cpu_snap(i * SEC, i >= 4 ? 0.99 : 0.1, 0.5));
+	cr_assert(eq(int, cgsnap_snapshotter__historical_status(s, &st), 0));
+	cr_assert(eq(dbl, st.kind[CGSNAP_KIND_CPU].actual_ratio, 0.4));
+	cr_assert(not(st.kind[CGSNAP_KIND_CPU].overloaded));
+	cr_assert(st.idle);
+}
+
+Test(ratio, current_uses_max_snapshot_age)
+{
+	struct cgsnap_status cur, hist;
+	int i;
+
+	/* overloaded for 20 s, then fine for the last 6 s */
+	for (i = 0; i <= 26; i++)
+		add(runq_snap(i * SEC, i <= 20 ? 100 * MS : 0, 50 * MS));
+	cr_assert(eq(int, cgsnap_snapshotter__current_status(s, &cur), 0));
+	cr_assert(eq(int, cgsnap_snapshotter__historical_status(s, &hist), 0));
+	cr_assert(eq(dbl, cur.kind[CGSNAP_KIND_RUNQ].actual_ratio, 0.0));
+	cr_assert(cur.idle);
+	cr_assert(eq(dbl, hist.kind[CGSNAP_KIND_RUNQ].actual_ratio, 0.769));
+	cr_assert(hist.kind[CGSNAP_KIND_RUNQ].overloaded);
+	cr_assert(not(hist.idle));
+}
+
+static void age_zero(struct cgsnap_settings *st)
+{
+	st->max_snapshot_age_ns = 0;
+}
+
+Test(ratio, max_snapshot_age_zero_is_historical)
+{
+	struct cgsnap_status cur, hist;
+	int i;
+
+	reconfigure(age_zero);
+	for (i = 0; i <= 10; i++)
+		add(cpu_snap(i * SEC, i % 3 ? 0.99 : 0.1, 0.5));
+	cgsnap_snapshotter__current_status(s, &cur);
+	cgsnap_snapshotter__historical_status(s, &hist);
+	cr_assert(eq(dbl, cur.kind[CGSNAP_KIND_CPU].actual_ratio,
+		     hist.kind[CGSNAP_KIND_CPU].actual_ratio));
+	cr_assert(eq(dbl, cur.kind[CGSNAP_KIND_CPU].actual_ratio, 0.7));
+}
+
+Test(ratio, status_when_stopped_is_error)
+{
+	struct cgsnap_status st;
+
+	cgsnap_snapshotter__stop(s);
+	cr_assert(eq(int, cgsnap_snapshotter__current_status(s, &st), -ENOTCONN));
+	cr_assert(eq(int, cgsnap_snapshotter__historical_status(s, &st), -ENOTCONN));
+}

@@ -1,0 +1,8 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The cgsnap subcommands; each returns the process exit status. */
+#ifndef __CGSNAP_COMMANDS_H
+#define __CGSNAP_COMMANDS_H
+
+int cmd_replay(int argc, char **argv);
+
+#endif /* __CGSNAP_COMMANDS_H */

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Opening, loading and attaching the BPF programs. */
+#ifndef __CGSNAP_LOADER_H
+#define __CGSNAP_LOADER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct cgsnap_bpf;
+
+struct loader_opts {
+	bool verbose;			/* pass libbpf's debug messages on */
+	unsigned int max_cgroups;	/* max_entries of the per-cgroup maps; 0: default */
+};
+
+/*
+ * Check privileges and BTF, then open, load and attach every program.
+ * Returns the skeleton, or NULL with errno set and a one-line reason in @err
+ * (which names the missing capability, the missing BTF file, or the program
+ * that failed).
+ */
+struct cgsnap_bpf *loader_open(const struct loader_opts *opts, char *err, size_t errlen);
+void loader_close(struct cgsnap_bpf *skel);
+
+/* Returns 0 if the running process may load tracing BPF programs, else
+ * -EPERM with the missing capability named in @err. */
+int loader_check_caps(char *err, size_t errlen);
+
+/* Route libbpf's messages to stderr, debug ones only if @verbose. */
+void loader_set_print(bool verbose);
+
+#endif /* __CGSNAP_LOADER_H */
