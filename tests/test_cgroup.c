@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #include <errno.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "../user/cgroup.h"
@@ -60,4 +61,120 @@ Test(cgroup, cgroup_of_pid_reads_the_v2_line)
 	cr_assert(eq(str, buf, "/kubepods.slice/pod1.slice/cri-abc.scope"));
 	cr_assert(eq(int, cgroup_of_pid(FIX "/proc", 4343, buf, sizeof(buf)), -ENOENT));
 	cr_assert(eq(int, cgroup_of_pid(FIX "/proc", 1, buf, sizeof(buf)), -ESRCH));
+}
+
+#define CGFS FIX "/cgroupfs"
+
+static struct cgroup_layout v2_host(void)
+{
+	struct cgroup_layout l = {};
+
+	strcpy(l.v2, CGFS "/v2/cg");
+	strcpy(l.proc, CGFS "/v2/proc");
+	strcpy(l.sys_cpu, CGFS "/v2/sys");
+	return l;
+}
+
+static struct cgroup_layout hybrid_host(void)
+{
+	struct cgroup_layout l = {};
+
+	strcpy(l.v2, CGFS "/hybrid/unified");
+	strcpy(l.cpu, CGFS "/hybrid/cpu");
+	strcpy(l.cpuacct, CGFS "/hybrid/cpuacct");
+	strcpy(l.cpuset, CGFS "/hybrid/cpuset");
+	strcpy(l.memory, CGFS "/hybrid/memory");
+	strcpy(l.proc, CGFS "/hybrid/proc");
+	strcpy(l.sys_cpu, CGFS "/hybrid/sys");
+	return l;
+}
+
+Test(cgroup, layout_detect_on_this_host)
+{
+	struct cgroup_layout l;
+
+	cr_assert(eq(int, cgroup_layout_detect(&l, FIX "/mountinfo/hybrid"), 0));
+	cr_assert(eq(str, l.v2, "/sys/fs/cgroup/unified"));
+	cr_assert(eq(str, l.memory, "/sys/fs/cgroup/memory"));
+	cr_assert(eq(str, l.cpuacct, "/sys/fs/cgroup/cpu,cpuacct"));
+	cr_assert(eq(int, cgroup_layout_detect(&l, FIX "/mountinfo/pure-v2"), 0));
+	cr_assert(eq(str, l.v2, "/sys/fs/cgroup"));
+	cr_assert(eq(str, l.memory, ""));
+	cr_assert(eq(int, cgroup_layout_detect(&l, FIX "/mountinfo/no-cgroup"), -ENOENT));
+}
+
+Test(cgroup, v2_cpu_usage_and_capacity)
+{
+	struct cgroup_layout l = v2_host();
+	uint64_t ns;
+	double cpus;
+
+	cr_assert(eq(int, cgroup_cpu_usage(&l, "kubepods/pod1", &ns), 0));
+	cr_assert(eq(u64, ns, 1500000000ULL));
+	cr_assert(eq(int, cgroup_cpu_usage(&l, "kubepods/pod2", &ns), -ENOENT));
+	cr_assert(eq(int, cgroup_cpu_capacity(&l, "kubepods/pod1", &cpus), 0));
+	cr_assert(eq(dbl, cpus, 0.5), "quota 50000/100000");
+	cr_assert(eq(int, cgroup_cpu_capacity(&l, "kubepods/pod2", &cpus), 0));
+	cr_assert(eq(dbl, cpus, 3.0), "unlimited: effective cpuset 0-1,4");
+	cr_assert(eq(int, cgroup_cpu_capacity(&l, "kubepods/pod3", &cpus), 0));
+	cr_assert(eq(dbl, cpus, 8.0), "no cpuset file: online CPUs 0-7");
+}
+
+Test(cgroup, v2_memory_working_set_and_limit)
+{
+	struct cgroup_layout l = v2_host();
+	struct cgroup_memory m;
+	uint64_t us;
+
+	cr_assert(eq(int, cgroup_memory(&l, "kubepods/pod1", &m), 0));
+	cr_assert(eq(i64, m.usage_bytes, 1073741824));
+	cr_assert(eq(i64, m.working_set_bytes, 1073741824 - 268435456));
+	cr_assert(eq(i64, m.limit_bytes, 2147483648), "pod1 is unlimited, its parent is not");
+	cr_assert(eq(int, cgroup_memory(&l, "kubepods/pod2", &m), 0));
+	cr_assert(eq(i64, m.working_set_bytes, 0), "inactive file above usage clamps to 0");
+	cr_assert(eq(i64, m.limit_bytes, 536870912));
+	cr_assert(eq(int, cgroup_psi_some_us(&l, "kubepods/pod1", "memory", &us), 0));
+	cr_assert(eq(u64, us, 123456));
+	cr_assert(eq(int, cgroup_psi_some_us(&l, "kubepods/pod2", "memory", &us), -ENOENT));
+	cr_assert(eq(int, cgroup_memory(&l, "kubepods/gone", &m), -ENOENT));
+}
+
+Test(cgroup, hybrid_reads_v1_controllers)
+{
+	struct cgroup_layout l = hybrid_host();
+	struct cgroup_memory m;
+	char v1[256];
+	uint64_t ns;
+	double cpus;
+
+	cr_assert(eq(int, cgroup_cpu_usage(&l, "svc", &ns), 0));
+	cr_assert(eq(u64, ns, 42000));
+	cr_assert(eq(int, cgroup_cpu_capacity(&l, "svc", &cpus), 0));
+	cr_assert(eq(dbl, cpus, 1.5), "v1 cfs quota 150000/100000");
+	cr_assert(eq(int, cgroup_memory(&l, "svc", &m), 0));
+	cr_assert(eq(i64, m.usage_bytes, 1000000));
+	cr_assert(eq(i64, m.working_set_bytes, 700000));
+	cr_assert(eq(i64, m.limit_bytes, -1), "v1 'unlimited' is a huge number");
+	/* "moved" has no same-named v1 memory cgroup: found through its first task */
+	cr_assert(eq(int, cgroup_v1_path(&l, l.memory, "memory", "moved", v1, sizeof(v1)), 0));
+	cr_assert(eq(str, v1, "/docker/abc"));
+	cr_assert(eq(int, cgroup_memory(&l, "moved", &m), 0));
+	cr_assert(eq(i64, m.limit_bytes, 104857600));
+	cr_assert(eq(i64, m.working_set_bytes, 0));
+	cr_assert(eq(int, cgroup_cpu_capacity(&l, "moved", &cpus), 0));
+	cr_assert(eq(dbl, cpus, 4.0), "no quota, no cpuset: online 0-3");
+}
+
+Test(cgroup, meminfo_and_cpulist)
+{
+	int64_t total, avail;
+
+	cr_assert(eq(int, meminfo_read(CGFS "/v2/meminfo", &total, &avail), 0));
+	cr_assert(eq(i64, total, 16384000LL * 1024));
+	cr_assert(eq(i64, avail, 8192000LL * 1024));
+	cr_assert(eq(int, meminfo_read(CGFS "/v2/sys/online", &total, &avail), -EINVAL));
+	cr_assert(eq(int, cpulist_count("0-3,8,10-11\n"), 7));
+	cr_assert(eq(int, cpulist_count("5"), 1));
+	cr_assert(eq(int, cpulist_count("3-1"), -EINVAL));
+	cr_assert(eq(int, cpulist_count("a"), -EINVAL));
 }
