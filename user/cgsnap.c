@@ -17,6 +17,7 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{ "stat", cmd_stat, "measure run-queue waits and memory pressure per cgroup, then print them" },
 	{ "replay", cmd_replay, "feed recorded snapshots (JSON Lines) through the snapshotter" },
 };
 

@@ -4,5 +4,6 @@
 #define __CGSNAP_COMMANDS_H
 
 int cmd_replay(int argc, char **argv);
+int cmd_stat(int argc, char **argv);
 
 #endif /* __CGSNAP_COMMANDS_H */
