@@ -140,8 +140,12 @@ $(OUTPUT)/cgsnap-tests: $(TEST_OBJS) $(APP_OBJS) $(OUTPUT)/libcgsnap.a $(OUTPUT)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(LDFLAGS) $(TEST_OBJS) $(APP_OBJS) $(OUTPUT)/libcgsnap.a $(LDLIBS) -lcriterion -o $@
 
+$(OUTPUT)/cgsnap-workload: tests/workload.c | $(OUTPUT)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARNINGS) -std=gnu11 $(LDFLAGS) $< -lpthread -o $@
+
 .PHONY: check
-check: $(OUTPUT)/cgsnap-tests
+check: $(OUTPUT)/cgsnap-tests $(OUTPUT)/cgsnap-workload
 	$(call msg,TEST,$<)
 	$(Q)CGSNAP_BIN=$(OUTPUT)/cgsnap ./scripts/run-tests.sh $(OUTPUT)/cgsnap-tests
 

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <criterion/criterion.h>
+#include <dirent.h>
+#include <poll.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -14,9 +16,10 @@
 #include "../user/cgroup.h"
 
 static char v2_root[1024];
-static char cgroups[TESTLIB_MAX_CGROUPS][512];
+/* created cgroups: full paths, removed in reverse order */
+static char cgroups[TESTLIB_MAX_CGROUPS][1600];
 static int nr_cgroups;
-static pid_t procs[TESTLIB_MAX_PROCS];
+static pid_t procs_pids[TESTLIB_MAX_PROCS];
 static int nr_procs;
 
 void testlib_require_bpf(void)
@@ -50,63 +53,191 @@ const char *testlib_v2_root(void)
 
 const char *testlib_cgroup(const char *name, uint64_t *id)
 {
-	char full[4096];
+	char full[1600];
 	char *rel;
 
+	static char rels[TESTLIB_MAX_CGROUPS][128];
+
 	cr_assert(nr_cgroups < TESTLIB_MAX_CGROUPS);
-	rel = cgroups[nr_cgroups];
-	snprintf(rel, sizeof(cgroups[0]), "cgsnap-test-%d-%s", getpid(), name);
+	rel = rels[nr_cgroups];
+	snprintf(rel, sizeof(rels[0]), "cgsnap-test-%d-%s", getpid(), name);
 	snprintf(full, sizeof(full), "%s/%s", testlib_v2_root(), rel);
 	cr_assert(mkdir(full, 0755) == 0 || errno == EEXIST, "mkdir %s: %s", full, strerror(errno));
-	nr_cgroups++;
+	snprintf(cgroups[nr_cgroups++], sizeof(cgroups[0]), "%s", full);
 	cr_assert(cgroup_path_to_id(v2_root, rel, id) == 0);
 	return rel;
 }
 
-static void enter_cgroup(const char *rel)
+static int write_str(const char *path, const char *s)
 {
-	char path[4096], pid[32];
-	int fd, n;
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ok;
 
-	snprintf(path, sizeof(path), "%s/%s/cgroup.procs", v2_root, rel);
-	n = snprintf(pid, sizeof(pid), "%d\n", getpid());
-	fd = open(path, O_WRONLY);
-	if (fd < 0 || write(fd, pid, n) != n)
-		_exit(127);
+	if (fd < 0)
+		return -errno;
+	ok = write(fd, s, strlen(s)) == (ssize_t)strlen(s);
 	close(fd);
+	return ok ? 0 : -errno;
+}
+
+static void enter(const char *procs)
+{
+	char pid[32];
+
+	snprintf(pid, sizeof(pid), "%d\n", getpid());
+	if (write_str(procs, pid))
+		_exit(127);
+}
+
+pid_t testlib_spawn_ex(const char *rel, const char *extra_procs, char *const argv[], int *out_fd)
+{
+	char procs[2048];
+	int fds[2] = { -1, -1 };
+	pid_t pid;
+
+	cr_assert(nr_procs < TESTLIB_MAX_PROCS);
+	snprintf(procs, sizeof(procs), "%s/%s/cgroup.procs", testlib_v2_root(), rel);
+	cr_assert(!out_fd || pipe2(fds, O_CLOEXEC) == 0);
+	pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		if (extra_procs)
+			enter(extra_procs);
+		enter(procs);
+		if (out_fd)
+			dup2(fds[1], STDOUT_FILENO);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	procs_pids[nr_procs++] = pid;
+	if (out_fd) {
+		close(fds[1]);
+		*out_fd = fds[0];
+	}
+	return pid;
 }
 
 pid_t testlib_spawn(const char *rel, char *const argv[])
 {
-	pid_t pid;
+	return testlib_spawn_ex(rel, NULL, argv, NULL);
+}
 
-	cr_assert(nr_procs < TESTLIB_MAX_PROCS);
-	testlib_v2_root();
-	pid = fork();
-	cr_assert(pid >= 0);
-	if (pid == 0) {
-		enter_cgroup(rel);
-		execvp(argv[0], argv);
-		_exit(127);
+bool testlib_wait_done(int fd, int timeout_ms)
+{
+	char buf[256];
+	size_t n = 0;
+	ssize_t r;
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	while (poll(&pfd, 1, timeout_ms) > 0) {
+		r = read(fd, buf + n, sizeof(buf) - 1 - n);
+		if (r <= 0)
+			return false;
+		n += r;
+		buf[n] = '\0';
+		if (strstr(buf, "done\n"))
+			return true;
+		if (n == sizeof(buf) - 1)
+			n = 0;
 	}
-	procs[nr_procs++] = pid;
-	return pid;
+	return false;
+}
+
+void testlib_schedstat(pid_t pid, uint64_t *run_delay_ns, uint64_t *timeslices)
+{
+	char path[512];
+	struct dirent *de;
+	DIR *dir;
+
+	*run_delay_ns = *timeslices = 0;
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	dir = opendir(path);
+	cr_assert(dir != NULL, "no %s", path);
+	while ((de = readdir(dir))) {
+		unsigned long long run, delay, slices;
+		FILE *f;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/schedstat", pid, de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fscanf(f, "%llu %llu %llu", &run, &delay, &slices) == 3) {
+			*run_delay_ns += delay;
+			*timeslices += slices;
+		}
+		fclose(f);
+	}
+	closedir(dir);
+}
+
+const char *testlib_memory_limit(const char *rel, uint64_t bytes, char *oom_kills_file,
+				 size_t len)
+{
+	static char procs[2048];
+	char mem_root[512], dir[1600], path[1700], val[32];
+
+	snprintf(val, sizeof(val), "%llu", (unsigned long long)bytes);
+	if (!cgroup_find_v1_mount(PROC_MOUNTINFO, "memory", mem_root, sizeof(mem_root))) {
+		cr_assert(nr_cgroups < TESTLIB_MAX_CGROUPS);
+		snprintf(dir, sizeof(dir), "%s/%s", mem_root, rel);
+		cr_assert(mkdir(dir, 0755) == 0 || errno == EEXIST, "mkdir %s: %s", dir,
+			  strerror(errno));
+		snprintf(cgroups[nr_cgroups++], sizeof(cgroups[0]), "%s", dir);
+		snprintf(path, sizeof(path), "%s/memory.limit_in_bytes", dir);
+		cr_assert(write_str(path, val) == 0, "cannot write %s", path);
+		snprintf(oom_kills_file, len, "%s/memory.oom_control", dir);
+		snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+		return procs;
+	}
+	/* pure v2: the memory controller must be enabled for the children */
+	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", testlib_v2_root());
+	write_str(path, "+memory");
+	snprintf(path, sizeof(path), "%s/%s/memory.max", v2_root, rel);
+	cr_assert(write_str(path, val) == 0, "cannot write %s (no memory controller?)", path);
+	snprintf(oom_kills_file, len, "%s/%s/memory.events", v2_root, rel);
+	return NULL;
+}
+
+uint64_t testlib_oom_kills(const char *file)
+{
+	unsigned long long v = 0;
+	char line[256];
+	FILE *f = fopen(file, "r");
+
+	cr_assert(f != NULL, "cannot read %s", file);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "oom_kill %llu", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+const char *testlib_workload(void)
+{
+	static char path[1024];
+	const char *bin = getenv("CGSNAP_BIN");
+	const char *slash;
+
+	cr_assert(bin != NULL, "CGSNAP_BIN is not set (run the tests with make test)");
+	slash = strrchr(bin, '/');
+	snprintf(path, sizeof(path), "%.*scgsnap-workload", slash ? (int)(slash - bin + 1) : 0, bin);
+	cr_assert(access(path, X_OK) == 0, "%s is missing", path);
+	return path;
 }
 
 void testlib_cleanup(void)
 {
-	char full[4096];
 	int i;
 
 	for (i = 0; i < nr_procs; i++)
-		kill(procs[i], SIGKILL);
+		kill(procs_pids[i], SIGKILL);
 	for (i = 0; i < nr_procs; i++)
-		waitpid(procs[i], NULL, 0);
+		waitpid(procs_pids[i], NULL, 0);
 	nr_procs = 0;
 	for (i = nr_cgroups - 1; i >= 0; i--) {
-		snprintf(full, sizeof(full), "%s/%s", v2_root, cgroups[i]);
 		/* a killed task leaves its cgroup asynchronously: retry briefly */
-		for (int tries = 0; rmdir(full) && errno == EBUSY && tries < 100; tries++)
+		for (int tries = 0; rmdir(cgroups[i]) && errno == EBUSY && tries < 100; tries++)
 			usleep(10000);
 	}
 	nr_cgroups = 0;

@@ -26,6 +26,31 @@ const char *testlib_cgroup(const char *name, uint64_t *id);
  * into the cgroup before it execs. Returns its pid. */
 pid_t testlib_spawn(const char *rel, char *const argv[]);
 
+/* As testlib_spawn(), also joining @extra_procs (a cgroup.procs file of a v1
+ * hierarchy, or NULL), with the child's stdout readable from *@out_fd. */
+pid_t testlib_spawn_ex(const char *rel, const char *extra_procs, char *const argv[], int *out_fd);
+
+/* Read @fd until a line "done" arrives (true) or @timeout_ms passes. */
+bool testlib_wait_done(int fd, int timeout_ms);
+
+/* Sum field 2 (run_delay ns) and field 3 (timeslices) of the schedstat of
+ * every thread of @pid. */
+void testlib_schedstat(pid_t pid, uint64_t *run_delay_ns, uint64_t *timeslices);
+
+/* A memory-limited cgroup for the tasks of v2 cgroup @rel: on hybrid hosts a
+ * v1 memory cgroup of the same name (returns its cgroup.procs path to pass
+ * to testlib_spawn_ex), on pure v2 hosts the memory.max of @rel (returns
+ * NULL). *@oom_kills_file gets the file whose "oom_kill N" line counts the
+ * kernel's OOM kills for it. */
+const char *testlib_memory_limit(const char *rel, uint64_t bytes, char *oom_kills_file,
+				 size_t len);
+
+/* The kernel's oom_kill count in @file (memory.oom_control / memory.events). */
+uint64_t testlib_oom_kills(const char *file);
+
+/* Path of the cgsnap-workload helper binary (next to CGSNAP_BIN). */
+const char *testlib_workload(void);
+
 /* Kill and reap every spawned process, remove every created cgroup. */
 void testlib_cleanup(void);
 

@@ -1,0 +1,329 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * cgsnap's measurements checked against the kernel's own accounting, with
+ * real workloads in real cgroups: schedstat for run-queue waits, the memory
+ * cgroup's oom_kill count for OOM kills.
+ */
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include <jansson.h>
+
+#include "testlib.h"
+#include "cgsnap.skel.h"
+#include "../user/collector.h"
+#include "../user/loader.h"
+
+static struct cgsnap_bpf *skel;
+static struct collector *coll;
+static struct cgroup_layout layout;
+static char big_file[64];
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void setup(void)
+{
+	struct loader_opts lo = {};
+	struct collector_opts co = {};
+	char err[256] = "";
+
+	testlib_require_bpf();
+	cr_assert(eq(int, cgroup_layout_detect(&layout, PROC_MOUNTINFO), 0));
+	skel = loader_open(&lo, err, sizeof(err));
+	cr_assert(ne(ptr, skel, NULL), "loader_open: %s", err);
+	co.layout = &layout;
+	co.runq_fd = bpf_map__fd(skel->maps.cg_runq);
+	co.hist_fd = bpf_map__fd(skel->maps.cg_runq_hist);
+	co.mem_fd = bpf_map__fd(skel->maps.cg_mem);
+	co.drops_fd = bpf_map__fd(skel->maps.cg_drops);
+	co.keep_totals = true;
+	coll = collector__new(&co);
+	cr_assert(ne(ptr, coll, NULL));
+}
+
+static void teardown(void)
+{
+	testlib_cleanup();
+	collector__free(coll);
+	loader_close(skel);
+	if (big_file[0])
+		unlink(big_file);
+}
+
+/* run the workload @args in cgroup @rel until it reports done */
+static pid_t run_workload(const char *rel, const char *extra_procs, const char *args)
+{
+	char cmd[512];
+	char *const argv[] = { "sh", "-c", cmd, NULL };
+	int fd;
+	pid_t pid;
+
+	/* exec, so the workload is the spawned process itself */
+	snprintf(cmd, sizeof(cmd), "exec %s %s", testlib_workload(), args);
+	pid = testlib_spawn_ex(rel, extra_procs, argv, &fd);
+	cr_assert(testlib_wait_done(fd, 60000), "workload '%s' did not finish", args);
+	close(fd);
+	return pid;
+}
+
+static const struct watched *watched(const char *rel)
+{
+	const struct watched *w = collector__find_path(coll, rel);
+
+	cr_assert(ne(ptr, (void *)w, NULL), "%s is not watched", rel);
+	return w;
+}
+
+static double rel_diff(double a, double b)
+{
+	return fabs(a - b) / b;
+}
+
+TestSuite(kernel, .init = setup, .fini = teardown, .timeout = 120);
+
+/* compare cgsnap's totals for @rel with the schedstat of workload @pid */
+static void compare_schedstat(const char *rel, pid_t pid, double sum_tolerance)
+{
+	uint64_t delay, slices;
+	const struct lat_acc *t;
+
+	testlib_schedstat(pid, &delay, &slices);
+	cr_assert(eq(int, collector__tick_runq(coll, now_ns()), 0));
+	t = watched(rel)->runq_total;
+	cr_log_info("%s: cgsnap %llu waits, %.3f ms; schedstat %llu timeslices, %.3f ms (ratio %.3f)",
+		    rel, (unsigned long long)t->count, t->sum_ns / 1e6,
+		    (unsigned long long)slices, delay / 1e6, (double)t->sum_ns / delay);
+	cr_assert(gt(u64, slices, 1000), "too few events to compare");
+	cr_assert(le(dbl, rel_diff(t->count, slices), 0.01),
+		  "wait count %llu vs schedstat %llu: more than 1%% apart",
+		  (unsigned long long)t->count, (unsigned long long)slices);
+	if (sum_tolerance > 0)
+		cr_assert(le(dbl, rel_diff(t->sum_ns, delay), sum_tolerance),
+			  "wait sum %llu vs schedstat run_delay %llu: more than %.0f%% apart",
+			  (unsigned long long)t->sum_ns, (unsigned long long)delay,
+			  sum_tolerance * 100);
+}
+
+Test(kernel, runq_matches_schedstat_when_saturated)
+{
+	char args[128];
+	const char *busy, *idle;
+	uint64_t id;
+	pid_t pid;
+	const struct lat_acc *t;
+
+	busy = testlib_cgroup("busy", &id);
+	idle = testlib_cgroup("idle", &id);
+	cr_assert(eq(int, collector__watch(coll, busy), 0));
+	cr_assert(eq(int, collector__watch(coll, idle), 0));
+	cr_assert(eq(int, collector__start(coll, now_ns()), 0));
+	/* the idle sibling: one process that starts and blocks */
+	run_workload(idle, NULL, "--duration-ms 0");
+	snprintf(args, sizeof(args), "--spinners %ld --sleepers 2 --sleep-us 1000 --duration-ms 3000",
+		 2 * sysconf(_SC_NPROCESSORS_ONLN));
+	pid = run_workload(busy, NULL, args);
+	compare_schedstat(busy, pid, 0.02);
+	t = watched(idle)->runq_total;
+	cr_assert(le(u64, t->count, 20), "idle sibling: %llu waits", (unsigned long long)t->count);
+	cr_assert(lt(u64, t->sum_ns, 20000000), "idle sibling waited %llu ns",
+		  (unsigned long long)t->sum_ns);
+}
+
+Test(kernel, runq_counts_match_schedstat_under_light_load)
+{
+	const char *rel;
+	uint64_t id;
+	pid_t pid;
+
+	/* sleepers only, CPUs mostly idle: every wakeup must still be counted */
+	rel = testlib_cgroup("light", &id);
+	cr_assert(eq(int, collector__watch(coll, rel), 0));
+	cr_assert(eq(int, collector__start(coll, now_ns()), 0));
+	pid = run_workload(rel, NULL, "--sleepers 4 --sleep-us 1000 --duration-ms 2000");
+	compare_schedstat(rel, pid, 0);
+}
+
+Test(kernel, noisy_neighbour_split)
+{
+	const char *a, *b, *alone;
+	const struct lat_acc *t;
+	uint64_t id;
+
+	a = testlib_cgroup("a", &id);
+	b = testlib_cgroup("b", &id);
+	alone = testlib_cgroup("alone", &id);
+	cr_assert(eq(int, collector__watch(coll, a), 0));
+	cr_assert(eq(int, collector__watch(coll, b), 0));
+	cr_assert(eq(int, collector__watch(coll, alone), 0));
+	cr_assert(eq(int, collector__start(coll, now_ns()), 0));
+	/* a and b contend for CPU 0; "alone" contends with itself on CPU 1 */
+	char *const spin_a[] = { "sh", "-c", "exec $0 --spinners 1 --cpu 0 --duration-ms 1500",
+				 (char *)testlib_workload(), NULL };
+	char *const spin_alone[] = { "sh", "-c",
+				     "exec $0 --spinners 2 --cpu 1 --duration-ms 1500",
+				     (char *)testlib_workload(), NULL };
+	int fa, fb, fc;
+
+	testlib_spawn_ex(a, NULL, spin_a, &fa);
+	testlib_spawn_ex(b, NULL, spin_a, &fb);
+	testlib_spawn_ex(alone, NULL, spin_alone, &fc);
+	cr_assert(testlib_wait_done(fa, 30000) && testlib_wait_done(fb, 30000) &&
+		  testlib_wait_done(fc, 30000));
+	cr_assert(eq(int, collector__tick_runq(coll, now_ns()), 0));
+
+	t = watched(a)->runq_total;
+	cr_log_info("a: %llu waits, other cgroup %llu", (unsigned long long)t->count,
+		    (unsigned long long)t->holder_count[CGSNAP_HOLDER_OTHER]);
+	cr_assert(gt(u64, t->count, 50));
+	cr_assert(ge(dbl, (double)t->holder_count[CGSNAP_HOLDER_OTHER] / t->count, 0.5),
+		  "a waits mostly behind b");
+	t = watched(alone)->runq_total;
+	cr_log_info("alone: %llu waits, same cgroup %llu", (unsigned long long)t->count,
+		    (unsigned long long)t->holder_count[CGSNAP_HOLDER_SAME]);
+	cr_assert(gt(u64, t->count, 50));
+	cr_assert(ge(dbl, (double)t->holder_count[CGSNAP_HOLDER_SAME] / t->count, 0.5),
+		  "alone waits mostly behind itself");
+	close(fa);
+	close(fb);
+	close(fc);
+}
+
+static void make_big_file(size_t mib)
+{
+	static char buf[1 << 20];
+	int fd;
+	size_t i;
+
+	snprintf(big_file, sizeof(big_file), "/var/tmp/cgsnap-test-%d.dat", getpid());
+	fd = open(big_file, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	cr_assert(ge(int, fd, 0));
+	memset(buf, 'x', sizeof(buf));
+	for (i = 0; i < mib; i++)
+		cr_assert(eq(sz, (size_t)write(fd, buf, sizeof(buf)), sizeof(buf)));
+	fsync(fd);
+	/* out of the page cache: the readers' faults charge their own cgroups */
+	posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+	close(fd);
+}
+
+Test(kernel, memory_pressure_and_oom_kills)
+{
+	char oom_file[1024], args[256];
+	const char *limited, *free_rel, *oom, *procs;
+	const struct mem_acc *m;
+	int status, fd;
+	uint64_t id, kernel_kills;
+	pid_t pid;
+
+	make_big_file(256);
+	limited = testlib_cgroup("limited", &id);
+	free_rel = testlib_cgroup("unlimited", &id);
+	oom = testlib_cgroup("oom", &id);
+	cr_assert(eq(int, collector__watch(coll, limited), 0));
+	cr_assert(eq(int, collector__watch(coll, free_rel), 0));
+	cr_assert(eq(int, collector__watch(coll, oom), 0));
+	cr_assert(eq(int, collector__start(coll, now_ns()), 0));
+
+	procs = testlib_memory_limit(limited, 32 << 20, oom_file, sizeof(oom_file));
+	snprintf(args, sizeof(args), "--read-file %s --duration-ms 2000", big_file);
+	run_workload(limited, procs, args);
+	run_workload(free_rel, NULL, args);
+
+	/* past its limit: the kernel OOM-kills it */
+	procs = testlib_memory_limit(oom, 32 << 20, oom_file, sizeof(oom_file));
+	char *const hog[] = { "sh", "-c", "exec $0 --alloc-mb 512", (char *)testlib_workload(), NULL };
+	pid = testlib_spawn_ex(oom, procs, hog, &fd);
+	cr_assert(eq(int, waitpid(pid, &status, 0), pid));
+	close(fd);
+	cr_assert(eq(int, WIFSIGNALED(status) ? WTERMSIG(status) : 0, SIGKILL),
+		  "the hog was not OOM-killed");
+	kernel_kills = testlib_oom_kills(oom_file);
+
+	cr_assert(eq(int, collector__tick_system(coll, now_ns()), 0));
+	m = watched(limited)->mem_total;
+	cr_log_info("limited: %llu memcg stalls, %.3f ms, some-time %.3f ms",
+		    (unsigned long long)m->count[CGSNAP_RECLAIM_MEMCG], m->sum_ns[1] / 1e6,
+		    m->some_ns / 1e6);
+	cr_assert(gt(u64, m->count[CGSNAP_RECLAIM_MEMCG], 0), "no memcg reclaim stall seen");
+	cr_assert(gt(u64, m->sum_ns[CGSNAP_RECLAIM_MEMCG], 0));
+	cr_assert(gt(u64, m->some_ns, 0));
+	cr_assert(le(u64, m->some_ns, m->sum_ns[0] + m->sum_ns[1]),
+		  "some-time cannot exceed the summed stall time");
+	m = watched(free_rel)->mem_total;
+	cr_assert(eq(u64, m->count[0] + m->count[1], 0), "the unlimited sibling stalled");
+	cr_assert(eq(u64, m->some_ns, 0));
+	m = watched(oom)->mem_total;
+	cr_assert(ge(u64, kernel_kills, 1));
+	cr_assert(eq(u64, m->oom_kills, kernel_kills), "OOM kills: cgsnap %llu, kernel %llu",
+		  (unsigned long long)m->oom_kills, (unsigned long long)kernel_kills);
+}
+
+Test(kernel, stat_json_end_to_end)
+{
+	char cmd[1024], out[1 << 16], *const spin[] = {
+		"sh", "-c", "exec $0 --spinners 3 --duration-ms 4000", (char *)testlib_workload(), NULL };
+	json_error_t jerr;
+	json_t *root, *cg;
+	const char *rel;
+	uint64_t id;
+	size_t n;
+	FILE *p;
+	int fd;
+
+	rel = testlib_cgroup("stat", &id);
+	testlib_spawn_ex(rel, NULL, spin, &fd);
+	snprintf(cmd, sizeof(cmd), "%s stat --cgroup %s --duration 1500ms --json", getenv("CGSNAP_BIN"),
+		 rel);
+	p = popen(cmd, "r");
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	cr_assert(eq(int, pclose(p), 0), "cgsnap stat failed: %s", out);
+	close(fd);
+	root = json_loads(out, 0, &jerr);
+	cr_assert(ne(ptr, root, NULL), "not JSON: %s", jerr.text);
+	cr_assert(eq(sz, json_array_size(json_object_get(root, "cgroups")), 1));
+	cg = json_array_get(json_object_get(root, "cgroups"), 0);
+	cr_assert(eq(i64, json_integer_value(json_object_get(cg, "id")), (json_int_t)id));
+	cr_assert(gt(i64, json_integer_value(json_object_get(json_object_get(cg, "runq"), "count")), 100));
+	cr_assert(gt(dbl, json_real_value(json_object_get(json_object_get(cg, "cpu"), "used_ratio")),
+		     0.5), "3 spinners on 2 CPUs use most of them");
+	cr_assert(ne(ptr, json_object_get(json_object_get(root, "dropped"), "runq_map_full"), NULL));
+	json_decref(root);
+}
+
+Test(kernel, stat_errors_are_clear)
+{
+	char cmd[512], out[4096];
+	size_t n;
+	FILE *p;
+	int status;
+
+	snprintf(cmd, sizeof(cmd), "%s stat --cgroup no-such-cgroup-%d -d 1s 2>&1",
+		 getenv("CGSNAP_BIN"), getpid());
+	p = popen(cmd, "r");
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	status = pclose(p);
+	cr_assert(eq(int, WEXITSTATUS(status), 1));
+	cr_assert(ne(ptr, strstr(out, "no such cgroup 'no-such-cgroup-"), NULL), "got: %s", out);
+	snprintf(cmd, sizeof(cmd), "%s stat -d 0s 2>&1", getenv("CGSNAP_BIN"));
+	p = popen(cmd, "r");
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	cr_assert(eq(int, WEXITSTATUS(pclose(p)), 2));
+	cr_assert(ne(ptr, strstr(out, "--duration must be greater than 0"), NULL), "got: %s", out);
+}

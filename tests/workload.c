@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * cgsnap-workload: known workloads for the kernel tests and benchmarks.
+ *
+ *   --spinners N --sleepers M [--sleep-us U] [--duration-ms D] [--cpu C]
+ *       N threads spin, M threads sleep U us and wake, for D ms (all pinned
+ *       to CPU C if given). Then every thread blocks, "done" is printed, and
+ *       the process waits to be killed, so /proc/PID/task/ stays readable.
+ *   --read-file PATH --duration-ms D
+ *       read PATH over and over (page-cache pressure), then as above.
+ *   --alloc-mb N
+ *       allocate and touch N MiB of anonymous memory, then as above.
+ *   --pingpong N [--cpu C]
+ *       N round trips over a pair of pipes between two processes on one
+ *       CPU; prints the round trips per second.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static volatile int stop;
+static int block_pipe[2];
+static long sleep_us = 1000;
+static int cpu = -1;
+static const char *read_path;
+
+static void pin(void)
+{
+	cpu_set_t set;
+
+	if (cpu < 0)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set)) {
+		perror("sched_setaffinity");
+		exit(1);
+	}
+}
+
+/* block for good: nothing is ever written to block_pipe */
+static void block(void)
+{
+	char c;
+
+	for (;;)
+		if (read(block_pipe[0], &c, 1) <= 0 && errno != EINTR)
+			pause();
+}
+
+static void *spinner(void *arg)
+{
+	volatile unsigned long x = 0;
+
+	pin();
+	while (!stop)
+		x++;
+	block();
+	return NULL;
+}
+
+static void *sleeper(void *arg)
+{
+	struct timespec ts = { .tv_sec = sleep_us / 1000000, .tv_nsec = (sleep_us % 1000000) * 1000 };
+
+	pin();
+	while (!stop)
+		nanosleep(&ts, NULL);
+	block();
+	return NULL;
+}
+
+static void *reader(void *arg)
+{
+	static char buf[1 << 16];
+	int fd;
+
+	while (!stop) {
+		fd = open(read_path, O_RDONLY);
+		if (fd < 0) {
+			perror(read_path);
+			exit(1);
+		}
+		while (!stop && read(fd, buf, sizeof(buf)) > 0)
+			;
+		close(fd);
+	}
+	block();
+	return NULL;
+}
+
+static void start(void *(*fn)(void *), int n)
+{
+	pthread_t t;
+
+	while (n-- > 0)
+		if (pthread_create(&t, NULL, fn, NULL)) {
+			fprintf(stderr, "pthread_create failed\n");
+			exit(1);
+		}
+}
+
+static void done(void)
+{
+	printf("done\n");
+	fflush(stdout);
+	block();
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int pingpong(long n)
+{
+	int ab[2], ba[2];
+	double t0, t1;
+	char c = 0;
+	pid_t pid;
+	long i;
+
+	if (pipe(ab) || pipe(ba))
+		return 1;
+	pin();
+	pid = fork();
+	if (pid == 0) {
+		for (i = 0; i < n; i++)
+			if (read(ab[0], &c, 1) != 1 || write(ba[1], &c, 1) != 1)
+				_exit(1);
+		_exit(0);
+	}
+	t0 = now_s();
+	for (i = 0; i < n; i++)
+		if (write(ab[1], &c, 1) != 1 || read(ba[0], &c, 1) != 1)
+			return 1;
+	t1 = now_s();
+	waitpid(pid, NULL, 0);
+	printf("%.0f\n", n / (t1 - t0));
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "spinners", required_argument, NULL, 's' },
+		{ "sleepers", required_argument, NULL, 'S' },
+		{ "sleep-us", required_argument, NULL, 'u' },
+		{ "duration-ms", required_argument, NULL, 'd' },
+		{ "cpu", required_argument, NULL, 'c' },
+		{ "read-file", required_argument, NULL, 'r' },
+		{ "alloc-mb", required_argument, NULL, 'a' },
+		{ "pingpong", required_argument, NULL, 'p' },
+		{},
+	};
+	long spinners = 0, sleepers = 0, duration_ms = 1000, alloc_mb = 0, rounds = 0;
+	struct timespec ts;
+	int o;
+
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (o) {
+		case 's': spinners = atol(optarg); break;
+		case 'S': sleepers = atol(optarg); break;
+		case 'u': sleep_us = atol(optarg); break;
+		case 'd': duration_ms = atol(optarg); break;
+		case 'c': cpu = atoi(optarg); break;
+		case 'r': read_path = optarg; break;
+		case 'a': alloc_mb = atol(optarg); break;
+		case 'p': rounds = atol(optarg); break;
+		default:
+			fprintf(stderr, "usage: see the comment at the top of tests/workload.c\n");
+			return 2;
+		}
+	}
+	if (pipe(block_pipe))
+		return 1;
+	if (rounds)
+		return pingpong(rounds);
+	if (alloc_mb) {
+		char *p = mmap(NULL, alloc_mb << 20, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (p == MAP_FAILED)
+			return 1;
+		memset(p, 1, alloc_mb << 20);
+		done();
+	}
+	start(spinner, spinners);
+	start(sleeper, sleepers);
+	if (read_path)
+		start(reader, 1);
+	ts.tv_sec = duration_ms / 1000;
+	ts.tv_nsec = (duration_ms % 1000) * 1000000;
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+	stop = 1;
+	/* let every thread reach block() before reporting */
+	ts.tv_sec = 0;
+	ts.tv_nsec = 100 * 1000000;
+	nanosleep(&ts, NULL);
+	done();
+	return 0;
+}
