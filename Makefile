@@ -144,6 +144,10 @@ $(OUTPUT)/cgsnap-workload: tests/workload.c | $(OUTPUT)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARNINGS) -std=gnu11 $(LDFLAGS) $< -lpthread -o $@
 
+$(OUTPUT)/cgsnap-bench: $(OUTPUT)/tests/bench.o $(APP_OBJS) $(OUTPUT)/libcgsnap.a
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
 .PHONY: check
 check: $(OUTPUT)/cgsnap-tests $(OUTPUT)/cgsnap-workload
 	$(call msg,TEST,$<)
@@ -161,8 +165,8 @@ run: setup
 
 .PHONY: bench
 bench: setup
-	$(Q)$(MAKE) --no-print-directory all
-	$(Q)./scripts/bench.sh $(OUTPUT)/cgsnap
+	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/cgsnap-bench $(OUTPUT)/cgsnap-workload
+	$(Q)./scripts/bench.sh $(OUTPUT)
 
 .PHONY: install
 install: all

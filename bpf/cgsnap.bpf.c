@@ -92,31 +92,37 @@ static __always_inline void count_drop(__u32 what)
 		*cnt += 1;
 }
 
+/*
+ * tp_btf arguments are BTF pointers: plain dereferences compile to inline,
+ * fault-safe loads (with CO-RE relocations, as vmlinux.h types carry
+ * preserve_access_index), several times cheaper than a bpf_probe_read_kernel()
+ * call per hop as BPF_CORE_READ() would make.
+ */
 static __always_inline __u64 task_cgid(struct task_struct *t)
 {
-	return BPF_CORE_READ(t, cgroups, dfl_cgrp, kn, id);
+	return t->cgroups->dfl_cgrp->kn->id;
 }
 
-/* @t became runnable: remember when */
-static __always_inline void stamp(struct task_struct *t)
+/* @t became runnable at @now: remember when */
+static __always_inline void stamp(struct task_struct *t, __u64 now)
 {
 	struct task_ts *ts;
 
-	if (!BPF_CORE_READ(t, pid))	/* the idle task never waits */
+	if (!t->pid)	/* the idle task never waits */
 		return;
 	ts = bpf_task_storage_get(&task_ts, t, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!ts) {
 		count_drop(CGSNAP_DROP_NO_STORAGE);
 		return;
 	}
-	ts->runq_ns = bpf_ktime_get_ns();
+	ts->runq_ns = now;
 }
 
 static __always_inline __u32 holder_of(struct task_struct *prev, __u64 cgid)
 {
-	if (!BPF_CORE_READ(prev, pid))
+	if (!prev->pid)
 		return CGSNAP_HOLDER_IDLE;
-	if (BPF_CORE_READ(prev, flags) & PF_KTHREAD)
+	if (prev->flags & PF_KTHREAD)
 		return CGSNAP_HOLDER_KERNEL;
 	return task_cgid(prev) == cgid ? CGSNAP_HOLDER_SAME : CGSNAP_HOLDER_OTHER;
 }
@@ -153,20 +159,19 @@ static __always_inline void account_wait(__u64 cgid, __u64 delta, __u32 holder)
 /* @next got the CPU from @prev: if it was waiting, charge the wait to its cgroup */
 static __always_inline int handle_switch(struct task_struct *prev, struct task_struct *next)
 {
+	__u64 now = bpf_ktime_get_ns(), start, cgid;
 	struct task_ts *ts;
-	__u64 now, start, cgid;
 
 	/* preempted (or yielding) while still runnable: its wait starts now */
 	if (get_task_state(prev) == TASK_RUNNING)
-		stamp(prev);
-	if (!BPF_CORE_READ(next, pid))
+		stamp(prev, now);
+	if (!next->pid)
 		return 0;
 	ts = bpf_task_storage_get(&task_ts, next, NULL, 0);
 	if (!ts || !ts->runq_ns)
 		return 0;
 	start = ts->runq_ns;
 	ts->runq_ns = 0;
-	now = bpf_ktime_get_ns();
 	if (now < start) {
 		count_drop(CGSNAP_DROP_NEG_DELTA);
 		return 0;
@@ -179,14 +184,14 @@ static __always_inline int handle_switch(struct task_struct *prev, struct task_s
 SEC("tp_btf/sched_wakeup")
 int BPF_PROG(sched_wakeup, struct task_struct *p)
 {
-	stamp(p);
+	stamp(p, bpf_ktime_get_ns());
 	return 0;
 }
 
 SEC("tp_btf/sched_wakeup_new")
 int BPF_PROG(sched_wakeup_new, struct task_struct *p)
 {
-	stamp(p);
+	stamp(p, bpf_ktime_get_ns());
 	return 0;
 }
 

@@ -22,9 +22,10 @@ static __always_inline __s64 get_task_state(void *task)
 {
 	struct task_struct___x *t = task;
 
+	/* a BTF pointer in tp_btf programs: direct loads, see cgsnap.bpf.c */
 	if (bpf_core_field_exists(t->__state))
-		return BPF_CORE_READ(t, __state);
-	return BPF_CORE_READ((struct task_struct___o *)task, state);
+		return t->__state;
+	return ((struct task_struct___o *)task)->state;
 }
 
 #endif /* __CORE_FIXES_BPF_H */

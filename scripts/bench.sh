@@ -1,3 +1,21 @@
 #!/usr/bin/env bash
+# make bench: print the figures recorded in docs/BENCHMARKS.md. Needs root.
+# The machines are noisy: compare figures from one run, side by side.
 set -euo pipefail
-echo "no benchmarks yet"
+out=${1:-.output}
+bench=$out/cgsnap-bench
+runs=${BENCH_RUNS:-15}
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "bench: needs root (loads BPF programs, creates cgroups)" >&2
+	exit 1
+fi
+echo "== $(uname -r), $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%MZ)"
+echo
+"$bench" progs 5
+echo
+"$bench" pingpong "$runs" 200000
+echo
+"$bench" collector 1000
+echo
+"$bench" collector 10000

@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * cgsnap-bench: the figures of docs/BENCHMARKS.md (run by make bench).
+ *
+ *   cgsnap-bench progs SECONDS      ns per event of each BPF program, beside
+ *                                   an empty tp_btf pair on the same events
+ *   cgsnap-bench pingpong RUNS N    same-CPU pipe ping-pong round trips/s,
+ *                                   bare vs cgsnap attached, alternating
+ *   cgsnap-bench collector CGROUPS  collector CPU time per tick and RSS with
+ *                                   CGROUPS cgroups that have map entries
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "cgsnap.skel.h"
+#include "floor.skel.h"
+#include "../user/collector.h"
+#include "../user/loader.h"
+
+static char workload[1024];
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static int64_t clock_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* run "cgsnap-workload ARGS" and return its stdout's first number */
+static double run_workload(const char *args)
+{
+	char cmd[1200];
+	double v = -1;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "%s %s", workload, args);
+	p = popen(cmd, "r");
+	if (!p || fscanf(p, "%lf", &v) != 1)
+		v = -1;
+	if (p)
+		pclose(p);
+	return v;
+}
+
+static void print_prog(struct bpf_program *prog, const char *what)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+		return;
+	printf("  %-24s %-9s %12llu events %8.1f ns/event\n", bpf_program__name(prog), what,
+	       (unsigned long long)info.run_cnt,
+	       info.run_cnt ? (double)info.run_time_ns / info.run_cnt : 0.0);
+}
+
+static int bench_progs(int seconds)
+{
+	struct loader_opts lo = {};
+	struct cgsnap_bpf *skel;
+	struct floor_bpf *floor;
+	struct bpf_program *prog;
+	char err[256], args[128];
+	int stats_fd;
+
+	skel = loader_open(&lo, err, sizeof(err));
+	if (!skel) {
+		fprintf(stderr, "cgsnap-bench: %s\n", err);
+		return 1;
+	}
+	floor = floor_bpf__open_and_load();
+	if (!floor || floor_bpf__attach(floor)) {
+		fprintf(stderr, "cgsnap-bench: cannot load the floor programs\n");
+		return 1;
+	}
+	stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	if (stats_fd < 0) {
+		fprintf(stderr, "cgsnap-bench: cannot enable BPF stats: %s\n", strerror(errno));
+		return 1;
+	}
+	/* a mixed load: spinners preempting each other and 500 us sleepers */
+	snprintf(args, sizeof(args), "--pingpong %d --cpu 0", seconds * 50000);
+	run_workload(args);
+	close(stats_fd);
+	printf("BPF run time per event (kernel.bpf_stats, %d s of same-CPU pipe ping-pong):\n",
+	       seconds);
+	bpf_object__for_each_program(prog, floor->obj)
+		print_prog(prog, "floor");
+	bpf_object__for_each_program(prog, skel->obj)
+		print_prog(prog, "cgsnap");
+	floor_bpf__destroy(floor);
+	loader_close(skel);
+	return 0;
+}
+
+enum { BARE, FLOOR, CGSNAP, NR_MODES };
+
+static int attach_mode(int mode, struct cgsnap_bpf *skel, struct floor_bpf *floor)
+{
+	if (mode == CGSNAP)
+		return cgsnap_bpf__attach(skel);
+	if (mode == FLOOR)
+		return floor_bpf__attach(floor);
+	return 0;
+}
+
+static void detach_mode(int mode, struct cgsnap_bpf *skel, struct floor_bpf *floor)
+{
+	if (mode == CGSNAP)
+		cgsnap_bpf__detach(skel);
+	else if (mode == FLOOR)
+		floor_bpf__detach(floor);
+}
+
+static int bench_pingpong(int runs, int rounds)
+{
+	static const char *const names[NR_MODES] = { "bare", "empty tp_btf pair", "cgsnap" };
+	struct loader_opts lo = {};
+	double v[NR_MODES][runs], ratio[NR_MODES][runs];
+	struct cgsnap_bpf *skel;
+	struct floor_bpf *floor;
+	char err[256], args[64];
+	int i, k, m;
+
+	skel = loader_open(&lo, err, sizeof(err));
+	floor = floor_bpf__open_and_load();
+	if (!skel || !floor) {
+		fprintf(stderr, "cgsnap-bench: %s\n", skel ? "cannot load the floor programs" : err);
+		return 1;
+	}
+	cgsnap_bpf__detach(skel);
+	snprintf(args, sizeof(args), "--pingpong %d --cpu 0", rounds);
+	run_workload(args);	/* warm-up */
+	for (i = 0; i < runs; i++) {
+		/* rotate which mode goes first, so drift hits all alike */
+		for (k = 0; k < NR_MODES; k++) {
+			m = (i + k) % NR_MODES;
+			if (attach_mode(m, skel, floor))
+				return 1;
+			v[m][i] = run_workload(args);
+			detach_mode(m, skel, floor);
+		}
+		for (m = 0; m < NR_MODES; m++)
+			ratio[m][i] = v[m][i] / v[BARE][i];
+	}
+	printf("same-CPU pipe ping-pong, %d rounds of %d round trips per mode, modes rotating:\n",
+	       runs, rounds);
+	for (m = 0; m < NR_MODES; m++)
+		printf("  %-18s median %9.0f round trips/s, paired ratio to bare %.3f\n", names[m],
+		       median(v[m], runs), median(ratio[m], runs));
+	floor_bpf__destroy(floor);
+	loader_close(skel);
+	return 0;
+}
+
+static long rss_kib(void)
+{
+	char line[256];
+	long v = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld kB", &v) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/* give every cgroup's map entries new waits, as if all of them ran */
+static void touch_entries(struct cgsnap_bpf *skel, const uint64_t *ids, int n, int round)
+{
+	int ncpu = libbpf_num_possible_cpus(), i, c;
+	struct cgsnap_runq vals[ncpu];
+	struct cgsnap_hist h = {};
+
+	memset(vals, 0, sizeof(vals));
+	for (i = 0; i < n; i++) {
+		for (c = 0; c < ncpu; c++) {
+			vals[c].count = round * 10 + c;
+			vals[c].sum_ns = vals[c].count * 20000;
+			vals[c].max_ns = 90000;
+			vals[c].holder_count[CGSNAP_HOLDER_SAME] = vals[c].count;
+			vals[c].holder_ns[CGSNAP_HOLDER_SAME] = vals[c].sum_ns;
+		}
+		h.slots[cgsnap_hist_slot(20000)] = round * 10 * ncpu;
+		bpf_map_update_elem(bpf_map__fd(skel->maps.cg_runq), &ids[i], vals, BPF_ANY);
+		bpf_map_update_elem(bpf_map__fd(skel->maps.cg_runq_hist), &ids[i], &h, BPF_ANY);
+	}
+}
+
+static int bench_collector(int n)
+{
+	char root[1100], path[1200];
+	struct cgroup_layout layout;
+	struct collector_opts co = {};
+	struct collector *c;
+	struct cgsnap_bpf *skel;
+	double runq[20], sys[20], scan[5];
+	uint64_t *ids = calloc(n, sizeof(*ids));
+	long rss0 = rss_kib();
+	int i, r;
+
+	if (cgroup_layout_detect(&layout, PROC_MOUNTINFO))
+		return 1;
+	skel = cgsnap_bpf__open();
+	if (!skel || cgsnap_bpf__load(skel))
+		return 1;
+	snprintf(root, sizeof(root), "%s/cgsnap-bench-%d", layout.v2, getpid());
+	mkdir(root, 0755);
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/c%d", root, i);
+		if (mkdir(path, 0755) || cgroup_path_to_id(path, "", &ids[i])) {
+			fprintf(stderr, "cgsnap-bench: mkdir %s: %s\n", path, strerror(errno));
+			n = i;
+			goto out;
+		}
+	}
+	co.layout = &layout;
+	co.runq_fd = bpf_map__fd(skel->maps.cg_runq);
+	co.hist_fd = bpf_map__fd(skel->maps.cg_runq_hist);
+	co.mem_fd = bpf_map__fd(skel->maps.cg_mem);
+	co.drops_fd = bpf_map__fd(skel->maps.cg_drops);
+	c = collector__new(&co);
+	collector__watch_all(c, root + strlen(layout.v2) + 1);
+	touch_entries(skel, ids, n, 1);
+	collector__start(c, clock_ns(CLOCK_MONOTONIC));
+	for (r = 0; r < 20; r++) {
+		int64_t t0;
+
+		touch_entries(skel, ids, n, r + 2);
+		t0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+		collector__tick_runq(c, clock_ns(CLOCK_MONOTONIC));
+		runq[r] = (clock_ns(CLOCK_THREAD_CPUTIME_ID) - t0) / 1e6;
+		t0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+		collector__tick_system(c, clock_ns(CLOCK_MONOTONIC));
+		sys[r] = (clock_ns(CLOCK_THREAD_CPUTIME_ID) - t0) / 1e6;
+	}
+	for (r = 0; r < 5; r++) {
+		int64_t t0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+
+		collector__scan(c);
+		scan[r] = (clock_ns(CLOCK_THREAD_CPUTIME_ID) - t0) / 1e6;
+	}
+	printf("collector with %d watched cgroups, all with new waits every tick (%u map entries):\n",
+	       n, collector__nr_map_entries(c));
+	printf("  runq tick   median %8.2f ms CPU  (maps read, deltas, %d runq snapshots)\n",
+	       median(runq, 20), n);
+	printf("  system tick median %8.2f ms CPU  (cgroupfs read, %d cpu + memory snapshots)\n",
+	       median(sys, 20), n);
+	printf("  tree scan   median %8.2f ms CPU\n", median(scan, 5));
+	printf("  RSS         %8ld KiB (%ld KiB before the collector)\n", rss_kib(), rss0);
+	collector__free(c);
+out:
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/c%d", root, i);
+		rmdir(path);
+	}
+	rmdir(root);
+	cgsnap_bpf__destroy(skel);
+	free(ids);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *slash = strrchr(argv[0], '/');
+
+	snprintf(workload, sizeof(workload), "%.*scgsnap-workload",
+		 slash ? (int)(slash - argv[0] + 1) : 0, argv[0]);
+	libbpf_set_print(NULL);
+	if (argc == 3 && !strcmp(argv[1], "progs"))
+		return bench_progs(atoi(argv[2]));
+	if (argc == 4 && !strcmp(argv[1], "pingpong"))
+		return bench_pingpong(atoi(argv[2]), atoi(argv[3]));
+	if (argc == 3 && !strcmp(argv[1], "collector"))
+		return bench_collector(atoi(argv[2]));
+	fprintf(stderr, "usage: cgsnap-bench progs SECONDS | pingpong RUNS ROUNDS | collector N\n");
+	return 2;
+}
