@@ -53,7 +53,7 @@ LDFLAGS += $(SAN_FLAGS)
 endif
 ALL_CFLAGS := $(CFLAGS) $(WARNINGS) -std=gnu11 -D_GNU_SOURCE -DCGSNAP_VERSION='"$(VERSION)"' \
 	      -I$(OUTPUT) -Ibpf -Iuser $(DEP_CFLAGS)
-BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Ibpf
+BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Ibpf
 LDLIBS := $(DEP_LIBS) -lm -lpthread
 
 ifeq ($(V),1)

@@ -17,9 +17,19 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define TASK_RUNNING	0
 #define PF_KTHREAD	0x00200000
 
-/* per-task timestamps: no pid-keyed table to overflow or confuse on reuse */
+/* sized by userspace before load: the number of slots, of possible CPUs */
+const volatile __u32 targ_nr_slots = CGSNAP_MIN_SLOTS;
+const volatile __u32 targ_nr_cpus = 1;
+
+/* bump allocator of never-used slots */
+__u32 next_slot;
+
+/* per-task state: no pid-keyed table to overflow or confuse on reuse */
 struct task_ts {
 	__u64 runq_ns;				/* when the task became runnable; 0: not waiting */
+	__u64 cgid;				/* the task's cgroup when last switched in, */
+	__u32 slot;				/* and that cgroup's slot */
+	__u32 __pad;
 	__u64 reclaim_ns[CGSNAP_RECLAIM_MAX];	/* when it entered reclaim; 0: not in reclaim */
 	__u64 reclaim_cgid;			/* cgroup charged with the stall at begin */
 };
@@ -33,30 +43,55 @@ struct {
 
 /*
  * Per-CPU summaries, but a shared histogram: per-CPU histograms would cost
- * CPUs x cgroups x 904 bytes (58 MB for 1,000 cgroups on 64 CPUs). Entries
- * are allocated on first use (BPF_F_NO_PREALLOC), so memory follows the
- * cgroups that actually ran.
+ * CPUs x cgroups x 904 bytes (58 MB for 1,000 cgroups on 64 CPUs). Both are
+ * arrays indexed by the cgroup's slot, which the switch path finds in the
+ * task's own storage: array lookups are inlined, no hashing per event.
+ * They are mmap-able: the collector reads them in place, without syscalls.
  */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, CGSNAP_MAX_CGROUPS);
-	__type(key, __u64);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, CGSNAP_MIN_SLOTS);	/* x nr_cpus, set by userspace */
+	__type(key, __u32);
 	__type(value, struct cgsnap_runq);
 } cg_runq SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, CGSNAP_MAX_CGROUPS);
-	__type(key, __u64);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, CGSNAP_MIN_SLOTS);
+	__type(key, __u32);
 	__type(value, struct cgsnap_hist);
 } cg_runq_hist SEC(".maps");
+
+/* cgroup id -> slot, consulted when a task's cached cgroup differs */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CGSNAP_MIN_SLOTS);
+	__type(key, __u64);
+	__type(value, __u32);
+} cg_slot SEC(".maps");
+
+/* slot -> cgroup id, for userspace (0: free) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, CGSNAP_MIN_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} cg_owner SEC(".maps");
+
+/* slots of vanished cgroups, zeroed and pushed back by userspace */
+struct {
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__uint(max_entries, CGSNAP_MIN_SLOTS);
+	__type(value, __u32);
+} cg_free SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, CGSNAP_MAX_CGROUPS);
+	__uint(max_entries, CGSNAP_MEM_ENTRIES);
 	__type(key, __u64);
 	__type(value, struct cgsnap_mem);
 } cg_mem SEC(".maps");
@@ -68,8 +103,6 @@ struct {
 	__type(value, __u64);
 } cg_drops SEC(".maps");
 
-static const struct cgsnap_runq zero_runq;
-static const struct cgsnap_hist zero_hist;
 static const struct cgsnap_mem zero_mem;
 
 /* histogram slot of @ns, bounded in a way the verifier can see: a 64-bit
@@ -127,18 +160,49 @@ static __always_inline __u32 holder_of(struct task_struct *prev, __u64 cgid)
 	return task_cgid(prev) == cgid ? CGSNAP_HOLDER_SAME : CGSNAP_HOLDER_OTHER;
 }
 
-static __always_inline void account_wait(__u64 cgid, __u64 delta, __u32 holder)
+/* the slot of cgroup @cgid, allocated on first use; false if none is free */
+static __noinline bool slot_of(__u64 cgid, __u32 *slot)
 {
+	__u32 *found, s;
+	long err;
+
+	found = bpf_map_lookup_elem(&cg_slot, &cgid);
+	if (found) {
+		*slot = *found;
+		return true;
+	}
+	if (bpf_map_pop_elem(&cg_free, &s)) {
+		s = __sync_fetch_and_add(&next_slot, 1);
+		if (s >= targ_nr_slots)
+			return false;
+	}
+	err = bpf_map_update_elem(&cg_slot, &cgid, &s, BPF_NOEXIST);
+	if (err) {
+		/* another CPU allocated one meanwhile: use that, return ours */
+		bpf_map_push_elem(&cg_free, &s, 0);
+		found = bpf_map_lookup_elem(&cg_slot, &cgid);
+		if (!found)
+			return false;
+		*slot = *found;
+		return true;
+	}
+	bpf_map_update_elem(&cg_owner, &s, &cgid, BPF_ANY);
+	*slot = s;
+	return true;
+}
+
+static __always_inline void account_wait(__u32 slot, __u64 delta, __u32 holder)
+{
+	__u32 idx = slot * targ_nr_cpus + bpf_get_smp_processor_id();
 	struct cgsnap_runq *rq;
 	struct cgsnap_hist *h;
-	__u64 slot;
+	__u64 bucket;
 
-	rq = bpf_map_lookup_or_try_init(&cg_runq, &cgid, &zero_runq);
-	if (!rq) {
-		count_drop(CGSNAP_DROP_RUNQ_FULL);
+	rq = bpf_map_lookup_elem(&cg_runq, &idx);
+	h = bpf_map_lookup_elem(&cg_runq_hist, &slot);
+	if (!rq || !h)
 		return;
-	}
-	/* per-CPU value and migration is off in tracepoints: plain adds are safe */
+	/* this CPU's own value, migration off in tracepoints: plain adds are safe */
 	rq->count++;
 	rq->sum_ns += delta;
 	if (delta > rq->max_ns)
@@ -147,13 +211,8 @@ static __always_inline void account_wait(__u64 cgid, __u64 delta, __u32 holder)
 	rq->holder_count[holder]++;
 	rq->holder_ns[holder] += delta;
 
-	h = bpf_map_lookup_or_try_init(&cg_runq_hist, &cgid, &zero_hist);
-	if (!h) {
-		count_drop(CGSNAP_DROP_HIST_FULL);
-		return;
-	}
-	slot = hist_slot(delta);
-	__sync_fetch_and_add(&h->slots[slot], 1);
+	bucket = hist_slot(delta);
+	__sync_fetch_and_add(&h->slots[bucket], 1);
 }
 
 /* @next got the CPU from @prev: if it was waiting, charge the wait to its cgroup */
@@ -177,7 +236,14 @@ static __always_inline int handle_switch(struct task_struct *prev, struct task_s
 		return 0;
 	}
 	cgid = task_cgid(next);
-	account_wait(cgid, now - start, holder_of(prev, cgid));
+	if (cgid != ts->cgid) {
+		if (!slot_of(cgid, &ts->slot)) {
+			count_drop(CGSNAP_DROP_SLOTS_FULL);
+			return 0;
+		}
+		ts->cgid = cgid;
+	}
+	account_wait(ts->slot, now - start, holder_of(prev, cgid));
 	return 0;
 }
 

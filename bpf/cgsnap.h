@@ -7,8 +7,17 @@
 #ifndef __CGSNAP_H
 #define __CGSNAP_H
 
-/* default max_entries of the per-cgroup maps (userspace may change it) */
-#define CGSNAP_MAX_CGROUPS	16384
+/*
+ * Run-queue state of a cgroup lives in slot-indexed arrays (cg_runq,
+ * cg_runq_hist); cg_slot maps a cgroup id to its slot and cg_owner a slot
+ * back to its cgroup id (0: free). Userspace sizes them at load (at least
+ * CGSNAP_MIN_SLOTS) and recycles the slots of vanished cgroups through the
+ * cg_free queue.
+ */
+#define CGSNAP_MIN_SLOTS	1024
+#define CGSNAP_MAX_SLOTS	(1 << 20)
+/* max_entries of cg_mem, keyed by cgroup id (only cgroups that reclaim) */
+#define CGSNAP_MEM_ENTRIES	4096
 
 /*
  * Log-linear latency histogram in nanoseconds: slot 0 holds [0, 512 ns);
@@ -61,12 +70,11 @@ enum cgsnap_holder {
 
 /* what was dropped or discarded instead of counted (cg_drops map index) */
 enum cgsnap_drop {
-	CGSNAP_DROP_RUNQ_FULL = 0,	/* cg_runq map full: a wait was not counted */
-	CGSNAP_DROP_HIST_FULL = 1,	/* cg_runq_hist map full: a wait is missing from the histogram */
-	CGSNAP_DROP_MEM_FULL = 2,	/* cg_mem map full: a stall or OOM kill was not counted */
-	CGSNAP_DROP_NO_STORAGE = 3,	/* task storage unavailable: an event was not stamped */
-	CGSNAP_DROP_NEG_DELTA = 4,	/* end before start: a negative duration was discarded */
-	CGSNAP_DROP_MAX = 5,
+	CGSNAP_DROP_SLOTS_FULL = 0,	/* no free slot: a wait was not counted */
+	CGSNAP_DROP_MEM_FULL = 1,	/* cg_mem map full: a stall or OOM kill was not counted */
+	CGSNAP_DROP_NO_STORAGE = 2,	/* task storage unavailable: an event was not stamped */
+	CGSNAP_DROP_NEG_DELTA = 3,	/* end before start: a negative duration was discarded */
+	CGSNAP_DROP_MAX = 4,
 };
 
 enum cgsnap_reclaim {
@@ -75,16 +83,22 @@ enum cgsnap_reclaim {
 	CGSNAP_RECLAIM_MAX = 2,
 };
 
-/* cg_runq: per-CPU value keyed by cgroup v2 id (__u64) */
+/*
+ * cg_runq: one value per slot and CPU, at index slot x nr_cpus + cpu, so
+ * each CPU writes only its own (no atomics). 128 bytes: two cache lines of
+ * their own, never shared between CPUs. A plain mmap-able array rather than
+ * a per-CPU one, so userspace reads it in place.
+ */
 struct cgsnap_runq {
 	__u64 count;				/* waits that ended (task got the CPU) */
 	__u64 sum_ns;				/* their total duration */
 	__u64 max_ns;				/* longest wait on this CPU since load */
 	__u64 holder_count[CGSNAP_HOLDER_MAX];	/* the waits split by who held the CPU */
 	__u64 holder_ns[CGSNAP_HOLDER_MAX];
+	__u64 __pad[5];
 };
 
-/* cg_runq_hist: value keyed by cgroup v2 id, shared by all CPUs (atomic adds) */
+/* cg_runq_hist: array value indexed by slot, shared by all CPUs (atomic adds) */
 struct cgsnap_hist {
 	__u32 slots[CGSNAP_HIST_SLOTS];		/* wraps; userspace takes deltas mod 2^32 */
 };

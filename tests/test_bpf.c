@@ -30,16 +30,34 @@ static void teardown(void)
 	loader_close(skel);
 }
 
-/* sum of the per-CPU cg_runq values of @cgid; false if it has no entry */
+/* the slot of @cgid; false if it has none */
+static bool slot_of(uint64_t cgid, __u32 *slot)
+{
+	__u64 owner;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.cg_slot), &cgid, slot))
+		return false;
+	cr_assert(eq(int, bpf_map_lookup_elem(bpf_map__fd(skel->maps.cg_owner), slot, &owner), 0));
+	cr_assert(eq(u64, owner, cgid), "cg_owner maps the slot back to its cgroup");
+	return true;
+}
+
+/* sum of the per-CPU cg_runq values of @cgid; false if it has no slot */
 static bool runq_of(uint64_t cgid, struct cgsnap_runq *sum)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	struct cgsnap_runq vals[ncpu];
+	__u32 slot;
 	int i, h;
 
 	memset(sum, 0, sizeof(*sum));
-	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.cg_runq), &cgid, vals))
+	if (!slot_of(cgid, &slot))
 		return false;
+	for (i = 0; i < ncpu; i++) {
+		__u32 idx = slot * ncpu + i;
+
+		cr_assert(eq(int, bpf_map_lookup_elem(bpf_map__fd(skel->maps.cg_runq), &idx, &vals[i]), 0));
+	}
 	for (i = 0; i < ncpu; i++) {
 		sum->count += vals[i].count;
 		sum->sum_ns += vals[i].sum_ns;
@@ -57,6 +75,7 @@ Test(bpf, skeleton_loads_attaches_and_counts_waits_per_cgroup)
 	struct cgsnap_hist hist;
 	struct cgsnap_runq rq, idle_rq;
 	uint64_t busy, idle, hist_total = 0;
+	__u32 slot;
 	int i, status;
 	pid_t pid;
 
@@ -72,7 +91,8 @@ Test(bpf, skeleton_loads_attaches_and_counts_waits_per_cgroup)
 	cr_assert(gt(u64, rq.sum_ns, 0));
 	cr_assert(eq(u64, rq.holder_count[0] + rq.holder_count[1] + rq.holder_count[2] +
 			  rq.holder_count[3], rq.count), "the holder split covers every wait");
-	cr_assert(eq(int, bpf_map_lookup_elem(bpf_map__fd(skel->maps.cg_runq_hist), &busy, &hist), 0));
+	cr_assert(slot_of(busy, &slot));
+	cr_assert(eq(int, bpf_map_lookup_elem(bpf_map__fd(skel->maps.cg_runq_hist), &slot, &hist), 0));
 	for (i = 0; i < CGSNAP_HIST_SLOTS; i++)
 		hist_total += hist.slots[i];
 	cr_assert(eq(u64, hist_total, rq.count), "histogram and count agree");

@@ -46,10 +46,7 @@ static void setup(void)
 	skel = loader_open(&lo, err, sizeof(err));
 	cr_assert(ne(ptr, skel, NULL), "loader_open: %s", err);
 	co.layout = &layout;
-	co.runq_fd = bpf_map__fd(skel->maps.cg_runq);
-	co.hist_fd = bpf_map__fd(skel->maps.cg_runq_hist);
-	co.mem_fd = bpf_map__fd(skel->maps.cg_mem);
-	co.drops_fd = bpf_map__fd(skel->maps.cg_drops);
+	collector_opts__from_skel(&co, skel);
 	co.keep_totals = true;
 	coll = collector__new(&co);
 	cr_assert(ne(ptr, coll, NULL));
@@ -301,7 +298,7 @@ Test(kernel, stat_json_end_to_end)
 	cr_assert(gt(i64, json_integer_value(json_object_get(json_object_get(cg, "runq"), "count")), 100));
 	cr_assert(gt(dbl, json_real_value(json_object_get(json_object_get(cg, "cpu"), "used_ratio")),
 		     0.5), "3 spinners on 2 CPUs use most of them");
-	cr_assert(ne(ptr, json_object_get(json_object_get(root, "dropped"), "runq_map_full"), NULL));
+	cr_assert(ne(ptr, json_object_get(json_object_get(root, "dropped"), "slots_full"), NULL));
 	json_decref(root);
 }
 

@@ -75,3 +75,26 @@ Test(stats, wrapping_counters)
 	cr_assert(eq(u32, delta32(5, 0xFFFFFFFE), 7));
 	cr_assert(eq(u32, delta32(10, 3), 7));
 }
+
+Test(stats, one_pass_summary_matches_quantile_by_quantile)
+{
+	uint64_t slots[CGSNAP_HIST_SLOTS], count, max;
+	struct lat_summary s;
+	int round, i;
+
+	srand(7);
+	for (round = 0; round < 200; round++) {
+		count = 0;
+		for (i = 0; i < CGSNAP_HIST_SLOTS; i++) {
+			slots[i] = rand() % 4 ? 0 : rand() % 50;
+			count += slots[i];
+		}
+		max = rand() % 2 ? 0 : hist_max_bound(slots, 0) / 2;
+		lat_summarize(slots, count, count * 1000, max, &s);
+		max = max ? max : hist_max_bound(slots, 0);
+		cr_assert(eq(u64, s.p50_ns, hist_quantile(slots, count, 0.50, max)));
+		cr_assert(eq(u64, s.p90_ns, hist_quantile(slots, count, 0.90, max)));
+		cr_assert(eq(u64, s.p99_ns, hist_quantile(slots, count, 0.99, max)));
+		cr_assert(eq(u64, s.max_ns, count ? max : 0));
+	}
+}

@@ -59,7 +59,7 @@ static int add_watches(struct agent *ag, const char *prog)
 
 int agent_open(struct agent *ag, const struct agent_opts *o, const char *prog)
 {
-	struct loader_opts lo = { .verbose = o->verbose, .max_cgroups = o->max_cgroups };
+	struct loader_opts lo = { .verbose = o->verbose, .nr_slots = o->max_cgroups };
 	struct collector_opts co = {};
 	char err_msg[512];
 	int err;
@@ -74,6 +74,8 @@ int agent_open(struct agent *ag, const struct agent_opts *o, const char *prog)
 				"needs cgroup v2, pure or hybrid\n", prog, PROC_MOUNTINFO);
 		return err;
 	}
+	if (!lo.nr_slots)
+		lo.nr_slots = loader_slots_for(cgroup_count(ag->layout.v2));
 	ag->skel = loader_open(&lo, err_msg, sizeof(err_msg));
 	if (!ag->skel) {
 		err = -errno;
@@ -82,10 +84,7 @@ int agent_open(struct agent *ag, const struct agent_opts *o, const char *prog)
 	}
 	co.layout = &ag->layout;
 	co.settings = &o->settings;
-	co.runq_fd = bpf_map__fd(ag->skel->maps.cg_runq);
-	co.hist_fd = bpf_map__fd(ag->skel->maps.cg_runq_hist);
-	co.mem_fd = bpf_map__fd(ag->skel->maps.cg_mem);
-	co.drops_fd = bpf_map__fd(ag->skel->maps.cg_drops);
+	collector_opts__from_skel(&co, ag->skel);
 	co.keep_totals = o->keep_totals;
 	co.on_event = o->on_event;
 	co.ctx = o->ctx;

@@ -21,7 +21,7 @@ struct agent_opts {
 	bool watch_all;			/* every cgroup under all_root */
 	const char *all_root;		/* NULL: the whole hierarchy */
 	bool verbose;
-	unsigned int max_cgroups;	/* BPF map capacity; 0: default */
+	unsigned int max_cgroups;	/* run-queue slots; 0: twice the cgroups there are */
 	bool keep_totals;
 	void (*on_event)(const struct collector_event *ev, void *ctx);
 	void *ctx;

@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "cgroup.h"
@@ -477,5 +480,45 @@ int cpulist_count(const char *list)
 		else if (*p && *p != '\n')
 			return -EINVAL;
 	}
+	return n;
+}
+
+static unsigned int count_dir(int dfd)
+{
+	unsigned int n = 1;
+	struct dirent *de;
+	DIR *dir;
+	int fd = dup(dfd);
+
+	dir = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!dir) {
+		if (fd >= 0)
+			close(fd);
+		return n;
+	}
+	while ((de = readdir(dir))) {
+		int cfd;
+
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		cfd = openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (cfd < 0)
+			continue;
+		n += count_dir(cfd);
+		close(cfd);
+	}
+	closedir(dir);
+	return n;
+}
+
+unsigned int cgroup_count(const char *root)
+{
+	int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	unsigned int n;
+
+	if (fd < 0)
+		return 0;
+	n = count_dir(fd);
+	close(fd);
 	return n;
 }

@@ -89,6 +89,10 @@ int cgroup_memory(const struct cgroup_layout *l, const char *cg, struct cgroup_m
 int cgroup_psi_some_us(const struct cgroup_layout *l, const char *cg, const char *resource,
 		       uint64_t *us);
 
+/* Number of cgroups (directories) in the hierarchy at @root, itself included;
+ * 0 if it cannot be read. */
+unsigned int cgroup_count(const char *root);
+
 /* MemTotal and MemAvailable of @meminfo (normally /proc/meminfo), in bytes. */
 int meminfo_read(const char *meminfo, int64_t *total, int64_t *available);
 

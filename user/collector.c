@@ -11,18 +11,21 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "collector.h"
+#include "cgsnap.skel.h"
 
 #define RESCAN_NS		(2 * CGSNAP_NSEC_PER_SEC)
 #define UNKNOWN_RESCAN_NS	(1 * CGSNAP_NSEC_PER_SEC)
-#define BATCH			1024U
 
 struct runq_prev {
 	struct cgsnap_runq sum;			/* summed over CPUs */
@@ -44,6 +47,8 @@ struct node {
 	struct node *parent;
 	char *path;		/* NULL until a scan finds it */
 	uint32_t gen;		/* the last scan that found it */
+	uint32_t slot;		/* its run-queue slot, when has_slot */
+	bool has_slot;
 	struct runq_prev *rq;
 	struct mem_prev *mem;
 	struct watched *w;
@@ -65,10 +70,12 @@ struct collector {
 	unsigned int nr_all;
 	int ncpus;
 	unsigned int nr_map_entries;
-	/* map read buffers, grown once */
-	__u64 *keys;
-	void *vals;
-	size_t buf_cap;
+	/* the slot arrays, mapped into our memory: read in place */
+	__u64 *owners;			/* cg_owner[nr_slots] */
+	struct cgsnap_runq *runq;	/* cg_runq[nr_slots x ncpus] */
+	struct cgsnap_hist *hists;	/* cg_runq_hist[nr_slots] */
+	size_t owners_len, runq_len, hists_len;
+	int64_t scan_cost_ns;		/* CPU time of the last scan */
 };
 
 /* node table */
@@ -95,7 +102,7 @@ static int table_grow(struct collector *c)
 
 	if (!b)
 		return -ENOMEM;
-	for (i = 0; i < c->nbuckets; i++) {
+	for (i = 0; c->buckets && i < c->nbuckets; i++) {
 		for (n = c->buckets[i]; n; n = next) {
 			uint32_t h = hash_id(n->id, nb);
 
@@ -280,11 +287,22 @@ static int scan_dir(struct collector *c, int dfd, char *path, size_t len, struct
 	return err;
 }
 
-static void delete_map_entries(struct collector *c, uint64_t id)
+/* hand @slot of vanished cgroup @id back to the BPF side, zeroed */
+static void recycle_slot(struct collector *c, __u32 slot, __u64 id)
 {
-	bpf_map_delete_elem(c->opts.runq_fd, &id);
-	bpf_map_delete_elem(c->opts.hist_fd, &id);
-	bpf_map_delete_elem(c->opts.mem_fd, &id);
+	bpf_map_delete_elem(c->opts.slot_fd, &id);
+	memset(&c->runq[(size_t)slot * c->ncpus], 0, c->ncpus * sizeof(*c->runq));
+	memset(&c->hists[slot], 0, sizeof(c->hists[slot]));
+	c->owners[slot] = 0;
+	bpf_map_update_elem(c->opts.free_fd, NULL, &slot, BPF_ANY);
+}
+
+/* the cgroup @id is gone: free what the kernel side holds for it */
+static void forget(struct collector *c, struct node *n)
+{
+	if (n->has_slot)
+		recycle_slot(c, n->slot, n->id);
+	bpf_map_delete_elem(c->opts.mem_fd, &n->id);
 }
 
 /* free the nodes the last scan did not find: their cgroups are gone */
@@ -303,7 +321,7 @@ static void sweep(struct collector *c)
 			*pp = n->hnext;
 			if (n->w)
 				watched_remove(c, n->w);
-			delete_map_entries(c, n->id);
+			forget(c, n);
 			free(n->rq);
 			free(n->mem);
 			free(n->path);
@@ -332,80 +350,75 @@ int collector__scan(struct collector *c)
 	return 0;
 }
 
-/* returns 1 if it scanned, 0 if no scan was due, or -errno */
+/*
+ * Returns 1 if it scanned, 0 if no scan was due, or -errno. Scans are spaced
+ * at least 50 times their own cost apart, so that a large tree costs at most
+ * about 2% of a CPU.
+ */
 static int scan_if_due(struct collector *c, int64_t now, bool unknown)
 {
-	int64_t age = now - c->last_scan_ns;
+	int64_t age = now - c->last_scan_ns, floor = 50 * c->scan_cost_ns;
+	int64_t every = RESCAN_NS > floor ? RESCAN_NS : floor;
+	int64_t unknown_every = UNKNOWN_RESCAN_NS > floor ? UNKNOWN_RESCAN_NS : floor;
+	struct timespec t0, t1;
 	int err;
 
-	if (c->scanned && age < RESCAN_NS && (!unknown || age < UNKNOWN_RESCAN_NS))
+	if (c->scanned && age < every && (!unknown || age < unknown_every))
 		return 0;
 	c->last_scan_ns = now;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
 	err = collector__scan(c);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
+	c->scan_cost_ns = (t1.tv_sec - t0.tv_sec) * CGSNAP_NSEC_PER_SEC + t1.tv_nsec - t0.tv_nsec;
 	return err ? err : 1;
 }
 
 /* reading the maps */
 
-static size_t runq_value_size(const struct collector *c)
+/* map array map @fd of @entries values of @value_size; NULL on failure */
+static void *map_array(int fd, size_t value_size, size_t entries, size_t *len)
 {
-	return ((sizeof(struct cgsnap_runq) + 7) & ~7UL) * c->ncpus;
+	size_t page = sysconf(_SC_PAGESIZE);
+	void *p;
+
+	*len = (((value_size + 7) & ~7UL) * entries + page - 1) / page * page;
+	p = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	return p == MAP_FAILED ? NULL : p;
 }
 
-static int grow_buffers(struct collector *c, size_t cap)
+/* the highest slot in use + 1 */
+static long slots_in_use(struct collector *c)
 {
-	__u64 *keys = realloc(c->keys, cap * sizeof(*keys));
-	void *vals;
+	long hi = 0, i;
 
-	if (!keys)
-		return -ENOMEM;
-	c->keys = keys;
-	vals = realloc(c->vals, cap * runq_value_size(c));
-	if (!vals)
-		return -ENOMEM;
-	c->vals = vals;
-	c->buf_cap = cap;
-	return 0;
-}
-
-/* every key and per-CPU value of cg_runq into c->keys/c->vals; returns the count */
-static long read_runq_map(struct collector *c)
-{
-	DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u64 batch = 0;
-	size_t n = 0;
-	bool first = true;
-	int err;
-
-	for (;;) {
-		__u32 count;
-
-		if (c->buf_cap - n < BATCH && grow_buffers(c, c->buf_cap * 2 + BATCH))
-			return -ENOMEM;
-		count = c->buf_cap - n;
-		err = bpf_map_lookup_batch(c->opts.runq_fd, first ? NULL : &batch, &batch,
-					   c->keys + n, (char *)c->vals + n * runq_value_size(c),
-					   &count, &opts);
-		first = false;
-		if (err && errno == ENOSPC) {	/* a bucket larger than the room left */
-			if (grow_buffers(c, c->buf_cap * 2))
-				return -ENOMEM;
+	c->nr_map_entries = 0;
+	for (i = 0; i < (long)c->opts.nr_slots; i++) {
+		if (!c->owners[i])
 			continue;
-		}
-		n += count;
-		if (err)
-			return errno == ENOENT ? (long)n : -errno;
+		hi = i + 1;
+		c->nr_map_entries++;
 	}
+	return hi;
 }
 
-static void sum_cpus(const struct collector *c, const void *vals, struct cgsnap_runq *sum)
+static __u64 count_cpus(const struct collector *c, const struct cgsnap_runq *vals)
 {
-	size_t stride = (sizeof(struct cgsnap_runq) + 7) & ~7UL;
+	__u64 n = 0;
+	int cpu;
+
+	for (cpu = 0; cpu < c->ncpus; cpu++)
+		n += vals[cpu].count;
+	return n;
+}
+
+static void sum_cpus(const struct collector *c, const struct cgsnap_runq *vals,
+		     struct cgsnap_runq *sum)
+{
 	int cpu, h;
 
 	memset(sum, 0, sizeof(*sum));
 	for (cpu = 0; cpu < c->ncpus; cpu++) {
-		const struct cgsnap_runq *v = (const void *)((const char *)vals + cpu * stride);
+		const struct cgsnap_runq *v = &vals[cpu];
 
 		sum->count += v->count;
 		sum->sum_ns += v->sum_ns;
@@ -418,45 +431,78 @@ static void sum_cpus(const struct collector *c, const void *vals, struct cgsnap_
 	}
 }
 
-static void lat_add(struct lat_acc *a, const struct lat_acc *d)
-{
-	int i;
+/* one node's waits since the previous tick, with its non-zero slots listed */
+struct lat_delta {
+	struct lat_acc acc;
+	uint16_t nz[CGSNAP_HIST_SLOTS];
+	unsigned int nr_nz;
+};
 
-	a->count += d->count;
-	a->sum_ns += d->sum_ns;
-	if (d->max_ns > a->max_ns)
-		a->max_ns = d->max_ns;
+static void lat_add(struct lat_acc *a, const struct lat_delta *d)
+{
+	unsigned int i;
+
+	a->count += d->acc.count;
+	a->sum_ns += d->acc.sum_ns;
+	if (d->acc.max_ns > a->max_ns)
+		a->max_ns = d->acc.max_ns;
 	for (i = 0; i < CGSNAP_HOLDER_MAX; i++) {
-		a->holder_count[i] += d->holder_count[i];
-		a->holder_ns[i] += d->holder_ns[i];
+		a->holder_count[i] += d->acc.holder_count[i];
+		a->holder_ns[i] += d->acc.holder_ns[i];
 	}
-	for (i = 0; i < CGSNAP_HIST_SLOTS; i++)
-		a->slots[i] += d->slots[i];
+	for (i = 0; i < d->nr_nz; i++)
+		a->slots[d->nz[i]] += d->acc.slots[d->nz[i]];
+	if (!d->nr_nz)
+		return;
+	/* nz[] is ascending */
+	if (a->lo >= a->hi || d->nz[0] < a->lo)
+		a->lo = d->nz[0];
+	if (d->nz[d->nr_nz - 1] + 1 > a->hi)
+		a->hi = d->nz[d->nr_nz - 1] + 1;
 }
 
-/* the waits of @n since the previous tick, in *@d; false if none */
-static bool runq_delta(struct collector *c, struct node *n, const struct cgsnap_runq *cur,
-		       struct lat_acc *d)
+/* empty @a, touching only what lat_add() may have filled */
+static void lat_clear(struct lat_acc *a)
 {
+	if (a->lo < a->hi)
+		memset(&a->slots[a->lo], 0, (a->hi - a->lo) * sizeof(a->slots[0]));
+	memset(a, 0, offsetof(struct lat_acc, slots));
+}
+
+
+/* the waits of @n since the previous tick, in *@dd; false if none */
+static bool runq_delta(struct collector *c, struct node *n, const struct cgsnap_runq *cur,
+		       struct lat_delta *dd)
+{
+	const struct cgsnap_hist *h = &c->hists[n->slot];
+	struct lat_acc *d = &dd->acc;
 	struct runq_prev *p = n->rq;
-	struct cgsnap_hist h;
-	int i;
+	int b, i;
 
 	if (cur->count < p->sum.count)	/* the entry was reset: count from zero */
 		memset(p, 0, sizeof(*p));
 	if (cur->count == p->sum.count)
 		return false;
-	memset(d, 0, sizeof(*d));
 	d->count = cur->count - p->sum.count;
 	d->sum_ns = cur->sum_ns - p->sum.sum_ns;
 	for (i = 0; i < CGSNAP_HOLDER_MAX; i++) {
 		d->holder_count[i] = cur->holder_count[i] - p->sum.holder_count[i];
 		d->holder_ns[i] = cur->holder_ns[i] - p->sum.holder_ns[i];
 	}
-	if (!bpf_map_lookup_elem(c->opts.hist_fd, &n->id, &h)) {
-		for (i = 0; i < CGSNAP_HIST_SLOTS; i++)
-			d->slots[i] = delta32(h.slots[i], p->slots[i]);
-		memcpy(p->slots, h.slots, sizeof(p->slots));
+	/* few slots change in an interval: skip equal blocks of 8 with memcmp */
+	dd->nr_nz = 0;
+	for (b = 0; b < CGSNAP_HIST_SLOTS; b += 8) {
+		int end = b + 8 < CGSNAP_HIST_SLOTS ? b + 8 : CGSNAP_HIST_SLOTS;
+
+		if (!memcmp(&h->slots[b], &p->slots[b], (end - b) * sizeof(__u32)))
+			continue;
+		for (i = b; i < end; i++) {
+			if (h->slots[i] == p->slots[i])
+				continue;
+			d->slots[i] = delta32(h->slots[i], p->slots[i]);
+			p->slots[i] = h->slots[i];
+			dd->nz[dd->nr_nz++] = i;
+		}
 	}
 	/* a new record is this interval's max; else the histogram bounds it */
 	d->max_ns = cur->max_ns > p->sum.max_ns ? cur->max_ns : hist_max_bound(d->slots, cur->max_ns);
@@ -466,7 +512,7 @@ static bool runq_delta(struct collector *c, struct node *n, const struct cgsnap_
 
 static void account_runq(struct collector *c, struct node *n, const struct cgsnap_runq *cur)
 {
-	struct lat_acc d;
+	static struct lat_delta d;	/* only its listed slots are read */
 	struct node *a;
 
 	if (!n->rq) {
@@ -475,7 +521,7 @@ static void account_runq(struct collector *c, struct node *n, const struct cgsna
 			return;
 		if (!c->started) {	/* baseline: what came before us is not ours */
 			n->rq->sum = *cur;
-			bpf_map_lookup_elem(c->opts.hist_fd, &n->id, n->rq->slots);
+			memcpy(n->rq->slots, c->hists[n->slot].slots, sizeof(n->rq->slots));
 			return;
 		}
 	}
@@ -494,32 +540,37 @@ static int collect_runq(struct collector *c, int64_t now)
 {
 	struct cgsnap_runq cur;
 	bool unknown = false;
+	long hi, i;
 	int scanned;
-	long n, i;
 
-	n = read_runq_map(c);
-	if (n < 0)
-		return (int)n;
-	c->nr_map_entries = n;
-	for (i = 0; i < n && !unknown; i++)
-		unknown = !node_find(c, c->keys[i]);
+	hi = slots_in_use(c);
+	for (i = 0; i < hi && !unknown; i++)
+		unknown = c->owners[i] && !node_find(c, c->owners[i]);
 	scanned = scan_if_due(c, now, unknown);
 	if (scanned < 0)
 		return scanned;
-	for (i = 0; i < n; i++) {
-		struct node *node = node_find(c, c->keys[i]);
+	for (i = 0; i < hi; i++) {
+		struct node *node;
 
+		if (!c->owners[i])
+			continue;
+		node = node_find(c, c->owners[i]);
 		/*
 		 * Unknown ids wait for a scan to place them, so that no wait is
 		 * counted against nobody; unknown after a full scan, the cgroup
-		 * is gone and its entries are deleted.
+		 * is gone and its slot is recycled.
 		 */
 		if (!node) {
 			if (scanned)
-				delete_map_entries(c, c->keys[i]);
+				recycle_slot(c, i, c->owners[i]);
 			continue;
 		}
-		sum_cpus(c, (char *)c->vals + i * runq_value_size(c), &cur);
+		node->slot = i;
+		node->has_slot = true;
+		/* unchanged count: nothing else changed either (one cache line a CPU) */
+		if (node->rq && count_cpus(c, &c->runq[(size_t)i * c->ncpus]) == node->rq->sum.count)
+			continue;
+		sum_cpus(c, &c->runq[(size_t)i * c->ncpus], &cur);
 		account_runq(c, node, &cur);
 	}
 	return 0;
@@ -551,7 +602,8 @@ static void runq_snapshot(struct collector *c, struct watched *w, int64_t now)
 			   CGSNAP_F_RUNQ_P90 | CGSNAP_F_RUNQ_P99 | CGSNAP_F_RUNQ_MAX,
 	};
 
-	lat_summarize(w->runq.slots, w->runq.count, w->runq.sum_ns, w->runq.max_ns, l);
+	lat_summarize_range(w->runq.slots, w->runq.lo, w->runq.hi, w->runq.count, w->runq.sum_ns,
+			    w->runq.max_ns, l);
 	snap.runq = (struct cgsnap_runq_snapshot){
 		.delay_ns = runq_statistic(&c->settings, l),
 		.max_delay_ns = c->settings.max_runq_delay_ns,
@@ -563,7 +615,7 @@ static void runq_snapshot(struct collector *c, struct watched *w, int64_t now)
 		.max_ns = l->max_ns,
 	};
 	cgsnap_snapshotter__add(w->snap, &snap, NULL);
-	memset(&w->runq, 0, sizeof(w->runq));
+	lat_clear(&w->runq);
 }
 
 int collector__tick_runq(struct collector *c, int64_t now)
@@ -826,7 +878,7 @@ int collector__start(struct collector *c, int64_t now)
 			w->have_psi_base = true;
 		}
 		w->prev_sys_ns = now;
-		memset(&w->runq, 0, sizeof(w->runq));
+		lat_clear(&w->runq);
 		memset(&w->mem, 0, sizeof(w->mem));
 		runq_snapshot(c, w, now);
 	}
@@ -851,10 +903,17 @@ struct collector *collector__new(const struct collector_opts *opts)
 	c->ncpus = libbpf_num_possible_cpus();
 	c->nbuckets = 256;
 	c->buckets = calloc(c->nbuckets, sizeof(*c->buckets));
-	if (c->ncpus <= 0 || !c->buckets) {
-		free(c->buckets);
-		free(c);
-		errno = ENOMEM;
+	if (c->ncpus > 0 && opts->nr_slots) {
+		c->owners = map_array(opts->owner_fd, sizeof(*c->owners), opts->nr_slots,
+				      &c->owners_len);
+		c->runq = map_array(opts->runq_fd, sizeof(*c->runq),
+				    (size_t)opts->nr_slots * c->ncpus, &c->runq_len);
+		c->hists = map_array(opts->hist_fd, sizeof(*c->hists), opts->nr_slots,
+				     &c->hists_len);
+	}
+	if (c->ncpus <= 0 || !c->buckets || !c->owners || !c->runq || !c->hists) {
+		collector__free(c);
+		errno = opts->nr_slots ? ENOMEM : EINVAL;
 		return NULL;
 	}
 	return c;
@@ -879,7 +938,7 @@ void collector__free(struct collector *c)
 		c->watched = w->next;
 		watched_free(w);
 	}
-	for (i = 0; i < c->nbuckets; i++) {
+	for (i = 0; c->buckets && i < c->nbuckets; i++) {
 		for (n = c->buckets[i]; n; n = next) {
 			next = n->hnext;
 			free(n->rq);
@@ -891,8 +950,12 @@ void collector__free(struct collector *c)
 	free(c->buckets);
 	free_strings(c->wanted, c->nr_wanted);
 	free_strings(c->all_roots, c->nr_all);
-	free(c->keys);
-	free(c->vals);
+	if (c->owners)
+		munmap(c->owners, c->owners_len);
+	if (c->runq)
+		munmap(c->runq, c->runq_len);
+	if (c->hists)
+		munmap(c->hists, c->hists_len);
 	free(c);
 }
 
@@ -963,6 +1026,18 @@ struct watched *collector__find_path(struct collector *c, const char *path)
 		if (strlen(w->path) == len && !strncmp(w->path, path, len))
 			return w;
 	return NULL;
+}
+
+void collector_opts__from_skel(struct collector_opts *o, const struct cgsnap_bpf *skel)
+{
+	o->runq_fd = bpf_map__fd(skel->maps.cg_runq);
+	o->hist_fd = bpf_map__fd(skel->maps.cg_runq_hist);
+	o->mem_fd = bpf_map__fd(skel->maps.cg_mem);
+	o->drops_fd = bpf_map__fd(skel->maps.cg_drops);
+	o->slot_fd = bpf_map__fd(skel->maps.cg_slot);
+	o->owner_fd = bpf_map__fd(skel->maps.cg_owner);
+	o->free_fd = bpf_map__fd(skel->maps.cg_free);
+	o->nr_slots = bpf_map__max_entries(skel->maps.cg_owner);
 }
 
 unsigned int collector__nr_watched(const struct collector *c)

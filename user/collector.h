@@ -22,6 +22,7 @@ struct collector;
 
 /* run-queue waits accumulated over an interval (or since watching began) */
 struct lat_acc {
+	uint16_t lo, hi;	/* slots [lo, hi) may be non-zero; lo >= hi: none */
 	uint64_t count;
 	uint64_t sum_ns;
 	uint64_t max_ns;
@@ -90,6 +91,8 @@ struct collector_opts {
 	const struct cgroup_layout *layout;
 	const struct cgsnap_settings *settings;
 	int runq_fd, hist_fd, mem_fd, drops_fd;	/* the cg_* maps */
+	int slot_fd, owner_fd, free_fd;
+	unsigned int nr_slots;			/* their max_entries */
 	const char *meminfo;			/* normally /proc/meminfo */
 	bool keep_totals;			/* also accumulate since watching began */
 	void (*on_event)(const struct collector_event *ev, void *ctx);
@@ -131,7 +134,11 @@ static inline struct watched *collector__next(struct watched *w)
 struct watched *collector__find_id(struct collector *c, uint64_t id);
 struct watched *collector__find_path(struct collector *c, const char *path);
 unsigned int collector__nr_watched(const struct collector *c);
-/* cgroups known from the last scan, and map entries seen in the last tick */
+/* Fill @o's map fds and slot count from a loaded skeleton. */
+struct cgsnap_bpf;
+void collector_opts__from_skel(struct collector_opts *o, const struct cgsnap_bpf *skel);
+
+/* cgroups known from the last scan, and slots in use at the last tick */
 unsigned int collector__nr_cgroups(const struct collector *c);
 unsigned int collector__nr_map_entries(const struct collector *c);
 

@@ -10,6 +10,7 @@
 #include <bpf/bpf.h>
 
 #include "loader.h"
+#include "cgsnap.h"
 #include "cgsnap.skel.h"
 
 #define BTF_PATH "/sys/kernel/btf/vmlinux"
@@ -77,11 +78,7 @@ struct cgsnap_bpf *loader_open(const struct loader_opts *opts, char *err, size_t
 		snprintf(err, errlen, "failed to open BPF object: %s", strerror(errno));
 		goto fail;
 	}
-	if (opts->max_cgroups) {
-		bpf_map__set_max_entries(skel->maps.cg_runq, opts->max_cgroups);
-		bpf_map__set_max_entries(skel->maps.cg_runq_hist, opts->max_cgroups);
-		bpf_map__set_max_entries(skel->maps.cg_mem, opts->max_cgroups);
-	}
+	loader_size_maps(skel, opts->nr_slots ? opts->nr_slots : CGSNAP_MIN_SLOTS);
 	ret = cgsnap_bpf__load(skel);
 	if (ret) {
 		snprintf(err, errlen, "failed to load BPF programs: %s (run with -v for the "
@@ -100,6 +97,29 @@ fail_destroy:
 fail:
 	errno = -ret;
 	return NULL;
+}
+
+void loader_size_maps(struct cgsnap_bpf *skel, unsigned int nr_slots)
+{
+	struct bpf_map *maps[] = { skel->maps.cg_runq_hist, skel->maps.cg_slot,
+				   skel->maps.cg_owner, skel->maps.cg_free };
+	size_t i;
+
+	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
+		bpf_map__set_max_entries(maps[i], nr_slots);
+	skel->rodata->targ_nr_slots = nr_slots;
+	/* one cg_runq value per slot and possible CPU */
+	skel->rodata->targ_nr_cpus = libbpf_num_possible_cpus();
+	bpf_map__set_max_entries(skel->maps.cg_runq, nr_slots * skel->rodata->targ_nr_cpus);
+}
+
+unsigned int loader_slots_for(unsigned int nr_cgroups)
+{
+	unsigned int n = CGSNAP_MIN_SLOTS;
+
+	while (n < 2 * nr_cgroups && n < CGSNAP_MAX_SLOTS)
+		n *= 2;
+	return n;
 }
 
 void loader_close(struct cgsnap_bpf *skel)

@@ -10,7 +10,7 @@ struct cgsnap_bpf;
 
 struct loader_opts {
 	bool verbose;			/* pass libbpf's debug messages on */
-	unsigned int max_cgroups;	/* max_entries of the per-cgroup maps; 0: default */
+	unsigned int nr_slots;		/* cgroups the run-queue maps hold; 0: CGSNAP_MIN_SLOTS */
 };
 
 /*
@@ -28,5 +28,12 @@ int loader_check_caps(char *err, size_t errlen);
 
 /* Route libbpf's messages to stderr, debug ones only if @verbose. */
 void loader_set_print(bool verbose);
+
+/* Size the slot maps of an opened (not loaded) skeleton for @nr_slots. */
+void loader_size_maps(struct cgsnap_bpf *skel, unsigned int nr_slots);
+
+/* Slots for a host with @nr_cgroups cgroups: room to double, at least
+ * CGSNAP_MIN_SLOTS, a power of two. */
+unsigned int loader_slots_for(unsigned int nr_cgroups);
 
 #endif /* __CGSNAP_LOADER_H */

@@ -11,6 +11,7 @@
 
 #include "commands.h"
 #include "agent.h"
+#include "loader.h"
 #include "format.h"
 #include "opts.h"
 
@@ -23,7 +24,7 @@ static const char *const holder_labels[CGSNAP_HOLDER_MAX] = {
 };
 
 static const char *const drop_names[CGSNAP_DROP_MAX] = {
-	"runq_map_full", "hist_map_full", "mem_map_full", "no_task_storage", "negative_delta",
+	"slots_full", "mem_map_full", "no_task_storage", "negative_delta",
 };
 
 struct stat_args {
@@ -43,7 +44,8 @@ static const struct argp_option stat_options[] = {
 	{ "duration", 'd', "DUR", 0, "Measure for DUR (e.g. 10s), default until Ctrl-C", 0 },
 	{ "json", OPT_JSON, NULL, 0, "Print one JSON object (docs/STAT.md)", 0 },
 	{ "max-cgroups", OPT_MAX_CGROUPS, "N", 0,
-	  "Capacity of the per-cgroup BPF maps (default 16384)", 0 },
+	  "Cgroups the run-queue maps can hold (default: twice the cgroups there are, at "
+	  "least 1024)", 0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf's debug messages", 0 },
 	{},
 };
@@ -69,7 +71,7 @@ static error_t stat_parse(int key, char *arg, struct argp_state *state)
 		a->json = true;
 		return 0;
 	case OPT_MAX_CGROUPS:
-		if (opt_long(state, arg, 1, 1L << 22, &n))
+		if (opt_long(state, arg, 1, CGSNAP_MAX_SLOTS, &n))
 			return EINVAL;
 		a->agent.max_cgroups = n;
 		return 0;

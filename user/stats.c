@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <math.h>
+#include <string.h>
 
 #include "stats.h"
 
@@ -25,30 +26,25 @@ void hist_slot_bounds(unsigned int slot, uint64_t *lo, uint64_t *hi)
 	*hi = *lo + width;
 }
 
+static uint64_t interpolate(unsigned int i, uint64_t seen, uint64_t n, uint64_t rank);
+static uint64_t rank_of(double q, uint64_t count);
+
 uint64_t hist_quantile(const uint64_t slots[CGSNAP_HIST_SLOTS], uint64_t count, double q,
 		       uint64_t max_ns)
 {
-	uint64_t rank, seen = 0, lo, hi, v;
+	uint64_t rank, seen = 0, v;
 	unsigned int i;
 
 	if (!count)
 		return 0;
-	rank = (uint64_t)ceil(q * (double)count);
-	if (rank < 1)
-		rank = 1;
-	if (rank > count)
-		rank = count;
+	rank = rank_of(q, count);
 	for (i = 0; i < CGSNAP_HIST_SLOTS; i++) {
 		if (!slots[i] || seen + slots[i] < rank) {
 			seen += slots[i];
 			continue;
 		}
-		hist_slot_bounds(i, &lo, &hi);
-		if (hi == UINT64_MAX)	/* open-ended last slot: its lower bound */
-			v = lo;
-		else
-			v = lo + (uint64_t)((double)(hi - lo) * (double)(rank - seen) /
-					    (double)slots[i]);
+		/* the open-ended last slot gives its lower bound */
+		v = interpolate(i, seen, slots[i], rank);
 		return max_ns && v > max_ns ? max_ns : v;
 	}
 	return max_ns;
@@ -70,16 +66,64 @@ uint64_t hist_max_bound(const uint64_t slots[CGSNAP_HIST_SLOTS], uint64_t max_ns
 	return 0;
 }
 
+/* value of rank @rank inside slot @i, which holds @n values after @seen */
+static uint64_t interpolate(unsigned int i, uint64_t seen, uint64_t n, uint64_t rank)
+{
+	uint64_t lo, hi;
+
+	hist_slot_bounds(i, &lo, &hi);
+	if (hi == UINT64_MAX)
+		return lo;
+	return lo + (uint64_t)((double)(hi - lo) * (double)(rank - seen) / (double)n);
+}
+
+static uint64_t rank_of(double q, uint64_t count)
+{
+	uint64_t rank = (uint64_t)ceil(q * (double)count);
+
+	return rank < 1 ? 1 : rank > count ? count : rank;
+}
+
 void lat_summarize(const uint64_t slots[CGSNAP_HIST_SLOTS], uint64_t count, uint64_t sum_ns,
 		   uint64_t max_ns, struct lat_summary *out)
 {
-	uint64_t max = max_ns ? max_ns : hist_max_bound(slots, 0);
+	lat_summarize_range(slots, 0, CGSNAP_HIST_SLOTS, count, sum_ns, max_ns, out);
+}
 
+void lat_summarize_range(const uint64_t slots[CGSNAP_HIST_SLOTS], unsigned int lo,
+			 unsigned int hi, uint64_t count, uint64_t sum_ns, uint64_t max_ns,
+			 struct lat_summary *out)
+{
+	static const double q[3] = { 0.50, 0.90, 0.99 };
+	uint64_t *res[3] = { &out->p50_ns, &out->p90_ns, &out->p99_ns };
+	uint64_t seen = 0, max, rank[3], l, h;
+	unsigned int i, k = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!count || lo >= hi)
+		return;
+	max = max_ns;
+	if (!max) {	/* the histogram's bound: the end of the highest non-empty slot */
+		for (i = hi; i > lo && !slots[i - 1]; i--)
+			;
+		hist_slot_bounds(i > lo ? i - 1 : lo, &l, &h);
+		max = h == UINT64_MAX ? l : h;
+	}
+	for (i = 0; i < 3; i++)
+		rank[i] = rank_of(q[i], count);
+	/* one pass for the three quantiles, as hist_quantile() computes each */
+	for (i = lo; i < hi && k < 3; i++) {
+		if (!slots[i])
+			continue;
+		while (k < 3 && seen + slots[i] >= rank[k]) {
+			uint64_t v = interpolate(i, seen, slots[i], rank[k]);
+
+			*res[k++] = v > max ? max : v;
+		}
+		seen += slots[i];
+	}
 	out->count = count;
 	out->sum_ns = sum_ns;
-	out->mean_ns = count ? sum_ns / count : 0;
-	out->p50_ns = hist_quantile(slots, count, 0.50, max);
-	out->p90_ns = hist_quantile(slots, count, 0.90, max);
-	out->p99_ns = hist_quantile(slots, count, 0.99, max);
-	out->max_ns = count ? max : 0;
+	out->mean_ns = sum_ns / count;
+	out->max_ns = max;
 }

@@ -46,4 +46,9 @@ struct lat_summary {
 void lat_summarize(const uint64_t slots[CGSNAP_HIST_SLOTS], uint64_t count, uint64_t sum_ns,
 		   uint64_t max_ns, struct lat_summary *out);
 
+/* The same, knowing that only slots [@lo, @hi) can be non-zero. */
+void lat_summarize_range(const uint64_t slots[CGSNAP_HIST_SLOTS], unsigned int lo,
+			 unsigned int hi, uint64_t count, uint64_t sum_ns, uint64_t max_ns,
+			 struct lat_summary *out);
+
 #endif /* __CGSNAP_STATS_H */
