@@ -740,9 +740,14 @@ static void cpu_snapshot(struct collector *c, struct watched *w, int64_t now, in
 	struct cgsnap_snapshot snap = { .t_ns = now, .kind = CGSNAP_KIND_CPU };
 	uint64_t usage;
 
-	if (cgroup_cpu_usage(l, w->path, &usage) ||
-	    cgroup_cpu_capacity(l, w->path, &w->sys.cpu_capacity))
+	if (cgroup_cpu_usage(l, w->path, &usage))
 		return;
+	/* limits change rarely: resolved again after each scan, not each tick */
+	if (w->cap_gen != c->gen) {
+		if (cgroup_cpu_capacity(l, w->path, &w->sys.cpu_capacity))
+			return;
+		w->cap_gen = c->gen;
+	}
 	if (w->have_cpu_base && dt > 0 && usage >= w->prev_cpu_ns) {
 		w->sys.cpu_used_ratio = (double)(usage - w->prev_cpu_ns) /
 					((double)dt * w->sys.cpu_capacity);
@@ -795,8 +800,13 @@ static void memory_snapshot(struct collector *c, struct watched *w, int64_t now,
 	struct cgsnap_memory_warning warning;
 	struct cgsnap_memory_snapshot *m = &snap.memory;
 
-	if (cgroup_memory(c->opts.layout, w->path, &w->sys.mem))
+	if (w->no_mem_gen == c->gen)
 		return;
+	if (cgroup_memory(c->opts.layout, w->path, &w->sys.mem)) {
+		/* no memory files (e.g. no v1 memory cgroup): look again after a scan */
+		w->no_mem_gen = c->gen;
+		return;
+	}
 	w->sys.budget_bytes = cgsnap_settings__memory_budget(&c->settings, w->sys.mem.limit_bytes,
 							     mem_total);
 	if (w->sys.budget_bytes <= 0)

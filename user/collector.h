@@ -71,6 +71,8 @@ struct watched {
 	uint64_t prev_psi_us;
 	int64_t prev_sys_ns;
 	bool have_cpu_base, have_psi_base;
+	uint32_t cap_gen;		/* scan generation of sys.cpu_capacity */
+	uint32_t no_mem_gen;		/* scan generation that found no memory files */
 	struct node *node;
 	struct watched *next;
 };
