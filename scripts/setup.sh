@@ -8,7 +8,7 @@ PACKAGES=(
 	libbpf-dev bpftool libelf-dev zlib1g-dev
 	libjansson-dev libmicrohttpd-dev libcap-dev
 	libcriterion-dev
-	stress-ng prometheus
+	stress-ng prometheus curl
 )
 
 missing=()

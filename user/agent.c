@@ -59,7 +59,11 @@ static int add_watches(struct agent *ag, const char *prog)
 
 int agent_open(struct agent *ag, const struct agent_opts *o, const char *prog)
 {
-	struct loader_opts lo = { .verbose = o->verbose, .nr_slots = o->max_cgroups };
+	struct loader_opts lo = {
+		.verbose = o->verbose,
+		.nr_slots = o->max_cgroups,
+		.pin_dir = o->pin_dir,
+	};
 	struct collector_opts co = {};
 	char err_msg[512];
 	int err;
@@ -76,7 +80,10 @@ int agent_open(struct agent *ag, const struct agent_opts *o, const char *prog)
 	}
 	if (!lo.nr_slots)
 		lo.nr_slots = loader_slots_for(cgroup_count(ag->layout.v2));
-	ag->skel = loader_open(&lo, err_msg, sizeof(err_msg));
+	if (o->pin_dir)
+		ag->skel = loader_open_pinned(&lo, &ag->pins_reused, err_msg, sizeof(err_msg));
+	else
+		ag->skel = loader_open(&lo, err_msg, sizeof(err_msg));
 	if (!ag->skel) {
 		err = -errno;
 		fprintf(stderr, "%s: %s\n", prog, err_msg);
@@ -144,6 +151,21 @@ static int64_t min3(int64_t a, int64_t b, int64_t c)
 	return m < c ? m : c;
 }
 
+static int64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec * CGSNAP_NSEC_PER_SEC + ts.tv_nsec;
+}
+
+static void account_tick(struct agent *ag, int which, int64_t cpu_ns)
+{
+	ag->tick_cpu_ns[which] = cpu_ns;
+	ag->tick_cpu_total_ns[which] += cpu_ns;
+	ag->ticks[which]++;
+}
+
 /* one pass of the loop: the ticks that are due at @now */
 static int tick(struct agent *ag, int64_t now, int64_t next[3])
 {
@@ -152,11 +174,17 @@ static int tick(struct agent *ag, int64_t now, int64_t next[3])
 
 	pthread_mutex_lock(&ag->lock);
 	if (now >= next[0]) {
+		int64_t t0 = thread_cpu_ns();
+
 		err = collector__tick_runq(ag->collector, now);
+		account_tick(ag, 0, thread_cpu_ns() - t0);
 		next[0] += s->runq_interval_ns;
 	}
 	if (!err && now >= next[1]) {
+		int64_t t0 = thread_cpu_ns();
+
 		err = collector__tick_system(ag->collector, now);
+		account_tick(ag, 1, thread_cpu_ns() - t0);
 		next[1] += s->system_info_interval_ns;
 	}
 	if (!err && now >= next[2]) {

@@ -23,6 +23,7 @@ struct agent_opts {
 	bool verbose;
 	unsigned int max_cgroups;	/* run-queue slots; 0: twice the cgroups there are */
 	bool keep_totals;
+	const char *pin_dir;		/* pin maps and links there (cgsnap run --pin) */
 	void (*on_event)(const struct collector_event *ev, void *ctx);
 	void *ctx;
 	/* called after each tick, with the agent locked */
@@ -37,6 +38,10 @@ struct agent {
 	struct collector *collector;
 	pthread_mutex_t lock;		/* held around ticks; readers take it too */
 	bool locked_init;
+	bool pins_reused;		/* a previous run's pinned maps (and links) in use */
+	int64_t tick_cpu_ns[2];		/* CPU time of the last runq and system tick */
+	uint64_t tick_cpu_total_ns[2];
+	uint64_t ticks[2];
 };
 
 extern volatile sig_atomic_t agent_exiting;

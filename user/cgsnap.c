@@ -17,6 +17,8 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{ "run", cmd_run, "the agent: watch cgroups, serve /metrics and the JSON API, log verdicts" },
+	{ "status", cmd_status, "ask a running agent for the verdict of its cgroups" },
 	{ "stat", cmd_stat, "measure run-queue waits and memory pressure per cgroup, then print them" },
 	{ "replay", cmd_replay, "feed recorded snapshots (JSON Lines) through the snapshotter" },
 };

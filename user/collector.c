@@ -148,6 +148,21 @@ static void emit(struct collector *c, enum collector_event_type type, const stru
 		c->opts.on_event(&ev, c->opts.ctx);
 }
 
+/* add @snap to @w's history, and tell about it and any warning it raised */
+static void add_snapshot(struct collector *c, struct watched *w, const struct cgsnap_snapshot *snap)
+{
+	struct cgsnap_memory_warning warning;
+	struct collector_event ev = { .type = COLLECTOR_SNAPSHOT, .w = w };
+	int ret = cgsnap_snapshotter__add(w->snap, snap, &warning);
+
+	if (ret < 0 || !c->opts.on_event)
+		return;
+	ev.snap = cgsnap_snapshotter__latest(w->snap, snap->kind);
+	c->opts.on_event(&ev, c->opts.ctx);
+	if (ret == 1)
+		emit(c, COLLECTOR_MEMORY_WARNING, w, &warning);
+}
+
 static void watched_free(struct watched *w)
 {
 	if (!w)
@@ -614,7 +629,7 @@ static void runq_snapshot(struct collector *c, struct watched *w, int64_t now)
 		.p99_ns = l->p99_ns,
 		.max_ns = l->max_ns,
 	};
-	cgsnap_snapshotter__add(w->snap, &snap, NULL);
+	add_snapshot(c, w, &snap);
 	lat_clear(&w->runq);
 }
 
@@ -754,7 +769,7 @@ static void cpu_snapshot(struct collector *c, struct watched *w, int64_t now, in
 		w->sys.cpu_ratio_valid = true;
 		snap.cpu.used_ratio = w->sys.cpu_used_ratio;
 		snap.cpu.max_used_ratio = c->settings.max_used_cpu_ratio;
-		cgsnap_snapshotter__add(w->snap, &snap, NULL);
+		add_snapshot(c, w, &snap);
 	}
 	if (!w->have_cpu_base) {
 		w->first_cpu_ns = usage;
@@ -797,7 +812,6 @@ static void memory_snapshot(struct collector *c, struct watched *w, int64_t now,
 			    int64_t mem_total, int64_t mem_avail)
 {
 	struct cgsnap_snapshot snap = { .t_ns = now, .kind = CGSNAP_KIND_MEMORY };
-	struct cgsnap_memory_warning warning;
 	struct cgsnap_memory_snapshot *m = &snap.memory;
 
 	if (w->no_mem_gen == c->gen)
@@ -825,8 +839,7 @@ static void memory_snapshot(struct collector *c, struct watched *w, int64_t now,
 		w->sys.stall_ratio = m->stall_ratio;
 	}
 	w->sys.valid = true;
-	if (cgsnap_snapshotter__add(w->snap, &snap, &warning) == 1)
-		emit(c, COLLECTOR_MEMORY_WARNING, w, &warning);
+	add_snapshot(c, w, &snap);
 }
 
 int collector__tick_system(struct collector *c, int64_t now)
@@ -854,8 +867,18 @@ int collector__tick_client(struct collector *c, int64_t now)
 {
 	struct watched *w;
 
-	for (w = c->watched; w; w = w->next)
-		cgsnap_snapshotter__take_client_snapshot(w->snap, now);
+	for (w = c->watched; w; w = w->next) {
+		struct cgsnap_snapshot snap = {
+			.t_ns = now,
+			.kind = CGSNAP_KIND_CLIENT,
+			.client = {
+				.error_count = cgsnap_snapshotter__client_error_count(w->snap),
+				.max_error_count = c->settings.max_client_errors,
+			},
+		};
+
+		add_snapshot(c, w, &snap);
+	}
 	return 0;
 }
 

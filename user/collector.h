@@ -66,6 +66,7 @@ struct watched {
 	struct sys_reading sys;
 	uint64_t first_cpu_ns;		/* CPU usage at the first reading, and when */
 	int64_t first_cpu_t;
+	int user_state;			/* free for the caller (cgsnap run: last verdict) */
 	/* private */
 	uint64_t prev_cpu_ns;
 	uint64_t prev_psi_us;
@@ -81,12 +82,14 @@ enum collector_event_type {
 	COLLECTOR_WATCHED,	/* a cgroup is now watched */
 	COLLECTOR_GONE,		/* a watched cgroup disappeared; it is freed after the callback */
 	COLLECTOR_MEMORY_WARNING,	/* SPEC section 5 */
+	COLLECTOR_SNAPSHOT,	/* a snapshot was added to w's snapshotter */
 };
 
 struct collector_event {
 	enum collector_event_type type;
 	const struct watched *w;
 	const struct cgsnap_memory_warning *warning;
+	const struct cgsnap_snapshot *snap;	/* as stored, with .overloaded */
 };
 
 struct collector_opts {

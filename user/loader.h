@@ -10,6 +10,7 @@ struct cgsnap_bpf;
 
 struct loader_opts {
 	bool verbose;			/* pass libbpf's debug messages on */
+	const char *pin_dir;		/* pin maps and links here, reuse them if there */
 	unsigned int nr_slots;		/* cgroups the run-queue maps hold; 0: CGSNAP_MIN_SLOTS */
 };
 
@@ -20,6 +21,20 @@ struct loader_opts {
  * that failed).
  */
 struct cgsnap_bpf *loader_open(const struct loader_opts *opts, char *err, size_t errlen);
+
+/*
+ * As loader_open(), with the maps pinned in @opts->pin_dir/maps/ and the
+ * links in @opts->pin_dir/links/ (bpffs is mounted at /sys/fs/bpf if it is
+ * not). If a previous run left them there, its maps are reused and, when all
+ * its links are pinned, its programs stay attached and no new ones are:
+ * counting goes on without a gap or a double. *@reused says which happened.
+ */
+struct cgsnap_bpf *loader_open_pinned(const struct loader_opts *opts, bool *reused, char *err,
+				      size_t errlen);
+
+/* Drop every capability (effective, permitted, inheritable) and set
+ * no_new_privs: what is loaded and attached keeps working. */
+int loader_drop_caps(void);
 void loader_close(struct cgsnap_bpf *skel);
 
 /* Returns 0 if the running process may load tracing BPF programs, else

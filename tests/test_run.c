@@ -1,0 +1,498 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * cgsnap run end to end: the real daemon, real cgroups, stress-ng, curl,
+ * promtool, a real Prometheus server on loopback, bpftool on the pins.
+ */
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <jansson.h>
+
+#include "testlib.h"
+
+/* a body over the API's 4 KiB limit */
+#define HTTP_BIG 5000
+
+static pid_t daemon_pid, prom_pid;
+static bool bpffs_was_mounted;
+static int port;
+static char logfile[64], pin_dir[128], prom_dir[64];
+
+static int run_quiet(const char *cmd)
+{
+	int status = system(cmd);
+
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static int free_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), p;
+
+	cr_assert(ge(int, fd, 0));
+	cr_assert(eq(int, bind(fd, (struct sockaddr *)&a, sizeof(a)), 0));
+	getsockname(fd, (struct sockaddr *)&a, &len);
+	p = ntohs(a.sin_port);
+	close(fd);
+	return p;
+}
+
+static bool bpffs_mounted(void)
+{
+	return run_quiet("mountpoint -q /sys/fs/bpf") == 0;
+}
+
+static void setup(void)
+{
+	testlib_require_bpf();
+	bpffs_was_mounted = bpffs_mounted();
+	port = free_port();
+	snprintf(logfile, sizeof(logfile), "/tmp/cgsnap-test-%d.log", getpid());
+}
+
+static void stop_pid(pid_t *pid, int sig)
+{
+	if (*pid > 0) {
+		kill(*pid, sig);
+		waitpid(*pid, NULL, 0);
+	}
+	*pid = 0;
+}
+
+static void rm_rf(const char *dir)
+{
+	char cmd[256];
+
+	if (!dir[0])
+		return;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd))
+		fprintf(stderr, "cannot remove %s\n", dir);
+}
+
+static void teardown(void)
+{
+	stop_pid(&prom_pid, SIGKILL);
+	stop_pid(&daemon_pid, SIGKILL);
+	testlib_cleanup();
+	unlink(logfile);
+	rm_rf(pin_dir);
+	rm_rf(prom_dir);
+	/* cgsnap run --pin mounted bpffs: leave the host as we found it */
+	if (!bpffs_was_mounted && bpffs_mounted() && run_quiet("umount /sys/fs/bpf"))
+		fprintf(stderr, "cannot unmount /sys/fs/bpf\n");
+}
+
+/* run curl; returns the HTTP status, the body in @body */
+static int http(const char *method, const char *path, const char *data, char *body, size_t len)
+{
+	char cmd[HTTP_BIG + 1024], buf[1 << 16];
+	int code = -1;
+	size_t n;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "curl -s -m 10 -X %s %s%s%s -w '\\n%%{http_code}' "
+		 "'http://127.0.0.1:%d%s'", method, data ? "--data-binary '" : "", data ? data : "",
+		 data ? "'" : "", port, path);
+	p = popen(cmd, "r");
+	n = fread(buf, 1, sizeof(buf) - 1, p);
+	pclose(p);
+	buf[n] = '\0';
+	char *nl = strrchr(buf, '\n');
+
+	if (nl) {
+		code = atoi(nl + 1);
+		*nl = '\0';
+	}
+	snprintf(body, len, "%s", buf);
+	return code;
+}
+
+static json_t *get_json(const char *path)
+{
+	char body[1 << 16];
+	int code = http("GET", path, NULL, body, sizeof(body));
+
+	cr_assert(eq(int, code, 200), "GET %s: %d %s", path, code, body);
+	return json_loads(body, 0, NULL);
+}
+
+/* start cgsnap run with @args; wait until it answers */
+static void start_daemon(const char *args)
+{
+	char cmd[1024];
+	int i, code;
+	char body[256];
+
+	snprintf(cmd, sizeof(cmd), "exec %s run --listen 127.0.0.1:%d %s 2>>%s",
+		 getenv("CGSNAP_BIN"), port, args, logfile);
+	daemon_pid = fork();
+	cr_assert(ge(int, daemon_pid, 0));
+	if (daemon_pid == 0) {
+		execl("/bin/sh", "sh", "-c", cmd, NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 100; i++) {
+		code = http("GET", "/healthz", NULL, body, sizeof(body));
+		if (code == 200)
+			return;
+		usleep(100000);
+	}
+	cr_assert(eq(int, code, 200), "cgsnap run did not come up: %s", args);
+}
+
+static bool kind_in(json_t *status, const char *window, const char *kind)
+{
+	json_t *arr = json_object_get(json_object_get(status, "overloaded_kinds"), window), *v;
+	size_t i;
+
+	json_array_foreach(arr, i, v)
+		if (!strcmp(json_string_value(v), kind))
+			return true;
+	return false;
+}
+
+static json_t *status_of(const char *rel)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "/v1/cgroups/%s/status", rel);
+	return get_json(path);
+}
+
+/* poll @rel's status until @pred holds, for up to @secs */
+static json_t *wait_status(const char *rel, bool (*pred)(json_t *), int secs)
+{
+	json_t *st = NULL;
+	int i;
+
+	for (i = 0; i < secs * 4; i++) {
+		json_decref(st);
+		st = status_of(rel);
+		if (pred(st))
+			return st;
+		usleep(250000);
+	}
+	return st;
+}
+
+static bool cpu_and_runq_overloaded(json_t *st)
+{
+	return kind_in(st, "current", "cpu") && kind_in(st, "current", "runq");
+}
+
+static bool is_idle(json_t *st)
+{
+	return json_is_true(json_object_get(st, "idle"));
+}
+
+TestSuite(run, .init = setup, .fini = teardown, .timeout = 120);
+
+Test(run, contention_turns_overloaded_then_idle_sibling_stays_idle)
+{
+	char args[512];
+	const char *busy, *quiet;
+	uint64_t id;
+	json_t *st;
+
+	busy = testlib_cgroup("busy", &id);
+	quiet = testlib_cgroup("quiet", &id);
+	/* 50 ms of p99 wait needs far more contention than 2 CPUs give a test */
+	snprintf(args, sizeof(args), "--cgroup %s --cgroup %s --max-runq-delay 5ms "
+		 "--max-used-cpu-ratio 0.8 --max-snapshot-age 2s", busy, quiet);
+	start_daemon(args);
+	char *const stress[] = { "stress-ng", "--cpu", "8", "--timeout", "6s", "--quiet", NULL };
+	pid_t spid = testlib_spawn(busy, stress);
+
+	st = wait_status(busy, cpu_and_runq_overloaded, 10);
+	cr_assert(cpu_and_runq_overloaded(st), "busy never overloaded (cpu and runq): %s",
+		  json_dumps(st, 0));
+	cr_assert(not(is_idle(st)));
+	json_decref(st);
+	st = status_of(quiet);
+	cr_assert(is_idle(st), "the quiet sibling is overloaded: %s", json_dumps(st, 0));
+	json_decref(st);
+
+	waitpid(spid, NULL, 0);
+	st = wait_status(busy, is_idle, 10);
+	cr_assert(is_idle(st), "busy did not turn idle after the load stopped: %s",
+		  json_dumps(st, 0));
+	json_decref(st);
+	st = status_of(quiet);
+	cr_assert(is_idle(st));
+	json_decref(st);
+}
+
+static int run_cmd(const char *cmd)
+{
+	return run_quiet(cmd);
+}
+
+Test(run, metrics_pass_promtool_and_prometheus_scrapes_them)
+{
+	char body[1 << 16], cmd[1024], path[256], cfg[256];
+	const char *rel;
+	uint64_t id;
+	int prom_port, i, code = 0;
+	FILE *f;
+
+	rel = testlib_cgroup("metrics", &id);
+	snprintf(cmd, sizeof(cmd), "--cgroup %s", rel);
+	start_daemon(cmd);
+	sleep(2);	/* a few ticks: histograms and ratios have values */
+	snprintf(cmd, sizeof(cmd), "curl -s -f http://127.0.0.1:%d/metrics | promtool check "
+		 "metrics", port);
+	cr_assert(eq(int, run_cmd(cmd), 0), "promtool check metrics failed");
+	cr_assert(eq(int, http("GET", "/metrics", NULL, body, sizeof(body)), 200));
+	cr_assert(ne(ptr, strstr(body, "cgsnap_runqueue_wait_seconds_bucket{cgroup=\"/"), NULL));
+	cr_assert(ne(ptr, strstr(body, "cgsnap_overload_ratio{"), NULL));
+
+	/* a real Prometheus server on loopback scrapes it */
+	snprintf(prom_dir, sizeof(prom_dir), "/tmp/cgsnap-test-prom-%d", getpid());
+	mkdir(prom_dir, 0700);
+	prom_port = free_port();
+	snprintf(cfg, sizeof(cfg), "%s/prometheus.yml", prom_dir);
+	f = fopen(cfg, "w");
+	fprintf(f, "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: cgsnap\n"
+		   "    static_configs:\n      - targets: ['127.0.0.1:%d']\n", port);
+	fclose(f);
+	prom_pid = fork();
+	if (prom_pid == 0) {
+		char listen[64], data[128], conf[300];
+
+		snprintf(listen, sizeof(listen), "--web.listen-address=127.0.0.1:%d", prom_port);
+		snprintf(data, sizeof(data), "--storage.tsdb.path=%s/data", prom_dir);
+		snprintf(conf, sizeof(conf), "--config.file=%s", cfg);
+		freopen("/dev/null", "w", stderr);
+		execlp("prometheus", "prometheus", conf, data, listen, NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 60; i++) {
+		snprintf(cmd, sizeof(cmd), "curl -s 'http://127.0.0.1:%d/api/v1/query?query="
+			 "cgsnap_runqueue_wait_seconds_count%%7Bid%%3D%%22%llu%%22%%7D' | "
+			 "grep -q '\"result\":\\[{'", prom_port, (unsigned long long)id);
+		code = run_cmd(cmd);
+		if (!code)
+			break;
+		usleep(500000);
+	}
+	snprintf(path, sizeof(path), "id %llu", (unsigned long long)id);
+	cr_assert(eq(int, code, 0), "Prometheus never returned a cgsnap series (%s)", path);
+}
+
+static void expect(const char *method, const char *path, const char *data, int status,
+		   const char *needle)
+{
+	char body[8192];
+	int code = http(method, path, data, body, sizeof(body));
+	json_t *j = json_loads(body, 0, NULL);
+
+	cr_assert(eq(int, code, status), "%s %s: %d %s", method, path, code, body);
+	cr_assert(ne(ptr, j, NULL), "%s %s: not JSON: %s", method, path, body);
+	cr_assert(ne(ptr, strstr(body, needle), NULL), "%s %s: '%s' lacks '%s'", method, path,
+		  body, needle);
+	json_decref(j);
+}
+
+Test(run, client_errors_and_bad_requests)
+{
+	char args[256], path[256], big[HTTP_BIG + 1];
+	const char *rel;
+	uint64_t id;
+	json_t *st;
+	int i;
+
+	rel = testlib_cgroup("api", &id);
+	snprintf(args, sizeof(args), "--cgroup %s --max-snapshot-age 3s", rel);
+	start_daemon(args);
+
+	snprintf(path, sizeof(path), "/v1/cgroups/%s/client-errors", rel);
+	expect("POST", path, "{\"retry\": 1, \"count\": 50}", 200, "\"counted\":false");
+	expect("POST", path, "{\"retry\": 2, \"count\": 3}", 200, "\"counted\":true");
+	for (i = 0; i < 20; i++) {
+		st = status_of(rel);
+		if (kind_in(st, "current", "client"))
+			break;
+		json_decref(st);
+		st = NULL;
+		usleep(250000);
+	}
+	cr_assert(ne(ptr, st, NULL), "3 errors on retry 2 never made client overloaded");
+	json_decref(st);
+	/* the same by id, and its samples */
+	snprintf(path, sizeof(path), "/v1/cgroups/%llu/samples?kind=client&duration=10s",
+		 (unsigned long long)id);
+	expect("GET", path, NULL, 200, "\"new_error_count\":3");
+
+	expect("GET", "/v1/cgroups/no-such-cgroup/status", NULL, 404, "is not watched");
+	expect("GET", "/v1/nothing", NULL, 404, "no such resource");
+	snprintf(path, sizeof(path), "/v1/cgroups/%s/samples?kind=disk", rel);
+	expect("GET", path, NULL, 400, "unknown kind");
+	snprintf(path, sizeof(path), "/v1/cgroups/%s/samples", rel);
+	expect("GET", path, NULL, 400, "kind parameter is missing");
+	snprintf(path, sizeof(path), "/v1/cgroups/%s/samples?kind=cpu&duration=5", rel);
+	expect("GET", path, NULL, 400, "invalid duration");
+	snprintf(path, sizeof(path), "/v1/cgroups/%s/scale?current=-3", rel);
+	expect("GET", path, NULL, 400, "invalid current");
+	snprintf(path, sizeof(path), "/v1/cgroups/%s/client-errors", rel);
+	expect("POST", path, "{not json", 400, "invalid JSON");
+	expect("POST", path, "{\"retry\": \"two\"}", 400, "expected {");
+	memset(big, ' ', HTTP_BIG);
+	big[HTTP_BIG] = '\0';
+	big[0] = '{';
+	big[HTTP_BIG - 1] = '}';
+	expect("POST", path, big, 413, "larger than");
+	expect("GET", path, NULL, 405, "method not allowed");
+	expect("POST", "/metrics", "x", 405, "method not allowed");
+	snprintf(path, sizeof(path), "/v1/cgroups/%s/status", rel);
+	expect("DELETE", path, NULL, 405, "method not allowed");
+	/* and the daemon is still there */
+	expect("GET", "/healthz", NULL, 200, "\"ok\"");
+}
+
+/* how many BPF programs named sched_switch are loaded */
+static int nr_switch_progs(void)
+{
+	char buf[64];
+	int n = 0;
+	FILE *p = popen("bpftool prog show | grep -c ' name sched_switch '", "r");
+
+	if (fgets(buf, sizeof(buf), p))
+		n = atoi(buf);
+	pclose(p);
+	return n;
+}
+
+/* programs are freed asynchronously once their last link closes: wait for the
+ * count to reach @want, or to stop falling, for up to 5 s */
+static int settled_progs(int want)
+{
+	int n = nr_switch_progs(), i;
+
+	for (i = 0; i < 50 && n != want; i++) {
+		usleep(100000);
+		n = nr_switch_progs();
+	}
+	return n;
+}
+
+Test(run, sigterm_leaves_nothing_behind)
+{
+	char args[256];
+	const char *rel;
+	uint64_t id;
+	int before = settled_progs(0), during;
+
+	rel = testlib_cgroup("clean", &id);
+	snprintf(args, sizeof(args), "--cgroup %s", rel);
+	start_daemon(args);
+	during = nr_switch_progs();
+	cr_assert(eq(int, during, before + 1));
+	kill(daemon_pid, SIGTERM);
+	cr_assert(eq(int, waitpid(daemon_pid, NULL, 0), daemon_pid));
+	daemon_pid = 0;
+	cr_assert(eq(int, settled_progs(before), before), "programs left attached after SIGTERM");
+	cr_assert(eq(int, run_cmd("ls /sys/fs/bpf 2>/dev/null | grep -q cgsnap-test"), 1),
+		  "pins left in /sys/fs/bpf");
+}
+
+Test(run, pins_show_named_fields_and_survive_kill_9)
+{
+	char args[512], cmd[512], body[1 << 16];
+	const char *rel;
+	uint64_t id;
+	int before = settled_progs(0);
+	json_t *st;
+
+	rel = testlib_cgroup("pinned", &id);
+	snprintf(pin_dir, sizeof(pin_dir), "/sys/fs/bpf/cgsnap-test-%d", getpid());
+	snprintf(args, sizeof(args), "--cgroup %s --pin %s", rel, pin_dir);
+	start_daemon(args);
+	char *const sleeper[] = { "sh", "-c", "for i in $(seq 100); do sleep 0.01; done", NULL };
+
+	waitpid(testlib_spawn(rel, sleeper), NULL, 0);
+	snprintf(cmd, sizeof(cmd), "bpftool map dump pinned %s/maps/cg_runq | grep -q "
+		 "'\"holder_count\"'", pin_dir);
+	cr_assert(eq(int, run_cmd(cmd), 0), "bpftool shows no named fields");
+	cr_assert(eq(int, nr_switch_progs(), before + 1));
+
+	kill(daemon_pid, SIGKILL);
+	waitpid(daemon_pid, NULL, 0);
+	daemon_pid = 0;
+	cr_assert(eq(int, nr_switch_progs(), before + 1), "kill -9: the pinned links keep it");
+	start_daemon(args);
+	cr_assert(eq(int, nr_switch_progs(), before + 1), "restart attached a second copy");
+	snprintf(cmd, sizeof(cmd), "grep -q 'reusing the pinned maps and attached programs' %s",
+		 logfile);
+	cr_assert(eq(int, run_cmd(cmd), 0), "the restart did not say it reused the pins");
+	/* the reused maps still count: the new waits show up in the runq samples */
+	waitpid(testlib_spawn(rel, sleeper), NULL, 0);
+	usleep(1200000);
+	snprintf(cmd, sizeof(cmd), "/v1/cgroups/%s/samples?kind=runq&duration=5s", rel);
+	st = get_json(cmd);
+	json_t *v;
+	size_t i;
+	json_int_t waits = 0;
+
+	json_array_foreach(json_object_get(st, "samples"), i, v)
+		waits += json_integer_value(json_object_get(v, "count"));
+	cr_assert(ge(i64, waits, 100), "after the restart only %lld waits were counted",
+		  (long long)waits);
+	json_decref(st);
+	cr_assert(eq(int, http("GET", "/metrics", NULL, body, sizeof(body)), 200));
+	cr_assert(ne(ptr, strstr(body, "cgsnap_runqueue_wait_seconds_count"), NULL));
+	kill(daemon_pid, SIGTERM);
+	waitpid(daemon_pid, NULL, 0);
+	daemon_pid = 0;
+	snprintf(cmd, sizeof(cmd), "test -e %s/links/sched_switch", pin_dir);
+	cr_assert(eq(int, run_cmd(cmd), 0), "--pin: SIGTERM keeps the pins");
+}
+
+Test(run, record_writes_what_replay_reads)
+{
+	char args[512], rec[64], cmd[512], out[1 << 16];
+	const char *rel;
+	uint64_t id;
+	json_t *r, *hist;
+	size_t n;
+	FILE *p;
+
+	rel = testlib_cgroup("record", &id);
+	snprintf(rec, sizeof(rec), "/tmp/cgsnap-test-%d.jsonl", getpid());
+	snprintf(args, sizeof(args), "--cgroup %s --record %s", rel, rec);
+	start_daemon(args);
+	usleep(2600000);
+	kill(daemon_pid, SIGTERM);
+	waitpid(daemon_pid, NULL, 0);
+	daemon_pid = 0;
+	snprintf(cmd, sizeof(cmd), "%s replay --snapshot-history 1m %s", getenv("CGSNAP_BIN"), rec);
+	p = popen(cmd, "r");
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	cr_assert(eq(int, pclose(p), 0), "cgsnap replay rejected the recording: %s", out);
+	unlink(rec);
+	r = json_loads(out, 0, NULL);
+	snprintf(cmd, sizeof(cmd), "/%s", rel);
+	hist = json_object_get(json_object_get(json_object_get(json_object_get(r, "cgroups"), cmd),
+					       "history"), "runq");
+	/* 2.6 s at 500 ms: the first snapshot at start, then one per interval */
+	cr_assert(ge(sz, json_array_size(hist), 5), "%zu runq snapshots recorded",
+		  json_array_size(hist));
+	cr_assert(ge(sz, json_array_size(json_object_get(json_object_get(json_object_get(
+		  json_object_get(r, "cgroups"), cmd), "history"), "cpu")), 2));
+	json_decref(r);
+}
