@@ -3,11 +3,14 @@
 #include <argp.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <jansson.h>
 
 #include "commands.h"
@@ -35,6 +38,7 @@ struct run_args {
 	int verbosity;
 	bool quiet;
 	int pending;		/* --pin or --all given bare: the next argument may be theirs */
+	bool check;
 };
 
 struct run {
@@ -68,6 +72,7 @@ enum {
 	OPT_ALL,
 	OPT_MAX_CGROUPS,
 	OPT_QUIET,
+	OPT_CHECK,
 	OPT_SETTING = 0x1000,	/* + index in settings_table */
 };
 
@@ -96,6 +101,8 @@ static const struct argp_option base_options[] = {
 	  "1024)", 2 },
 	{ "verbose", 'v', NULL, 0, "Log more (debug); twice: libbpf's messages too", 2 },
 	{ "quiet", OPT_QUIET, NULL, 0, "Log warnings only", 2 },
+	{ "check", OPT_CHECK, NULL, 0,
+	  "Check the options and config file, print the effective settings, and exit", 2 },
 	{ NULL, 0, NULL, 0, "Snapshotter settings (SPEC section 2):", 3 },
 };
 
@@ -202,6 +209,9 @@ static error_t run_parse(int key, char *arg, struct argp_state *state)
 	case OPT_QUIET:
 		a->quiet = true;
 		return 0;
+	case OPT_CHECK:
+		a->check = true;
+		return 0;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument '%s'", arg);
 		return EINVAL;
@@ -222,28 +232,38 @@ static const char run_doc[] =
 	"without --pin nothing is left behind.\n"
 	"Exit status: 0 after a signal, 1 on failure, 2 for bad options or configuration.";
 
+/* the "settings" object of the config (its own loop: json_object_foreach
+ * iterates by key, so nesting two with the same variables ends the outer) */
+static int apply_settings(struct run_args *a, json_t *settings, char *err, size_t errlen)
+{
+	const struct setting_desc *d;
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(settings, key, v) {
+		d = setting_find(key);
+		if (!d)
+			return snprintf(err, errlen, "unknown setting \"%s\"", key), -EINVAL;
+		if (setting_from_json(d, &a->agent.settings, v, err, errlen))
+			return -EINVAL;
+	}
+	return 0;
+}
+
 /* the JSON config: {"settings": {...}, "cgroups": [...], "all": "PATH", "pids": [...],
  * "listen": "...", "pin": "DIR", "record": "FILE", "max_cgroups": N} */
 static int apply_config(struct run_args *a, json_t *root, char *err, size_t errlen)
 {
-	const struct setting_desc *d;
-	json_t *settings, *v;
 	const char *key;
 	size_t i;
+	json_t *v;
 
 	if (!json_is_object(root))
 		return snprintf(err, errlen, "the top level must be an object"), -EINVAL;
 	json_object_foreach(root, key, v) {
 		if (!strcmp(key, "settings") && json_is_object(v)) {
-			settings = v;
-			json_object_foreach(settings, key, v) {
-				d = setting_find(key);
-				if (!d)
-					return snprintf(err, errlen, "unknown setting \"%s\"", key),
-					       -EINVAL;
-				if (setting_from_json(d, &a->agent.settings, v, err, errlen))
-					return -EINVAL;
-			}
+			if (apply_settings(a, v, err, errlen))
+				return -EINVAL;
 		} else if (!strcmp(key, "cgroups") && json_is_array(v)) {
 			for (i = 0; i < json_array_size(v); i++) {
 				if (!json_is_string(json_array_get(v, i)))
@@ -457,6 +477,49 @@ static void log_start(struct run *r)
 		       a->pin_dir);
 }
 
+/* --check: the effective configuration */
+static void print_check(const struct run_args *a)
+{
+	char v[64];
+	unsigned int i;
+	size_t k;
+
+	printf("watch:");
+	if (a->agent.watch_all)
+		printf(" all of /%s", a->agent.all_root ? a->agent.all_root : "");
+	for (i = 0; i < a->agent.nr_cgroups; i++)
+		printf(" %s", a->agent.cgroups[i]);
+	for (i = 0; i < a->nr_pids; i++)
+		printf(" pid %d", a->pids[i]);
+	printf("\nlisten: %s\npin: %s\nrecord: %s\n", a->listen, a->pin ? a->pin_dir : "no",
+	       a->record ? a->record : "no");
+	for (k = 0; k < settings_table_len; k++) {
+		setting_format(&settings_table[k], &a->agent.settings, v, sizeof(v));
+		printf("%s: %s\n", settings_table[k].name, v);
+	}
+}
+
+/* tell systemd (Type=notify) that we are ready, if it asked */
+static void sd_notify_ready(void)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (!path || (path[0] != '/' && path[0] != '@') || strlen(path) >= sizeof(sa.sun_path))
+		return;
+	strcpy(sa.sun_path, path);
+	if (path[0] == '@')
+		sa.sun_path[0] = '\0';	/* abstract namespace */
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (sendto(fd, "READY=1", 7, 0, (struct sockaddr *)&sa,
+		   offsetof(struct sockaddr_un, sun_path) + strlen(path)) < 0)
+		logmsg(LOG_WARN, "cannot notify systemd: %s", strerror(errno));
+	close(fd);
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct run_args a = {};
@@ -467,6 +530,12 @@ int cmd_run(int argc, char **argv)
 
 	if (parse(&a, argc, argv))
 		return 2;
+	if (a.check) {
+		print_check(&a);
+		agent_opts_free(&a.agent);
+		free(a.pids);
+		return 0;
+	}
 	if (resolve_pids(&a))
 		return 1;
 	a.agent.on_event = on_event;
@@ -495,6 +564,7 @@ int cmd_run(int argc, char **argv)
 		logmsg(LOG_WARN, "cannot drop capabilities: %s", strerror(-ret));
 	agent_handle_signals();
 	log_start(&r);
+	sd_notify_ready();
 	ret = agent_loop(&r.ag, agent_now(), INT64_MAX);
 	logmsg(LOG_INFO, "stopping%s", a.pin ? ": maps and links stay pinned" : "");
 out:

@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* The command line: help, config files, bad options, privileges. */
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "testlib.h"
+
+static char out[1 << 16];
+
+/* run "cgsnap @args" (stderr too) into out[]; returns the exit status */
+static int cgsnap(const char *args)
+{
+	char cmd[2048];
+	size_t n;
+	FILE *p;
+
+	cr_assert(ne(ptr, getenv("CGSNAP_BIN"), NULL), "CGSNAP_BIN is not set (run make test)");
+	snprintf(cmd, sizeof(cmd), "%s %s 2>&1", getenv("CGSNAP_BIN"), args);
+	p = popen(cmd, "r");
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	return WEXITSTATUS(pclose(p));
+}
+
+static void has(const char *needle)
+{
+	cr_assert(ne(ptr, strstr(out, needle), NULL), "output lacks '%s':\n%s", needle, out);
+}
+
+TestSuite(cli);
+
+Test(cli, help_lists_commands_and_every_setting)
+{
+	cr_assert(eq(int, cgsnap("--help"), 0));
+	has("run ");
+	has("stat ");
+	has("status ");
+	has("replay ");
+	cr_assert(eq(int, cgsnap("run --help"), 0));
+	has("--max-runq-delay=DUR");
+	has("--client-rate-limit-error-retry-count=N");
+	has("--memory-warning-cooldown-period=DUR");
+	has("--pin[=DIR]");
+	cr_assert(eq(int, cgsnap("frobnicate"), 2));
+	has("unknown command 'frobnicate'");
+}
+
+Test(cli, config_file_and_flags)
+{
+	cr_assert(eq(int, cgsnap("run --config docs/cgsnap.example.json --runq-statistic max "
+				 "--check"), 0));
+	has("max_runq_delay: 20ms");
+	has("runq_statistic: max");	/* the flag overrides the file's p90 */
+	has("max_memory_size: 8589934592");
+	has("pin: /sys/fs/bpf/cgsnap");
+	cr_assert(eq(int, cgsnap("run --cgroup a --pin /sys/fs/bpf/x --all sub --check"), 0));
+	has("pin: /sys/fs/bpf/x");
+	has("watch: all of /sub a");
+	cr_assert(eq(int, cgsnap("run --check"), 0));
+	has("watch: all of /");
+	has("listen: 127.0.0.1:9465");
+}
+
+Test(cli, bad_configuration_is_rejected_before_anything_starts)
+{
+	char path[64], args[128];
+	FILE *f;
+
+	cr_assert(eq(int, cgsnap("run --max-used-cpu-ratio 1.5 --check"), 2));
+	has("invalid max_used_cpu_ratio '1.5'");
+	cr_assert(eq(int, cgsnap("run --snapshot-history 30 --check"), 2));
+	has("invalid snapshot_history '30'");
+	cr_assert(eq(int, cgsnap("run --runq-interval 0s --check"), 2));
+	has("runq_interval must be greater than 0");
+	cr_assert(eq(int, cgsnap("run --pid 0 --check"), 2));
+	cr_assert(eq(int, cgsnap("run --config /nonexistent.json --check"), 2));
+	has("/nonexistent.json");
+	snprintf(path, sizeof(path), "/tmp/cgsnap-test-%d.json", getpid());
+	snprintf(args, sizeof(args), "run --config %s --check", path);
+	f = fopen(path, "w");
+	fputs("{\"settings\": {\"max_runq_delay\": \"5\"}}", f);
+	fclose(f);
+	cr_assert(eq(int, cgsnap(args), 2));
+	has("invalid max_runq_delay '5'");
+	f = fopen(path, "w");
+	fputs("{\"settings\": {\"max_runq_delay\": \"5ms\"}, \"listen\": 9}", f);
+	fclose(f);
+	cr_assert(eq(int, cgsnap(args), 2));
+	has("unknown or malformed key \"listen\"");
+	f = fopen(path, "w");
+	fputs("{\"settings\": {", f);
+	fclose(f);
+	cr_assert(eq(int, cgsnap(args), 2));
+	has(".json:1:");
+	unlink(path);
+}
+
+Test(cli, status_without_an_agent)
+{
+	cr_assert(eq(int, cgsnap("status --server 127.0.0.1:1"), 1));
+	has("cannot reach the agent at 127.0.0.1:1");
+}
+
+Test(cli, missing_capability_is_named)
+{
+	if (system("command -v setpriv >/dev/null"))
+		cr_skip_test("setpriv (util-linux) is not installed");
+	testlib_require_bpf();
+	char cmd[1024];
+	FILE *p;
+
+	/* as nobody, with no capability at all */
+	snprintf(cmd, sizeof(cmd), "setpriv --reuid=65534 --regid=65534 --clear-groups "
+		 "--inh-caps=-all %s stat -d 1s 2>&1", getenv("CGSNAP_BIN"));
+	p = popen(cmd, "r");
+	size_t n = fread(out, 1, sizeof(out) - 1, p);
+
+	out[n] = '\0';
+	cr_assert(eq(int, WEXITSTATUS(pclose(p)), 1));
+	has("missing capability CAP_BPF");
+	/* with CAP_BPF but not CAP_PERFMON */
+	snprintf(cmd, sizeof(cmd), "setpriv --reuid=65534 --regid=65534 --clear-groups "
+		 "--inh-caps=+bpf --ambient-caps=+bpf %s stat -d 1s 2>&1", getenv("CGSNAP_BIN"));
+	p = popen(cmd, "r");
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	cr_assert(eq(int, WEXITSTATUS(pclose(p)), 1));
+	has("missing capability CAP_PERFMON");
+}
+
+Test(cli, bpf_and_perfmon_suffice)
+{
+	char cmd[1024];
+	size_t n;
+	FILE *p;
+
+	if (system("command -v setpriv >/dev/null"))
+		cr_skip_test("setpriv (util-linux) is not installed");
+	testlib_require_bpf();
+	snprintf(cmd, sizeof(cmd), "setpriv --reuid=65534 --regid=65534 --clear-groups "
+		 "--inh-caps=+bpf,+perfmon --ambient-caps=+bpf,+perfmon %s stat -d 1s --json 2>&1",
+		 getenv("CGSNAP_BIN"));
+	p = popen(cmd, "r");
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	cr_assert(eq(int, WEXITSTATUS(pclose(p)), 0), "as nobody with CAP_BPF+CAP_PERFMON:\n%s",
+		  out);
+	has("\"cgroups\"");
+}
