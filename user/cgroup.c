@@ -146,18 +146,27 @@ static int join(char *buf, size_t len, const char *root, const char *cg, const c
 	return 0;
 }
 
-int cgroup_read_line(const char *root, const char *cg, const char *file, char *buf, size_t len)
+/* open @file of cgroup @cg under @root for reading: 0 or -errno */
+static int open_cg_file(const char *root, const char *cg, const char *file, FILE **f)
 {
 	char path[4096];
 	int err;
-	FILE *f;
 
 	err = join(path, sizeof(path), root, cg, file);
 	if (err)
 		return err;
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
+	*f = fopen(path, "re");
+	return *f ? 0 : -errno;
+}
+
+int cgroup_read_line(const char *root, const char *cg, const char *file, char *buf, size_t len)
+{
+	FILE *f;
+	int err;
+
+	err = open_cg_file(root, cg, file, &f);
+	if (err)
+		return err;
 	if (!fgets(buf, len, f))
 		err = ferror(f) ? -errno : -ENODATA;
 	fclose(f);
@@ -169,17 +178,14 @@ int cgroup_read_line(const char *root, const char *cg, const char *file, char *b
 int cgroup_read_key(const char *root, const char *cg, const char *file, const char *key,
 		    uint64_t *val)
 {
-	char path[4096], *line = NULL, *end;
 	size_t cap = 0, klen = strlen(key);
-	int err = -ENOENT;
+	char *line = NULL, *end;
 	FILE *f;
+	int err;
 
-	err = join(path, sizeof(path), root, cg, file);
+	err = open_cg_file(root, cg, file, &f);
 	if (err)
 		return err;
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
 	err = -ENOENT;
 	while (getline(&line, &cap, f) > 0) {
 		if (strncmp(line, key, klen) || line[klen] != ' ')

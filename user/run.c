@@ -39,12 +39,14 @@ struct run_args {
 	bool quiet;
 	int pending;		/* --pin or --all given bare: the next argument may be theirs */
 	bool check;
+	json_t *config_json;	/* the config file; its strings are used in place */
 };
 
 struct run {
 	struct run_args *args;
 	struct agent ag;
 	FILE *record;
+	bool started;		/* after the start line: new cgroups are news */
 };
 
 static int verbosity = LOG_INFO;
@@ -282,14 +284,14 @@ static int apply_config(struct run_args *a, json_t *root, char *err, size_t errl
 			}
 		} else if (!strcmp(key, "all") && json_is_string(v)) {
 			a->agent.watch_all = true;
-			a->agent.all_root = strdup(json_string_value(v));
+			a->agent.all_root = json_string_value(v);
 		} else if (!strcmp(key, "listen") && json_is_string(v)) {
-			a->listen = strdup(json_string_value(v));
+			a->listen = json_string_value(v);
 		} else if (!strcmp(key, "pin") && json_is_string(v)) {
 			a->pin = true;
-			a->pin_dir = strdup(json_string_value(v));
+			a->pin_dir = json_string_value(v);
 		} else if (!strcmp(key, "record") && json_is_string(v)) {
-			a->record = strdup(json_string_value(v));
+			a->record = json_string_value(v);
 		} else if (!strcmp(key, "max_cgroups") && json_is_integer(v) &&
 			   json_integer_value(v) > 0 && json_integer_value(v) <= CGSNAP_MAX_SLOTS) {
 			a->agent.max_cgroups = json_integer_value(v);
@@ -323,9 +325,9 @@ static int load_config(struct run_args *a, int argc, char **argv)
 		return -EINVAL;
 	}
 	ret = apply_config(a, root, err, sizeof(err));
-	json_decref(root);
 	if (ret)
 		fprintf(stderr, "cgsnap run: %s: %s\n", path, err);
+	a->config_json = root;	/* kept: a->listen and others point into it */
 	return ret;
 }
 
@@ -370,7 +372,7 @@ static void on_event(const struct collector_event *ev, void *ctx)
 
 	switch (ev->type) {
 	case COLLECTOR_WATCHED:
-		logmsg(LOG_DEBUG, "watching /%s (id %llu)", ev->w->path,
+		logmsg(r->started ? LOG_INFO : LOG_DEBUG, "watching /%s (id %llu)", ev->w->path,
 		       (unsigned long long)ev->w->id);
 		break;
 	case COLLECTOR_GONE:
@@ -526,18 +528,20 @@ int cmd_run(int argc, char **argv)
 	struct run r = { .args = &a };
 	struct http_server *srv = NULL;
 	char err[512];
-	int ret;
+	int ret = 0;
 
-	if (parse(&a, argc, argv))
-		return 2;
+	if (parse(&a, argc, argv)) {
+		ret = 2;
+		goto out_args;
+	}
 	if (a.check) {
 		print_check(&a);
-		agent_opts_free(&a.agent);
-		free(a.pids);
-		return 0;
+		goto out_args;
 	}
-	if (resolve_pids(&a))
-		return 1;
+	if (resolve_pids(&a)) {
+		ret = 1;
+		goto out_args;
+	}
 	a.agent.on_event = on_event;
 	a.agent.after_tick = after_tick;
 	a.agent.ctx = &r;
@@ -545,7 +549,8 @@ int cmd_run(int argc, char **argv)
 		r.record = fopen(a.record, "ae");
 		if (!r.record) {
 			fprintf(stderr, "cgsnap run: cannot open %s: %s\n", a.record, strerror(errno));
-			return 1;
+			ret = 1;
+			goto out_args;
 		}
 	}
 	ret = agent_open(&r.ag, &a.agent, "cgsnap run");
@@ -564,6 +569,7 @@ int cmd_run(int argc, char **argv)
 		logmsg(LOG_WARN, "cannot drop capabilities: %s", strerror(-ret));
 	agent_handle_signals();
 	log_start(&r);
+	r.started = true;
 	sd_notify_ready();
 	ret = agent_loop(&r.ag, agent_now(), INT64_MAX);
 	logmsg(LOG_INFO, "stopping%s", a.pin ? ": maps and links stay pinned" : "");
@@ -572,7 +578,10 @@ out:
 	agent_close(&r.ag);
 	if (r.record)
 		fclose(r.record);
+	ret = ret ? 1 : 0;
+out_args:
 	agent_opts_free(&a.agent);
 	free(a.pids);
-	return ret ? 1 : 0;
+	json_decref(a.config_json);
+	return ret;
 }
