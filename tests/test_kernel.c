@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <jansson.h>
 
@@ -323,4 +324,65 @@ Test(kernel, stat_errors_are_clear)
 	out[n] = '\0';
 	cr_assert(eq(int, WEXITSTATUS(pclose(p)), 2));
 	cr_assert(ne(ptr, strstr(out, "--duration must be greater than 0"), NULL), "got: %s", out);
+}
+
+static int gone_events;
+
+static void count_gone(const struct collector_event *ev, void *ctx)
+{
+	if (ev->type == COLLECTOR_GONE)
+		gone_events++;
+}
+
+Test(kernel, vanished_cgroup_is_reported_freed_and_its_slot_recycled)
+{
+	char *const sleeper[] = { "sh", "-c", "for i in $(seq 20); do sleep 0.001; done", NULL };
+	struct collector_opts co = {};
+	char dir[1200];
+	__u32 slot;
+	__u64 owner = 1;
+	uint64_t id;
+	const char *rel;
+	pid_t pid;
+	int i;
+
+	/* a collector of our own, to see its events */
+	collector__free(coll);
+	collector_opts__from_skel(&co, skel);
+	co.layout = &layout;
+	co.on_event = count_gone;
+	coll = collector__new(&co);
+	cr_assert(ne(ptr, coll, NULL));
+
+	rel = testlib_cgroup("doomed", &id);
+	cr_assert(eq(int, collector__watch(coll, rel), 0));
+	cr_assert(eq(int, collector__start(coll, now_ns()), 0));
+	pid = testlib_spawn(rel, sleeper);
+	waitpid(pid, NULL, 0);
+	cr_assert(eq(int, collector__tick_runq(coll, now_ns()), 0));
+	cr_assert(ne(ptr, (void *)collector__find_id(coll, id), NULL));
+	cr_assert(eq(int, bpf_map_lookup_elem(bpf_map__fd(skel->maps.cg_slot), &id, &slot), 0),
+		  "the cgroup got a slot");
+
+	snprintf(dir, sizeof(dir), "%s/%s", layout.v2, rel);
+	for (i = 0; rmdir(dir) && i < 100; i++)
+		usleep(10000);
+	cr_assert(eq(int, access(dir, F_OK), -1), "cannot remove %s", dir);
+	/* the next scan notices: ticks keep working */
+	cr_assert(eq(int, collector__scan(coll), 0));
+	cr_assert(eq(int, collector__tick_runq(coll, now_ns()), 0));
+	cr_assert(eq(int, collector__tick_system(coll, now_ns()), 0));
+	cr_assert(eq(int, gone_events, 1));
+	cr_assert(eq(ptr, (void *)collector__find_id(coll, id), NULL));
+	cr_assert(eq(ptr, (void *)collector__find_path(coll, rel), NULL));
+	cr_assert(eq(u32, collector__nr_watched(coll), 0));
+	/* its slot is zeroed and back in the free queue, its id unmapped */
+	cr_assert(ne(int, bpf_map_lookup_elem(bpf_map__fd(skel->maps.cg_slot), &id, &slot), 0));
+	cr_assert(eq(int, bpf_map_lookup_elem(bpf_map__fd(skel->maps.cg_owner), &slot, &owner), 0));
+	cr_assert(eq(u64, owner, 0));
+	__u32 freed;
+
+	cr_assert(eq(int, bpf_map_lookup_elem(bpf_map__fd(skel->maps.cg_free), NULL, &freed), 0),
+		  "the free queue is empty");
+	cr_assert(eq(u32, freed, slot));
 }
