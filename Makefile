@@ -155,6 +155,7 @@ check: $(OUTPUT)/cgsnap-tests $(OUTPUT)/cgsnap-workload
 
 .PHONY: test
 test: setup
+	$(Q)./scripts/check-install.sh
 	$(Q)$(MAKE) --no-print-directory check
 	$(Q)$(MAKE) --no-print-directory SAN=1 check
 

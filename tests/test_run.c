@@ -429,6 +429,11 @@ Test(run, pins_show_named_fields_and_survive_kill_9)
 		 "'\"holder_count\"'", pin_dir);
 	cr_assert(eq(int, run_cmd(cmd), 0), "bpftool shows no named fields");
 	cr_assert(eq(int, nr_switch_progs(), before + 1));
+	/* a second agent on the same pins is refused while the first runs */
+	snprintf(cmd, sizeof(cmd), "%s run --cgroup %s --pin %s --listen 127.0.0.1:%d 2>&1 | "
+		 "grep -q 'is in use by another cgsnap'", getenv("CGSNAP_BIN"), rel, pin_dir,
+		 free_port());
+	cr_assert(eq(int, run_cmd(cmd), 0), "a second cgsnap was let onto the same pins");
 
 	kill(daemon_pid, SIGKILL);
 	waitpid(daemon_pid, NULL, 0);

@@ -7,6 +7,8 @@
 #include <limits.h>
 #include <linux/capability.h>
 #include <linux/magic.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -252,8 +254,8 @@ struct cgsnap_bpf *loader_open_pinned(const struct loader_opts *opts, bool *reus
 	struct bpf_program *prog;
 	struct cgsnap_bpf *skel;
 	unsigned int slots;
+	int ret, lock_fd = -1;
 	bool attached;
-	int ret;
 
 	loader_set_print(opts->verbose);
 	if (strlen(opts->pin_dir) >= PIN_DIR_MAX) {
@@ -272,6 +274,15 @@ struct cgsnap_bpf *loader_open_pinned(const struct loader_opts *opts, bool *reus
 	}
 	if (ret)
 		goto fail;
+	/* one cgsnap per pin directory: they would recycle each other's slots */
+	lock_fd = open(opts->pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (lock_fd < 0 || flock(lock_fd, LOCK_EX | LOCK_NB)) {
+		ret = errno == EWOULDBLOCK ? -EBUSY : -errno;
+		snprintf(err, errlen, "%s is in use by another cgsnap (or cannot be locked: %s)",
+			 opts->pin_dir, strerror(errno));
+		goto fail;
+	}
+	/* the lock is held, on purpose, until the process exits */
 	skel = cgsnap_bpf__open();
 	if (!skel) {
 		ret = -errno;
@@ -311,6 +322,8 @@ struct cgsnap_bpf *loader_open_pinned(const struct loader_opts *opts, bool *reus
 fail_destroy:
 	cgsnap_bpf__destroy(skel);
 fail:
+	if (lock_fd >= 0)
+		close(lock_fd);
 	errno = -ret;
 	return NULL;
 }
