@@ -144,11 +144,16 @@ static void sleep_until(int64_t t)
 	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
 }
 
-static int64_t min3(int64_t a, int64_t b, int64_t c)
+/* the earliest of the next ticks and @end */
+static int64_t wake_time(const int64_t next[3], int64_t end)
 {
-	int64_t m = a < b ? a : b;
+	int64_t t = end;
+	int i;
 
-	return m < c ? m : c;
+	for (i = 0; i < 3; i++)
+		if (next[i] < t)
+			t = next[i];
+	return t;
 }
 
 static int64_t thread_cpu_ns(void)
@@ -214,7 +219,7 @@ int agent_loop(struct agent *ag, int64_t start, int64_t end)
 	next[1] = start + s->system_info_interval_ns;
 	next[2] = start + s->client_interval_ns;
 	while (!agent_exiting) {
-		sleep_until(min3(min3(next[0], next[1], next[2]), end, INT64_MAX));
+		sleep_until(wake_time(next, end));
 		now = agent_now();
 		if (agent_exiting || now >= end)
 			break;

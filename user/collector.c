@@ -1078,11 +1078,6 @@ unsigned int collector__nr_watched(const struct collector *c)
 	return c->nr_watched;
 }
 
-unsigned int collector__nr_cgroups(const struct collector *c)
-{
-	return c->nr_nodes;
-}
-
 unsigned int collector__nr_map_entries(const struct collector *c)
 {
 	return c->nr_map_entries;

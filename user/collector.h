@@ -143,8 +143,7 @@ unsigned int collector__nr_watched(const struct collector *c);
 struct cgsnap_bpf;
 void collector_opts__from_skel(struct collector_opts *o, const struct cgsnap_bpf *skel);
 
-/* cgroups known from the last scan, and slots in use at the last tick */
-unsigned int collector__nr_cgroups(const struct collector *c);
+/* run-queue slots in use at the last tick */
 unsigned int collector__nr_map_entries(const struct collector *c);
 
 /* the kernel's drop counters (enum cgsnap_drop), summed over CPUs */

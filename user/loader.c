@@ -32,7 +32,7 @@ static int print_fn(enum libbpf_print_level level, const char *fmt, va_list args
 	return vfprintf(stderr, fmt, args);
 }
 
-void loader_set_print(bool verbose)
+static void loader_set_print(bool verbose)
 {
 	verbose_print = verbose;
 	libbpf_set_print(print_fn);
@@ -65,21 +65,31 @@ int loader_check_caps(char *err, size_t errlen)
 	return 0;
 }
 
-struct cgsnap_bpf *loader_open(const struct loader_opts *opts, char *err, size_t errlen)
+/* what both ways of opening check first: libbpf's messages, privileges, BTF */
+static int preflight(const struct loader_opts *opts, char *err, size_t errlen)
 {
-	struct cgsnap_bpf *skel;
 	int ret;
 
 	loader_set_print(opts->verbose);
 	ret = loader_check_caps(err, errlen);
 	if (ret)
-		goto fail;
+		return ret;
 	if (access(BTF_PATH, R_OK)) {
 		ret = -errno;
 		snprintf(err, errlen, "kernel BTF %s is not readable (%s): cgsnap needs a kernel "
 				      "built with CONFIG_DEBUG_INFO_BTF=y", BTF_PATH, strerror(errno));
-		goto fail;
 	}
+	return ret;
+}
+
+struct cgsnap_bpf *loader_open(const struct loader_opts *opts, char *err, size_t errlen)
+{
+	struct cgsnap_bpf *skel;
+	int ret;
+
+	ret = preflight(opts, err, errlen);
+	if (ret)
+		goto fail;
 	skel = cgsnap_bpf__open();
 	if (!skel) {
 		ret = -errno;
@@ -257,13 +267,12 @@ struct cgsnap_bpf *loader_open_pinned(const struct loader_opts *opts, bool *reus
 	int ret, lock_fd = -1;
 	bool attached;
 
-	loader_set_print(opts->verbose);
 	if (strlen(opts->pin_dir) >= PIN_DIR_MAX) {
 		snprintf(err, errlen, "pin directory name too long (at most %d bytes)", PIN_DIR_MAX - 1);
 		errno = ENAMETOOLONG;
 		return NULL;
 	}
-	ret = loader_check_caps(err, errlen);
+	ret = preflight(opts, err, errlen);
 	if (!ret)
 		ret = ensure_bpffs(opts->pin_dir, err, errlen);
 	if (!ret && (make_dir(opts->pin_dir, "maps", maps_dir, sizeof(maps_dir)) ||

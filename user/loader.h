@@ -41,8 +41,6 @@ void loader_close(struct cgsnap_bpf *skel);
  * -EPERM with the missing capability named in @err. */
 int loader_check_caps(char *err, size_t errlen);
 
-/* Route libbpf's messages to stderr, debug ones only if @verbose. */
-void loader_set_print(bool verbose);
 
 /* Size the slot maps of an opened (not loaded) skeleton for @nr_slots. */
 void loader_size_maps(struct cgsnap_bpf *skel, unsigned int nr_slots);

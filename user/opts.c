@@ -104,13 +104,3 @@ error_t opt_long(struct argp_state *state, const char *arg, long min, long max, 
 	}
 	return 0;
 }
-
-error_t opt_size(struct argp_state *state, const char *arg, int64_t *out)
-{
-	if (parse_size(arg, out) || *out <= 0) {
-		argp_error(state, "invalid size '%s': expected a positive number of bytes, "
-				  "optionally with K, M, G or T", arg);
-		return EINVAL;
-	}
-	return 0;
-}

@@ -11,7 +11,6 @@
 error_t opt_duration(struct argp_state *state, const char *arg, int64_t *out);
 error_t opt_ratio(struct argp_state *state, const char *arg, double *out);
 error_t opt_long(struct argp_state *state, const char *arg, long min, long max, long *out);
-error_t opt_size(struct argp_state *state, const char *arg, int64_t *out);
 
 /* strtod/strtol wrappers checking errno, endptr and range: 0 or -EINVAL/-ERANGE */
 int parse_double(const char *s, double *out);
