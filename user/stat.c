@@ -163,11 +163,10 @@ static void print_runq_text(const struct lat_acc *t)
 		return;
 	printf("                   p50 %s, p90 %s, p99 %s, max %s\n", fmt_ns(s.p50_ns, b[0], 32),
 	       fmt_ns(s.p90_ns, b[1], 32), fmt_ns(s.p99_ns, b[2], 32), fmt_ns(s.max_ns, b[3], 32));
-	printf("  CPU held by      ");
 	for (h = 0; h < CGSNAP_HOLDER_MAX; h++)
-		printf("%s%s %.1f%% (%s)", h ? ", " : "", holder_labels[h],
-		       100.0 * t->holder_count[h] / t->count, fmt_ns(t->holder_ns[h], b[0], 32));
-	printf("\n");
+		printf("  %-16s %-14s %5.1f%% of waits  %s\n", h ? "" : "CPU held by",
+		       holder_labels[h], 100.0 * t->holder_count[h] / t->count,
+		       fmt_ns(t->holder_ns[h], b[0], 32));
 	print_hist_text(t->slots);
 }
 
