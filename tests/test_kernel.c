@@ -284,8 +284,9 @@ Test(kernel, stat_json_end_to_end)
 
 	rel = testlib_cgroup("stat", &id);
 	testlib_spawn_ex(rel, NULL, spin, &fd);
-	snprintf(cmd, sizeof(cmd), "%s stat --cgroup %s --duration 1500ms --json", getenv("CGSNAP_BIN"),
-		 rel);
+	/* the absolute cgroupfs path works as well as the relative one */
+	snprintf(cmd, sizeof(cmd), "%s stat --cgroup %s/%s --duration 1500ms --json",
+		 getenv("CGSNAP_BIN"), layout.v2, rel);
 	p = popen(cmd, "r");
 	n = fread(out, 1, sizeof(out) - 1, p);
 	out[n] = '\0';

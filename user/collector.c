@@ -1011,11 +1011,22 @@ static int add_string(char ***v, unsigned int *n, const char *path)
 	return 0;
 }
 
+/* @path relative to the v2 mount; an absolute path under the mount is accepted too */
+static const char *relative(const struct collector *c, const char *path)
+{
+	size_t n = strlen(c->opts.layout->v2);
+
+	if (n && !strncmp(path, c->opts.layout->v2, n) && (path[n] == '/' || !path[n]))
+		return path + n;
+	return path;
+}
+
 int collector__watch(struct collector *c, const char *path)
 {
 	uint64_t id;
 	int err;
 
+	path = relative(c, path);
 	err = cgroup_path_to_id(c->opts.layout->v2, path, &id);
 	if (err)
 		return err;
@@ -1027,6 +1038,7 @@ int collector__watch_all(struct collector *c, const char *path)
 	uint64_t id;
 	int err;
 
+	path = relative(c, path);
 	err = cgroup_path_to_id(c->opts.layout->v2, path, &id);
 	if (err)
 		return err;

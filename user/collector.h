@@ -108,7 +108,8 @@ struct collector_opts {
 struct collector *collector__new(const struct collector_opts *opts);
 void collector__free(struct collector *c);
 
-/* Watch @path (relative to the v2 mount) and its descendants. Returns 0,
+/* Watch @path (relative to the v2 mount, or absolute under it) and its
+ * descendants. Returns 0,
  * -ENOENT if there is no such cgroup, -ENOMEM. */
 int collector__watch(struct collector *c, const char *path);
 /* Watch every cgroup under @path, each with its descendants, following
