@@ -11,6 +11,13 @@
 #include "testlib.h"
 
 static char out[1 << 16];
+static char cfg_path[64];	/* a config file a test wrote: removed even if it fails */
+
+static void teardown(void)
+{
+	if (cfg_path[0])
+		unlink(cfg_path);
+}
 
 /* run "cgsnap @args" (stderr too) into out[]; returns the exit status */
 static int cgsnap(const char *args)
@@ -32,7 +39,7 @@ static void has(const char *needle)
 	cr_assert(ne(ptr, strstr(out, needle), NULL), "output lacks '%s':\n%s", needle, out);
 }
 
-TestSuite(cli);
+TestSuite(cli, .fini = teardown);
 
 Test(cli, help_lists_commands_and_every_setting)
 {
@@ -68,7 +75,7 @@ Test(cli, config_file_and_flags)
 
 Test(cli, bad_configuration_is_rejected_before_anything_starts)
 {
-	char path[64], args[128];
+	char *path = cfg_path, args[128];
 	FILE *f;
 
 	cr_assert(eq(int, cgsnap("run --max-used-cpu-ratio 1.5 --check"), 2));
@@ -80,7 +87,7 @@ Test(cli, bad_configuration_is_rejected_before_anything_starts)
 	cr_assert(eq(int, cgsnap("run --pid 0 --check"), 2));
 	cr_assert(eq(int, cgsnap("run --config /nonexistent.json --check"), 2));
 	has("/nonexistent.json");
-	snprintf(path, sizeof(path), "/tmp/cgsnap-test-%d.json", getpid());
+	snprintf(cfg_path, sizeof(cfg_path), "/tmp/cgsnap-test-%d.json", getpid());
 	snprintf(args, sizeof(args), "run --config %s --check", path);
 	f = fopen(path, "w");
 	fputs("{\"settings\": {\"max_runq_delay\": \"5\"}}", f);
@@ -97,7 +104,6 @@ Test(cli, bad_configuration_is_rejected_before_anything_starts)
 	fclose(f);
 	cr_assert(eq(int, cgsnap(args), 2));
 	has(".json:1:");
-	unlink(path);
 }
 
 Test(cli, status_without_an_agent)

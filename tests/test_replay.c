@@ -230,20 +230,22 @@ static int run_cli(const char *args, const char *input, char *out, size_t outlen
 	const char *bin = getenv("CGSNAP_BIN");
 	char cmd[1024], tmp[] = "/tmp/cgsnap-test-XXXXXX";
 	int fd, status;
+	ssize_t written;
 	FILE *p;
 	size_t n;
 
 	cr_assert(ne(ptr, (void *)bin, NULL), "CGSNAP_BIN is not set (run the tests with make test)");
 	fd = mkstemp(tmp);
 	cr_assert(ge(int, fd, 0));
-	cr_assert(eq(sz, (size_t)write(fd, input, strlen(input)), strlen(input)));
+	written = write(fd, input, strlen(input));
 	close(fd);
 	snprintf(cmd, sizeof(cmd), "%s replay %s %s 2>&1", bin, args, tmp);
 	p = popen(cmd, "r");
 	n = fread(out, 1, outlen - 1, p);
 	out[n] = '\0';
 	status = pclose(p);
-	unlink(tmp);
+	unlink(tmp);	/* before any assertion can end the test */
+	cr_assert(eq(sz, (size_t)written, strlen(input)));
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 

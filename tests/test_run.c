@@ -28,7 +28,7 @@
 static pid_t daemon_pid, prom_pid;
 static bool bpffs_was_mounted;
 static int port;
-static char logfile[64], pin_dir[128], prom_dir[64];
+static char logfile[64], pin_dir[128], prom_dir[64], rec_file[64];
 
 static int run_quiet(const char *cmd)
 {
@@ -90,6 +90,8 @@ static void teardown(void)
 	stop_pid(&daemon_pid, SIGKILL);
 	testlib_cleanup();
 	unlink(logfile);
+	if (rec_file[0])
+		unlink(rec_file);
 	rm_rf(pin_dir);
 	rm_rf(prom_dir);
 	/* cgsnap run --pin mounted bpffs: leave the host as we found it */
@@ -469,7 +471,7 @@ Test(run, pins_show_named_fields_and_survive_kill_9)
 
 Test(run, record_writes_what_replay_reads)
 {
-	char args[512], rec[64], cmd[512], out[1 << 16];
+	char args[512], *rec = rec_file, cmd[512], out[1 << 16];
 	const char *rel;
 	uint64_t id;
 	json_t *r, *hist;
@@ -477,7 +479,7 @@ Test(run, record_writes_what_replay_reads)
 	FILE *p;
 
 	rel = testlib_cgroup("record", &id);
-	snprintf(rec, sizeof(rec), "/tmp/cgsnap-test-%d.jsonl", getpid());
+	snprintf(rec_file, sizeof(rec_file), "/tmp/cgsnap-test-%d.jsonl", getpid());
 	snprintf(args, sizeof(args), "--cgroup %s --record %s", rel, rec);
 	start_daemon(args);
 	usleep(2600000);
@@ -489,7 +491,6 @@ Test(run, record_writes_what_replay_reads)
 	n = fread(out, 1, sizeof(out) - 1, p);
 	out[n] = '\0';
 	cr_assert(eq(int, pclose(p), 0), "cgsnap replay rejected the recording: %s", out);
-	unlink(rec);
 	r = json_loads(out, 0, NULL);
 	snprintf(cmd, sizeof(cmd), "/%s", rel);
 	hist = json_object_get(json_object_get(json_object_get(json_object_get(r, "cgroups"), cmd),
