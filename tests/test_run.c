@@ -502,3 +502,85 @@ Test(run, record_writes_what_replay_reads)
 		  json_object_get(r, "cgroups"), cmd), "history"), "cpu")), 2));
 	json_decref(r);
 }
+
+static bool listed(const char *path)
+{
+	json_t *list = get_json("/v1/cgroups"), *v;
+	bool found = false;
+	size_t i;
+
+	json_array_foreach(json_object_get(list, "cgroups"), i, v)
+		found |= !strcmp(json_string_value(json_object_get(v, "path")), path);
+	json_decref(list);
+	return found;
+}
+
+Test(run, all_follows_creation_and_removal)
+{
+	char args[800], child[1400], path[600];
+	const char *parent;
+	uint64_t id;
+	int i;
+
+	parent = testlib_cgroup("tree", &id);
+	snprintf(args, sizeof(args), "--all %s", parent);
+	start_daemon(args);
+	snprintf(path, sizeof(path), "/%s/late", parent);
+	cr_assert(not(listed(path)));
+	snprintf(child, sizeof(child), "%s/%s/late", testlib_v2_root(), parent);
+	cr_assert(eq(int, mkdir(child, 0755), 0));
+	for (i = 0; i < 40 && !listed(path); i++)
+		usleep(250000);
+	cr_assert(listed(path), "a cgroup created under the --all root was not picked up");
+	cr_assert(eq(int, rmdir(child), 0));
+	for (i = 0; i < 40 && listed(path); i++)
+		usleep(250000);
+	cr_assert(not(listed(path)), "a removed cgroup is still listed");
+	snprintf(args, sizeof(args), "grep -q 'cgroup %s is gone' %s", path, logfile);
+	cr_assert(eq(int, run_cmd(args), 0), "the removal was not logged");
+}
+
+Test(run, status_command_and_many_clients)
+{
+	char args[256], cmd[1024], out[8192];
+	const char *rel;
+	uint64_t id;
+	size_t n;
+	FILE *p;
+
+	rel = testlib_cgroup("status", &id);
+	snprintf(args, sizeof(args), "--cgroup %s", rel);
+	start_daemon(args);
+	snprintf(cmd, sizeof(cmd), "%s status --server 127.0.0.1:%d", getenv("CGSNAP_BIN"), port);
+	p = popen(cmd, "r");
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	cr_assert(eq(int, pclose(p), 0), "cgsnap status failed: %s", out);
+	cr_assert(ne(ptr, strstr(out, "VERDICT"), NULL), "%s", out);
+	cr_assert(ne(ptr, strstr(out, rel), NULL), "%s", out);
+	cr_assert(ne(ptr, strstr(out, "idle"), NULL), "%s", out);
+	snprintf(cmd, sizeof(cmd), "%s status --server 127.0.0.1:%d --cgroup %llu --json",
+		 getenv("CGSNAP_BIN"), port, (unsigned long long)id);
+	p = popen(cmd, "r");
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	cr_assert(eq(int, pclose(p), 0));
+	json_t *st = json_loads(out, 0, NULL);
+
+	cr_assert(ne(ptr, st, NULL), "not JSON: %s", out);
+	cr_assert(eq(i64, json_integer_value(json_object_get(st, "id")), (json_int_t)id));
+	json_decref(st);
+
+	/* 400 requests, 16 at a time, on every endpoint: all answered */
+	snprintf(cmd, sizeof(cmd), "seq 400 | xargs -P 16 -I{} sh -c 'case $(({} %% 4)) in "
+		 "0) u=/metrics;; 1) u=/v1/cgroups/%s/status;; 2) u=/v1/cgroups;; "
+		 "3) u=/v1/cgroups/%s/samples?kind=runq;; esac; "
+		 "curl -s -o /dev/null -w \"%%{http_code}\\n\" -m 10 http://127.0.0.1:%d$u' | "
+		 "sort | uniq -c", rel, rel, port);
+	p = popen(cmd, "r");
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	pclose(p);
+	cr_assert(ne(ptr, strstr(out, "400 200"), NULL), "not every request got 200: %s", out);
+	expect("GET", "/healthz", NULL, 200, "\"ok\"");
+}
