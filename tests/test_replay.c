@@ -262,3 +262,65 @@ Test(replay, cli_exit_status_2_on_malformed_line)
 	cr_assert(eq(int, run_cli("--sample-duration 0s", OK_CPU, out, sizeof(out)), 0));
 	cr_assert(ne(ptr, strstr(out, "\"sample\":{\"cpu\":[{"), NULL), "got: %s", out);
 }
+
+Test(replay, history_entries_echo_their_lines_exactly)
+{
+	static const char *const lines[] = {
+		"{\"kind\":\"cpu\",\"t_ns\":1,\"used_ratio\":0.6,\"max_used_ratio\":0.75}",
+		"{\"kind\":\"memory\",\"t_ns\":1,\"current_bytes\":4294967296,\"max_bytes\":12884901888,"
+		"\"max_used_ratio\":0.8,\"system_used_bytes\":null,\"system_total_bytes\":null}",
+		"{\"kind\":\"memory\",\"t_ns\":2,\"current_bytes\":1,\"max_bytes\":10,"
+		"\"max_used_ratio\":0.8,\"stall_ratio\":0.05,\"max_stall_ratio\":0.2}",
+		"{\"kind\":\"runq\",\"t_ns\":1,\"delay_ns\":7,\"max_delay_ns\":5,\"count\":3,"
+		"\"p99_ns\":null}",
+		"{\"kind\":\"client\",\"t_ns\":1,\"error_count\":4,\"max_error_count\":2}",
+		"{\"cgroup\":\"web\",\"kind\":\"client\",\"t_ns\":1,\"error_count\":4,"
+		"\"new_error_count\":1,\"max_error_count\":2}",
+	};
+	static const char *const where[] = {
+		"default.history.cpu.0", "default.history.memory.0", "default.history.memory.1",
+		"default.history.runq.0", "default.history.client.0", "web.history.client.0",
+	};
+	char input[2048] = "";
+	size_t i;
+	json_t *r;
+
+	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		strcat(input, lines[i]);
+		strcat(input, "\n");
+	}
+	r = replay(input, NULL);
+	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		json_t *line = json_loads(lines[i], 0, NULL);
+		json_t *entry = json_deep_copy(at(r, where[i]));
+
+		bool has_verdict = json_is_boolean(json_object_get(entry, "overloaded"));
+
+		cr_assert(has_verdict, "%s has no overloaded verdict", where[i]);
+		json_object_del(entry, "overloaded");
+		/* SPEC 7: a computed new_error_count is filled in */
+		if (!json_object_get(line, "new_error_count") &&
+		    json_object_get(entry, "new_error_count")) {
+			cr_assert(eq(i64, json_integer_value(json_object_get(entry, "new_error_count")), 4));
+			json_object_del(entry, "new_error_count");
+		}
+		bool same = json_equal(line, entry);
+
+		cr_assert(same, "%s echoes\n%s\nas\n%s", where[i], lines[i],
+			  json_dumps(entry, JSON_SORT_KEYS));
+		json_decref(line);
+		json_decref(entry);
+	}
+	json_decref(r);
+}
+
+Test(replay, null_where_a_value_is_required_is_an_error)
+{
+	int ret = 0;
+	json_t *r = replay("{\"kind\":\"memory\",\"t_ns\":0,\"current_bytes\":1,\"max_bytes\":10,"
+			   "\"max_used_ratio\":0.9,\"max_stall_ratio\":null}\n", &ret);
+
+	cr_assert(eq(ptr, r, NULL));
+	cr_assert(eq(int, ret, -EINVAL));
+	cr_assert(ne(ptr, strstr(err, "line 1: \"max_stall_ratio\" must not be null"), NULL), "%s", err);
+}

@@ -829,6 +829,7 @@ static void memory_snapshot(struct collector *c, struct watched *w, int64_t now,
 	m->max_bytes = w->sys.budget_bytes;
 	m->max_used_ratio = c->settings.max_used_memory_ratio;
 	m->max_stall_ratio = c->settings.max_memory_stall_ratio;
+	snap.present |= CGSNAP_F_MAX_STALL;	/* recorded, so replay judges alike */
 	if (mem_total > 0) {
 		m->system_total_bytes = mem_total;
 		m->system_used_bytes = mem_total - mem_avail;

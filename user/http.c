@@ -168,7 +168,8 @@ static enum MHD_Result get_status(struct MHD_Connection *conn, struct watched *w
 	for (k = 0; k < CGSNAP_KIND_COUNT; k++) {
 		const struct cgsnap_snapshot *s = cgsnap_snapshotter__latest(w->snap, k);
 
-		json_object_set_new(latest, cgsnap_kind_name(k), s ? snapjson_snapshot(s) : json_null());
+		json_object_set_new(latest, cgsnap_kind_name(k), s ? snapjson_snapshot(s, NULL) :
+										json_null());
 	}
 	o = cgroup_ref(w);
 	json_object_set_new(o, "idle", json_boolean(cur.idle));
@@ -205,7 +206,7 @@ static enum MHD_Result get_samples(struct MHD_Connection *conn, struct watched *
 		return error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "snapshotter is not active");
 	arr = json_array();
 	for (i = 0; i < sample.len; i++)
-		json_array_append_new(arr, snapjson_snapshot(cgsnap_sample__at(&sample, i)));
+		json_array_append_new(arr, snapjson_snapshot(cgsnap_sample__at(&sample, i), NULL));
 	o = cgroup_ref(w);
 	json_object_set_new(o, "kind", json_string(kind));
 	json_object_set_new(o, "duration_ns", json_integer(ns));

@@ -124,8 +124,8 @@ static json_t *cgroup_result(const struct replay_cgroup *cg, const struct replay
 	}
 	cgsnap_snapshotter__current_status(cg->snap, &current);
 	cgsnap_snapshotter__historical_status(cg->snap, &historical);
-	return json_pack("{s:o,s:o*,s:o,s:o,s:O}", "history", snapjson_sample(hist), "sample",
-			 opts->sample ? snapjson_sample(sample) : NULL, "current",
+	return json_pack("{s:o,s:o*,s:o,s:o,s:O}", "history", snapjson_sample(hist, cg->name),
+			 "sample", opts->sample ? snapjson_sample(sample, cg->name) : NULL, "current",
 			 snapjson_status(&current), "historical", snapjson_status(&historical),
 			 "warnings", cg->warnings);
 }

@@ -352,7 +352,7 @@ static int resolve_pids(struct run_args *a)
 
 static void record_snapshot(struct run *r, const struct watched *w, const struct cgsnap_snapshot *s)
 {
-	json_t *o = snapjson_snapshot(s);
+	json_t *o = snapjson_snapshot(s, NULL);
 
 	if (!o)
 		return;

@@ -12,12 +12,16 @@ enum field_type {
 	FT_REAL,	/* double, any JSON number */
 };
 
+/*
+ * A snapshot is written back as it was given: required fields, optional ones
+ * given a value or null, plus what SPEC 7 adds (a computed new_error_count,
+ * overloaded).
+ */
 enum field_use {
 	FU_REQUIRED,
-	FU_OPTIONAL,	/* may be absent or null; sets .flag when given; omitted when absent */
-	FU_NULLABLE,	/* as FU_OPTIONAL, but written as null when absent */
+	FU_OPTIONAL,	/* may be absent or null; .flag says a value was given */
 	FU_COMPUTED,	/* as FU_OPTIONAL, but always written (computed when absent) */
-	FU_DEFAULT,	/* may be absent; then .def */
+	FU_DEFAULT,	/* may be absent, then .def; .flag says it was given */
 };
 
 struct field {
@@ -41,12 +45,13 @@ static const struct field memory_fields[] = {
 	{ "current_bytes", FT_INT, FU_REQUIRED, SNAP_OFF(memory.current_bytes), 0, 0 },
 	{ "max_bytes", FT_INT, FU_REQUIRED, SNAP_OFF(memory.max_bytes), 0, 0 },
 	{ "max_used_ratio", FT_REAL, FU_REQUIRED, SNAP_OFF(memory.max_used_ratio), 0, 0 },
-	{ "system_used_bytes", FT_INT, FU_NULLABLE, SNAP_OFF(memory.system_used_bytes),
+	{ "system_used_bytes", FT_INT, FU_OPTIONAL, SNAP_OFF(memory.system_used_bytes),
 	  CGSNAP_F_SYSTEM_USED, 0 },
-	{ "system_total_bytes", FT_INT, FU_NULLABLE, SNAP_OFF(memory.system_total_bytes),
+	{ "system_total_bytes", FT_INT, FU_OPTIONAL, SNAP_OFF(memory.system_total_bytes),
 	  CGSNAP_F_SYSTEM_TOTAL, 0 },
 	{ "stall_ratio", FT_REAL, FU_OPTIONAL, SNAP_OFF(memory.stall_ratio), CGSNAP_F_STALL, 0 },
-	{ "max_stall_ratio", FT_REAL, FU_DEFAULT, SNAP_OFF(memory.max_stall_ratio), 0, 0.1 },
+	{ "max_stall_ratio", FT_REAL, FU_DEFAULT, SNAP_OFF(memory.max_stall_ratio),
+	  CGSNAP_F_MAX_STALL, 0.1 },
 	{ NULL },
 };
 
@@ -97,11 +102,17 @@ static int parse_field(json_t *obj, const struct field *f, struct cgsnap_snapsho
 	json_t *v = json_object_get(obj, f->name);
 	char *dst = (char *)snap + f->off;
 
-	if (!v || (json_is_null(v) && f->use != FU_REQUIRED && f->use != FU_DEFAULT)) {
+	if (!v) {
 		if (f->use == FU_REQUIRED)
 			return fail(err, errlen, "\"%s\" is missing", f->name);
 		if (f->use == FU_DEFAULT)
 			*(double *)dst = f->def;
+		return 0;
+	}
+	if (json_is_null(v)) {
+		if (f->use == FU_REQUIRED || f->use == FU_DEFAULT)
+			return fail(err, errlen, "\"%s\" must not be null", f->name);
+		snap->present |= CGSNAP_F_NULL(f->flag);
 		return 0;
 	}
 	if (f->type == FT_INT) {
@@ -159,6 +170,8 @@ static int parse_common(json_t *obj, struct cgsnap_snapshot *snap, const char **
 	if (cg && !json_string_length(cg))
 		return fail(err, errlen, "\"cgroup\" must not be empty");
 	*cgroup = cg ? json_string_value(cg) : NULL;
+	if (cg)
+		snap->present |= CGSNAP_F_CGROUP;
 	return 0;
 }
 
@@ -192,7 +205,7 @@ int snapjson_parse(json_t *obj, struct cgsnap_snapshot *snap, const char **cgrou
 	return 0;
 }
 
-json_t *snapjson_snapshot(const struct cgsnap_snapshot *snap)
+json_t *snapjson_snapshot(const struct cgsnap_snapshot *snap, const char *cgroup)
 {
 	const struct field *f = kind_fields[snap->kind];
 	json_t *o = json_object();
@@ -200,18 +213,19 @@ json_t *snapjson_snapshot(const struct cgsnap_snapshot *snap)
 
 	if (!o)
 		return NULL;
+	if (cgroup && (snap->present & CGSNAP_F_CGROUP))
+		fail |= json_object_set_new(o, "cgroup", json_string(cgroup));
 	fail |= json_object_set_new(o, "kind", json_string(cgsnap_kind_name(snap->kind)));
 	fail |= json_object_set_new(o, "t_ns", json_integer(snap->t_ns));
 	for (; f->name; f++) {
 		const char *src = (const char *)snap + f->off;
+		bool absent = f->flag && !(snap->present & f->flag);
 		json_t *v;
 
-		bool absent = f->flag && !(snap->present & f->flag);
-
-		if (absent && f->use == FU_OPTIONAL)
-			continue;
-		if (absent && f->use == FU_NULLABLE)
+		if (absent && (snap->present & CGSNAP_F_NULL(f->flag)))
 			v = json_null();
+		else if (absent && f->use != FU_COMPUTED)
+			continue;
 		else if (f->type == FT_INT)
 			v = json_integer(*(const int64_t *)src);
 		else
@@ -226,7 +240,7 @@ json_t *snapjson_snapshot(const struct cgsnap_snapshot *snap)
 	return o;
 }
 
-json_t *snapjson_sample(const struct cgsnap_sample sample[CGSNAP_KIND_COUNT])
+json_t *snapjson_sample(const struct cgsnap_sample sample[CGSNAP_KIND_COUNT], const char *cgroup)
 {
 	json_t *o = json_object();
 	int k, fail = !o;
@@ -236,7 +250,8 @@ json_t *snapjson_sample(const struct cgsnap_sample sample[CGSNAP_KIND_COUNT])
 		json_t *arr = json_array();
 
 		for (i = 0; arr && i < sample[k].len; i++)
-			if (json_array_append_new(arr, snapjson_snapshot(cgsnap_sample__at(&sample[k], i))))
+			if (json_array_append_new(arr, snapjson_snapshot(cgsnap_sample__at(&sample[k], i),
+									 cgroup)))
 				break;
 		fail |= !arr || i < sample[k].len;
 		fail |= json_object_set_new(o, cgsnap_kind_name(k), arr);

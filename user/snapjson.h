@@ -16,11 +16,12 @@
 int snapjson_parse(json_t *obj, struct cgsnap_snapshot *snap, const char **cgroup, char *err,
 		   size_t errlen);
 
-/* The snapshot's fields as a new object, plus "overloaded"; NULL on ENOMEM. */
-json_t *snapjson_snapshot(const struct cgsnap_snapshot *snap);
+/* The snapshot's fields as a new object, as it was given (with "cgroup":
+ * @cgroup if it named one), plus "overloaded"; NULL on ENOMEM. */
+json_t *snapjson_snapshot(const struct cgsnap_snapshot *snap, const char *cgroup);
 
 /* {"cpu":[...],"memory":[...],...}: one array of snapshots per kind */
-json_t *snapjson_sample(const struct cgsnap_sample sample[CGSNAP_KIND_COUNT]);
+json_t *snapjson_sample(const struct cgsnap_sample sample[CGSNAP_KIND_COUNT], const char *cgroup);
 
 /* {"cpu":{"limit_ratio","actual_ratio","overloaded"},...,"idle"} */
 json_t *snapjson_status(const struct cgsnap_status *status);

@@ -67,7 +67,11 @@ struct cgsnap_settings {
 	double overload_threshold[CGSNAP_KIND_COUNT];
 };
 
-/* Optional fields present in a snapshot (struct cgsnap_snapshot.present). */
+/*
+ * Optional fields present in a snapshot (struct cgsnap_snapshot.present).
+ * The library reads the value bits; the others record how a snapshot was
+ * given, so that it can be echoed as it came (cgsnap replay).
+ */
 enum cgsnap_field {
 	CGSNAP_F_SYSTEM_USED	= 1U << 0,
 	CGSNAP_F_SYSTEM_TOTAL	= 1U << 1,
@@ -79,7 +83,12 @@ enum cgsnap_field {
 	CGSNAP_F_RUNQ_P99	= 1U << 7,
 	CGSNAP_F_RUNQ_MAX	= 1U << 8,
 	CGSNAP_F_NEW_ERRORS	= 1U << 9,	/* client: new_error_count given, not computed */
+	CGSNAP_F_MAX_STALL	= 1U << 10,	/* memory: max_stall_ratio given (else 0.1) */
+	CGSNAP_F_CGROUP		= 1U << 11,	/* the input named its cgroup */
 };
+
+/* the bit saying that optional field @f was given as null (no value) */
+#define CGSNAP_F_NULL(f) ((uint32_t)(f) << 16)
 
 struct cgsnap_cpu_snapshot {
 	double used_ratio;
