@@ -888,8 +888,9 @@ int collector__start(struct collector *c, int64_t now)
 	struct watched *w;
 	int err;
 
+	/* a caller that scanned already (to know the watched set) is not scanned twice */
 	c->last_scan_ns = now;
-	err = collector__scan(c);
+	err = c->scanned ? 0 : collector__scan(c);
 	if (err)
 		return err;
 	/* baseline: counters from before the start are not attributed */

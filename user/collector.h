@@ -121,7 +121,8 @@ int collector__watch_all(struct collector *c, const char *path);
 int collector__scan(struct collector *c);
 
 /* Take the baseline of every counter and start the snapshotters at @now:
- * the first runq and client snapshots are taken at once. */
+ * the first runq and client snapshots are taken at once. Scans the tree
+ * unless collector__scan() was called already. */
 int collector__start(struct collector *c, int64_t now);
 
 /* One runq interval ending at @now: runq snapshots. */
