@@ -29,13 +29,16 @@ BPF_HDRS := bpf/cgsnap.h $(wildcard bpf/*.bpf.h)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 
-# libcgsnap: the snapshotter, pure logic
-LIB_SRCS := user/snapshotter.c user/settings.c
+# user/: one folder per stage of the data path (docs/ARCHITECTURE.md)
+USER_DIRS := lib kernel cgroups collect agent export cli common
+# libcgsnap: the snapshotter and its settings table, pure logic
+LIB_SRCS := $(wildcard user/lib/*.c)
 # everything else the cgsnap binary and the tests share
-APP_SRCS := $(filter-out $(LIB_SRCS) user/cgsnap.c,$(wildcard user/*.c))
-LIB_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(LIB_SRCS))
+APP_SRCS := $(filter-out $(LIB_SRCS) user/cli/cgsnap.c,$(wildcard $(patsubst %,user/%/*.c,$(USER_DIRS))))
+USER_HDRS := $(wildcard $(patsubst %,user/%/*.h,$(USER_DIRS)))
+LIB_OBJS := $(patsubst user/%.c,$(OUTPUT)/obj/%.o,$(LIB_SRCS))
 LIB_PIC_OBJS := $(patsubst user/%.c,$(OUTPUT)/pic/%.o,$(LIB_SRCS))
-APP_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(APP_SRCS))
+APP_OBJS := $(patsubst user/%.c,$(OUTPUT)/obj/%.o,$(APP_SRCS))
 TEST_SRCS := $(wildcard tests/test_*.c)
 TEST_OBJS := $(patsubst tests/%.c,$(OUTPUT)/tests/%.o,$(TEST_SRCS) tests/testlib.c)
 
@@ -52,7 +55,7 @@ CFLAGS += $(SAN_FLAGS)
 LDFLAGS += $(SAN_FLAGS)
 endif
 ALL_CFLAGS := $(CFLAGS) $(WARNINGS) -std=gnu11 -D_GNU_SOURCE -DCGSNAP_VERSION='"$(VERSION)"' \
-	      -I$(OUTPUT) -Ibpf -Iuser $(DEP_CFLAGS)
+	      -I$(OUTPUT) -Ibpf $(patsubst %,-Iuser/%,$(USER_DIRS)) $(DEP_CFLAGS)
 BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Ibpf
 LDLIBS := $(DEP_LIBS) -lm -lpthread
 
@@ -84,7 +87,7 @@ help:
 setup:
 	$(Q)./scripts/setup.sh
 
-$(OUTPUT) $(OUTPUT)/pic $(OUTPUT)/tests:
+$(OUTPUT) $(OUTPUT)/tests:
 	$(Q)mkdir -p $@
 
 .PHONY: vmlinux
@@ -104,12 +107,14 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o | $(OUTPUT)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
 # userspace objects depend on the skeletons and the shared header
-$(OUTPUT)/%.o: user/%.c $(wildcard user/*.h) bpf/cgsnap.h $(SKELS) | $(OUTPUT)
+$(OUTPUT)/obj/%.o: user/%.c $(USER_HDRS) bpf/cgsnap.h $(SKELS) | $(OUTPUT)
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(OUTPUT)/pic/%.o: user/%.c $(wildcard user/*.h) | $(OUTPUT)/pic
+$(OUTPUT)/pic/%.o: user/%.c $(USER_HDRS) | $(OUTPUT)
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -fPIC -c $< -o $@
 
 $(OUTPUT)/libcgsnap.a: $(LIB_OBJS)
@@ -127,12 +132,12 @@ $(OUTPUT)/cgsnap.pc: cgsnap.pc.in FORCE | $(OUTPUT)
 	$(call msg,GEN,$@)
 	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(VERSION)|' $< > $@
 
-$(OUTPUT)/cgsnap: $(OUTPUT)/cgsnap.o $(APP_OBJS) $(OUTPUT)/libcgsnap.a
+$(OUTPUT)/cgsnap: $(OUTPUT)/obj/cli/cgsnap.o $(APP_OBJS) $(OUTPUT)/libcgsnap.a
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 # tests
-$(OUTPUT)/tests/%.o: tests/%.c $(wildcard tests/*.h) $(wildcard user/*.h) $(SKELS) | $(OUTPUT)/tests
+$(OUTPUT)/tests/%.o: tests/%.c $(wildcard tests/*.h) $(USER_HDRS) $(SKELS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
@@ -178,7 +183,7 @@ install: all
 	$(Q)install -m 0755 $(OUTPUT)/libcgsnap.so.$(VERSION) $(DESTDIR)$(LIBDIR)/
 	$(Q)ln -sf libcgsnap.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libcgsnap.so.$(SOVERSION)
 	$(Q)ln -sf libcgsnap.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libcgsnap.so
-	$(Q)install -m 0644 user/snapshotter.h $(DESTDIR)$(INCLUDEDIR)/cgsnap/snapshotter.h
+	$(Q)install -m 0644 user/lib/snapshotter.h $(DESTDIR)$(INCLUDEDIR)/cgsnap/snapshotter.h
 	$(Q)install -m 0644 $(OUTPUT)/cgsnap.pc $(DESTDIR)$(LIBDIR)/pkgconfig/cgsnap.pc
 
 .PHONY: clean

@@ -22,8 +22,8 @@
 
 #include "cgsnap.skel.h"
 #include "floor.skel.h"
-#include "../user/collector.h"
-#include "../user/loader.h"
+#include "collector.h"
+#include "loader.h"
 
 static char workload[1024];
 
@@ -257,7 +257,7 @@ static int bench_collector(int n)
 		}
 	}
 	co.layout = &layout;
-	collector_opts__from_skel(&co, skel);
+	loader_map_fds(skel, &co.maps);
 	c = collector__new(&co);
 	collector__watch_all(c, root + strlen(layout.v2) + 1);
 	touch_entries(skel, ids, n, 1, 1);

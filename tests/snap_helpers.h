@@ -3,7 +3,7 @@
 #ifndef __SNAP_HELPERS_H
 #define __SNAP_HELPERS_H
 
-#include "../user/snapshotter.h"
+#include "snapshotter.h"
 
 #define MS CGSNAP_NSEC_PER_MSEC
 #define SEC CGSNAP_NSEC_PER_SEC

@@ -10,7 +10,7 @@
 #include "testlib.h"
 #include "cgsnap.h"
 #include "cgsnap.skel.h"
-#include "../user/loader.h"
+#include "loader.h"
 
 static struct cgsnap_bpf *skel;
 

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../user/cgroup.h"
+#include "cgroupfs.h"
 
 #define FIX "tests/fixtures"
 

@@ -20,8 +20,8 @@
 
 #include "testlib.h"
 #include "cgsnap.skel.h"
-#include "../user/collector.h"
-#include "../user/loader.h"
+#include "collector.h"
+#include "loader.h"
 
 static struct cgsnap_bpf *skel;
 static struct collector *coll;
@@ -47,7 +47,7 @@ static void setup(void)
 	skel = loader_open(&lo, err, sizeof(err));
 	cr_assert(ne(ptr, skel, NULL), "loader_open: %s", err);
 	co.layout = &layout;
-	collector_opts__from_skel(&co, skel);
+	loader_map_fds(skel, &co.maps);
 	co.keep_totals = true;
 	coll = collector__new(&co);
 	cr_assert(ne(ptr, coll, NULL));
@@ -349,7 +349,7 @@ Test(kernel, vanished_cgroup_is_reported_freed_and_its_slot_recycled)
 
 	/* a collector of our own, to see its events */
 	collector__free(coll);
-	collector_opts__from_skel(&co, skel);
+	loader_map_fds(skel, &co.maps);
 	co.layout = &layout;
 	co.on_event = count_gone;
 	coll = collector__new(&co);

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "../user/replay.h"
+#include "replay.h"
 
 static struct replay_opts opts;
 static char err[512];
@@ -256,7 +256,7 @@ Test(replay, cli_exit_status_2_on_malformed_line)
 	cr_assert(eq(int, run_cli("", OK_CPU "not json\n", out, sizeof(out)), 2));
 	cr_assert(ne(ptr, strstr(out, "line 2"), NULL), "got: %s", out);
 	cr_assert(eq(int, run_cli("--cpu-overload-threshold 0", OK_CPU, out, sizeof(out)), 2));
-	cr_assert(ne(ptr, strstr(out, "invalid ratio '0'"), NULL), "got: %s", out);
+	cr_assert(ne(ptr, strstr(out, "invalid cpu_overload_threshold '0'"), NULL), "got: %s", out);
 	cr_assert(eq(int, run_cli("--sample-duration 5", OK_CPU, out, sizeof(out)), 2));
 	cr_assert(ne(ptr, strstr(out, "invalid duration '5'"), NULL), "got: %s", out);
 	cr_assert(eq(int, run_cli("--sample-duration 0s", OK_CPU, out, sizeof(out)), 0));

@@ -4,7 +4,7 @@
 #include <criterion/new/assert.h>
 #include <string.h>
 
-#include "../user/stats.h"
+#include "hist.h"
 
 TestSuite(stats);
 

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "testlib.h"
-#include "../user/cgroup.h"
+#include "cgroupfs.h"
 
 static char v2_root[1024];
 /* created cgroups: full paths, removed in reverse order */

@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The agent: the one object the commands drive. It owns the cgroup layout,
+ * the BPF programs (through the loader), the collector and the tick
+ * schedule, and announces what happens (cgroups watched and gone,
+ * snapshots, memory warnings, verdict changes) through one callback.
+ *
+ *   agent__open() -> agent__start() -> agent__run() (ticks) -> agent__close()
+ *
+ * Readers on other threads (the HTTP server) never see its internals: the
+ * query functions copy what they ask for under the agent's own lock.
+ * Command-side code: agent__open() reports its failures on stderr, once.
+ */
+#ifndef __CGSNAP_AGENT_H
+#define __CGSNAP_AGENT_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "accum.h"
+#include "loader.h"
+#include "policy.h"
+#include "snapbuild.h"
+#include "snapshotter.h"
+
+struct agent_event;
+
+struct agent_opts {
+	struct cgsnap_settings settings;
+	char **cgroups;			/* --cgroup paths */
+	unsigned int nr_cgroups;
+	bool watch_all;			/* every cgroup under all_root */
+	const char *all_root;		/* NULL: the whole hierarchy */
+	bool verbose;			/* libbpf's debug messages */
+	unsigned int max_cgroups;	/* run-queue slots; 0: twice the cgroups there are */
+	bool keep_totals;		/* counters since watching began (stat, metrics) */
+	bool drop_caps;			/* drop every capability once attached */
+	const char *pin_dir;		/* pin maps and links there (cgsnap run --pin) */
+	void (*on_event)(const struct agent_event *ev, void *ctx);
+	void *ctx;
+};
+
+enum agent_event_type {
+	AGENT_WATCHED,		/* a cgroup is now watched */
+	AGENT_GONE,		/* a watched cgroup disappeared */
+	AGENT_SNAPSHOT,		/* a snapshot was taken (.snap, with .overloaded) */
+	AGENT_MEMORY_WARNING,	/* docs/SPEC.md section 5 (.warning) */
+	AGENT_VERDICT,		/* the current verdict changed (.verdict, .status) */
+	AGENT_TICK,		/* a tick ended */
+};
+
+struct agent_event {
+	enum agent_event_type type;
+	uint64_t id;			/* the cgroup, but for AGENT_TICK */
+	const char *path;
+	bool started;			/* after agent__start() */
+	const struct cgsnap_snapshot *snap;
+	const struct cgsnap_memory_warning *warning;
+	enum verdict verdict, previous;
+	const struct cgsnap_status *status;
+};
+
+/* One watched cgroup, copied out of the agent. */
+struct agent_cgroup {
+	uint64_t id;
+	char *path;			/* relative to the v2 mount */
+	bool active;			/* its snapshotter runs: the statuses are valid */
+	struct cgsnap_status current, historical;
+	bool has_latest[CGSNAP_KIND_COUNT];
+	struct cgsnap_snapshot latest[CGSNAP_KIND_COUNT];
+	struct sys_reading sys;		/* the latest system readings */
+	double cpu_ratio_overall;	/* CPU used since watching began; -1 unknown */
+	bool has_totals;		/* agent_opts.keep_totals */
+	struct lat_acc runq;		/* since watching began */
+	struct mem_acc mem;
+};
+
+/* what the agent costs and what the kernel side dropped */
+struct agent_self {
+	unsigned int nr_watched;
+	unsigned int slots_used;
+	uint64_t drops[CGSNAP_DROP_MAX];
+	int64_t tick_cpu_ns[2];		/* [0] runq, [1] system: the last tick */
+	uint64_t tick_cpu_total_ns[2];
+	uint64_t ticks[2];
+	unsigned int nr_progs;
+	struct loader_prog_stat progs[16];
+};
+
+struct agent;
+
+extern volatile sig_atomic_t agent_exiting;
+
+int agent_opts_add_cgroup(struct agent_opts *o, const char *path);
+void agent_opts_free(struct agent_opts *o);
+
+/* Detect the layout, load and attach the BPF programs, add the watches and
+ * scan the tree once. NULL with errno set; the reason is on stderr. */
+struct agent *agent__open(const struct agent_opts *o);
+void agent__close(struct agent *ag);
+
+/* Take the baseline at @now and start the snapshotters; drop capabilities
+ * if asked. Returns 0 or -errno (reported). */
+int agent__start(struct agent *ag, int64_t now);
+
+/* Tick on the settings' cadence until @end or a signal; a last runq and
+ * system tick close the measurement. Returns 0 or -errno (reported). */
+int agent__run(struct agent *ag, int64_t end);
+
+/* SIGINT and SIGTERM set agent_exiting (and interrupt the loop's sleep) */
+void agent_handle_signals(void);
+
+/* CLOCK_MONOTONIC in ns: the clock of bpf_ktime_get_ns() */
+int64_t agent_now(void);
+
+/* queries, from any thread */
+
+/* Every watched cgroup, sorted by path, in a new array; with the totals
+ * (runq, mem) if @totals. Returns 0 or -ENOMEM. */
+int agent__cgroups(struct agent *ag, bool totals, struct agent_cgroup **out, unsigned int *n);
+void agent_cgroups_free(struct agent_cgroup *v, unsigned int n);
+
+/* The watched cgroup @ref names: a cgroup id, else a path. Returns 0 or
+ * -ENOENT. Free with agent_cgroup_fini(). */
+int agent__cgroup(struct agent *ag, const char *ref, struct agent_cgroup *out);
+void agent_cgroup_fini(struct agent_cgroup *c);
+
+/* sample(@kind, @duration_ns) of the cgroup @ref names, in a new array
+ * (*@out, *@n), and who it is in @who (path, id; no statuses). Returns 0,
+ * -ENOENT, -ENOTCONN or -ENOMEM. */
+int agent__sample(struct agent *ag, const char *ref, enum cgsnap_kind kind, int64_t duration_ns,
+		  struct agent_cgroup *who, struct cgsnap_snapshot **out, uint32_t *n);
+
+/* Count @count client errors on retry attempt @retry for @ref. Returns 1 if
+ * counted, 0 if ignored, -ENOENT or -EINVAL; the count in *@total. */
+int agent__report_client_errors(struct agent *ag, const char *ref, int64_t retry, int64_t count,
+				int64_t *total);
+
+unsigned int agent__nr_watched(struct agent *ag);
+void agent__self(struct agent *ag, struct agent_self *out);
+const struct cgsnap_settings *agent__settings(const struct agent *ag);
+/* the v2 mount, e.g. /sys/fs/cgroup */
+const char *agent__v2_root(const struct agent *ag);
+/* whether a previous run's pinned maps (and links) are in use */
+bool agent__pins_reused(const struct agent *ag);
+
+#endif /* __CGSNAP_AGENT_H */

@@ -1,0 +1,573 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "cgroupfs.h"
+
+static int copy_str(char *buf, size_t len, const char *s)
+{
+	if (strlen(s) >= len)
+		return -ENAMETOOLONG;
+	strcpy(buf, s);
+	return 0;
+}
+
+/* whether the comma-separated @opts contains @word */
+static int has_option(const char *opts, const char *word)
+{
+	size_t n = strlen(word);
+	const char *p = opts;
+
+	while ((p = strstr(p, word))) {
+		if ((p == opts || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
+/*
+ * mountinfo lines: "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [OPTIONAL...] -
+ * FSTYPE SOURCE SUPEROPTS". Find a line of @fstype whose super options hold
+ * @option (if given).
+ */
+static int find_mount(const char *mountinfo, const char *fstype, const char *option, char *buf,
+		      size_t len)
+{
+	char *line = NULL, *sep, mnt[4096], type[64], super[1024];
+	size_t cap = 0;
+	int err = -ENOENT;
+	FILE *f;
+
+	f = fopen(mountinfo, "re");
+	if (!f)
+		return -errno;
+	while (getline(&line, &cap, f) > 0) {
+		sep = strstr(line, " - ");
+		if (!sep || sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1)
+			continue;
+		if (sscanf(sep + 3, "%63s %*s %1023s", type, super) != 2)
+			continue;
+		if (strcmp(type, fstype) || (option && !has_option(super, option)))
+			continue;
+		err = copy_str(buf, len, mnt);
+		break;
+	}
+	free(line);
+	fclose(f);
+	return err;
+}
+
+int cgroup_find_v2_mount(const char *mountinfo, char *buf, size_t len)
+{
+	return find_mount(mountinfo, "cgroup2", NULL, buf, len);
+}
+
+int cgroup_find_v1_mount(const char *mountinfo, const char *controller, char *buf, size_t len)
+{
+	return find_mount(mountinfo, "cgroup", controller, buf, len);
+}
+
+int cgroup_path_to_id(const char *root, const char *path, uint64_t *id)
+{
+	char full[4096];
+	struct stat st;
+
+	while (*path == '/')
+		path++;
+	if (snprintf(full, sizeof(full), "%s/%s", root, path) >= (int)sizeof(full))
+		return -ENAMETOOLONG;
+	if (stat(full, &st))
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	*id = st.st_ino;
+	return 0;
+}
+
+int cgroup_of_pid(const char *proc, int pid, char *buf, size_t len)
+{
+	char path[256], *line = NULL;
+	size_t cap = 0;
+	int err = -ENOENT;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%d/cgroup", proc, pid);
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? -ESRCH : -errno;
+	while (getline(&line, &cap, f) > 0) {
+		if (strncmp(line, "0::", 3))
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		err = copy_str(buf, len, line + 3);
+		break;
+	}
+	free(line);
+	fclose(f);
+	return err;
+}
+
+/* v1 "unlimited" is PAGE_COUNTER_MAX pages: anything this large */
+#define V1_UNLIMITED (1ULL << 62)
+
+int cgroup_layout_detect(struct cgroup_layout *l, const char *mountinfo)
+{
+	int err;
+
+	memset(l, 0, sizeof(*l));
+	strcpy(l->proc, "/proc");
+	strcpy(l->sys_cpu, "/sys/devices/system/cpu");
+	err = cgroup_find_v2_mount(mountinfo, l->v2, sizeof(l->v2));
+	if (err)
+		return err;
+	/* absent v1 controllers (pure v2 hosts) leave their field empty */
+	cgroup_find_v1_mount(mountinfo, "cpu", l->cpu, sizeof(l->cpu));
+	cgroup_find_v1_mount(mountinfo, "cpuacct", l->cpuacct, sizeof(l->cpuacct));
+	cgroup_find_v1_mount(mountinfo, "cpuset", l->cpuset, sizeof(l->cpuset));
+	cgroup_find_v1_mount(mountinfo, "memory", l->memory, sizeof(l->memory));
+	return 0;
+}
+
+static int join(char *buf, size_t len, const char *root, const char *cg, const char *file)
+{
+	while (*cg == '/')
+		cg++;
+	if (snprintf(buf, len, "%s/%s%s%s", root, cg, *cg ? "/" : "", file) >= (int)len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/* open @file of cgroup @cg under @root for reading: 0 or -errno */
+static int open_cg_file(const char *root, const char *cg, const char *file, FILE **f)
+{
+	char path[4096];
+	int err;
+
+	err = join(path, sizeof(path), root, cg, file);
+	if (err)
+		return err;
+	*f = fopen(path, "re");
+	return *f ? 0 : -errno;
+}
+
+int cgroup_read_line(const char *root, const char *cg, const char *file, char *buf, size_t len)
+{
+	FILE *f;
+	int err;
+
+	err = open_cg_file(root, cg, file, &f);
+	if (err)
+		return err;
+	if (!fgets(buf, len, f))
+		err = ferror(f) ? -errno : -ENODATA;
+	fclose(f);
+	if (!err)
+		buf[strcspn(buf, "\n")] = '\0';
+	return err ? err : 0;
+}
+
+int cgroup_read_key(const char *root, const char *cg, const char *file, const char *key,
+		    uint64_t *val)
+{
+	size_t cap = 0, klen = strlen(key);
+	char *line = NULL, *end;
+	FILE *f;
+	int err;
+
+	err = open_cg_file(root, cg, file, &f);
+	if (err)
+		return err;
+	err = -ENOENT;
+	while (getline(&line, &cap, f) > 0) {
+		if (strncmp(line, key, klen) || line[klen] != ' ')
+			continue;
+		errno = 0;
+		*val = strtoull(line + klen + 1, &end, 10);
+		err = (errno || end == line + klen + 1) ? -EINVAL : 0;
+		break;
+	}
+	free(line);
+	fclose(f);
+	return err;
+}
+
+static int read_u64(const char *root, const char *cg, const char *file, uint64_t *val)
+{
+	char buf[64], *end;
+	int err;
+
+	err = cgroup_read_line(root, cg, file, buf, sizeof(buf));
+	if (err)
+		return err;
+	errno = 0;
+	*val = strtoull(buf, &end, 10);
+	return (errno || end == buf || *end) ? -EINVAL : 0;
+}
+
+static bool is_dir(const char *root, const char *cg)
+{
+	char path[4096];
+	struct stat st;
+
+	return !join(path, sizeof(path), root, cg, "") && !stat(path, &st) && S_ISDIR(st.st_mode);
+}
+
+/* the v1 path of the first task in @cg's cgroup.procs for @controller */
+static int v1_path_of_task(const struct cgroup_layout *l, const char *controller, const char *cg,
+			   char *buf, size_t len)
+{
+	char pidbuf[32], path[256], *line = NULL, *ctrls, *p;
+	size_t cap = 0;
+	int err = -ENOENT;
+	FILE *f;
+
+	if (cgroup_read_line(l->v2, cg, "cgroup.procs", pidbuf, sizeof(pidbuf)))
+		return -ENOENT;
+	snprintf(path, sizeof(path), "%s/%s/cgroup", l->proc, pidbuf);
+	f = fopen(path, "re");
+	if (!f)
+		return -ENOENT;
+	while (getline(&line, &cap, f) > 0) {
+		/* "ID:CONTROLLERS:PATH" */
+		ctrls = strchr(line, ':');
+		p = ctrls ? strchr(ctrls + 1, ':') : NULL;
+		if (!p)
+			continue;
+		*p++ = '\0';
+		if (!has_option(ctrls + 1, controller))
+			continue;
+		p[strcspn(p, "\n")] = '\0';
+		err = copy_str(buf, len, p);
+		break;
+	}
+	free(line);
+	fclose(f);
+	return err;
+}
+
+int cgroup_v1_path(const struct cgroup_layout *l, const char *v1root, const char *controller,
+		   const char *cg, char *buf, size_t len)
+{
+	if (!v1root[0])
+		return -ENOENT;
+	if (is_dir(v1root, cg))
+		return copy_str(buf, len, cg);
+	return v1_path_of_task(l, controller, cg, buf, len);
+}
+
+int cgroup_cpu_usage(const struct cgroup_layout *l, const char *cg, uint64_t *ns)
+{
+	char v1[4096];
+	uint64_t us;
+	int err;
+
+	err = cgroup_read_key(l->v2, cg, "cpu.stat", "usage_usec", &us);
+	if (!err) {
+		*ns = us * 1000;
+		return 0;
+	}
+	if (cgroup_v1_path(l, l->cpuacct, "cpuacct", cg, v1, sizeof(v1)))
+		return err;
+	return read_u64(l->cpuacct, v1, "cpuacct.usage", ns);
+}
+
+/* the parent of cgroup path @cg in place; false at the root */
+static bool to_parent(char *cg)
+{
+	char *slash;
+
+	while (*cg == '/')
+		cg++;
+	if (!*cg)
+		return false;
+	slash = strrchr(cg, '/');
+	if (slash)
+		*slash = '\0';
+	else
+		*cg = '\0';
+	return true;
+}
+
+/* CPUs of the quota of @cg alone: 0 if unlimited, <0 on error */
+static double quota_of(const struct cgroup_layout *l, const char *cg)
+{
+	char buf[128], v1[4096];
+	uint64_t quota, period;
+	long long q;
+
+	if (!cgroup_read_line(l->v2, cg, "cpu.max", buf, sizeof(buf))) {
+		if (!strncmp(buf, "max", 3))
+			return 0;
+		if (sscanf(buf, "%" SCNu64 " %" SCNu64, &quota, &period) != 2 || !period)
+			return -EINVAL;
+		return (double)quota / (double)period;
+	}
+	if (cgroup_v1_path(l, l->cpu, "cpu", cg, v1, sizeof(v1)) ||
+	    cgroup_read_line(l->cpu, v1, "cpu.cfs_quota_us", buf, sizeof(buf)))
+		return 0;
+	if (sscanf(buf, "%lld", &q) != 1 || q < 0 ||
+	    read_u64(l->cpu, v1, "cpu.cfs_period_us", &period) || !period)
+		return 0;
+	return (double)q / (double)period;
+}
+
+static int cpuset_count(const struct cgroup_layout *l, const char *cg)
+{
+	char buf[4096], v1[4096], path[256];
+	FILE *f;
+	int n;
+
+	if (!cgroup_read_line(l->v2, cg, "cpuset.cpus.effective", buf, sizeof(buf)) && buf[0])
+		return cpulist_count(buf);
+	if (!cgroup_v1_path(l, l->cpuset, "cpuset", cg, v1, sizeof(v1)) &&
+	    !cgroup_read_line(l->cpuset, v1, "cpuset.effective_cpus", buf, sizeof(buf)) && buf[0])
+		return cpulist_count(buf);
+	snprintf(path, sizeof(path), "%s/online", l->sys_cpu);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	n = fgets(buf, sizeof(buf), f) ? cpulist_count(buf) : -EINVAL;
+	fclose(f);
+	return n;
+}
+
+int cgroup_cpu_capacity(const struct cgroup_layout *l, const char *cg, double *cpus)
+{
+	char walk[4096];
+	double q, best = 0;
+	int n;
+
+	if (copy_str(walk, sizeof(walk), cg))
+		return -ENAMETOOLONG;
+	do {
+		q = quota_of(l, walk);
+		if (q < 0)
+			return (int)q;
+		if (q > 0 && (best == 0 || q < best))
+			best = q;
+	} while (to_parent(walk));
+	if (best > 0) {
+		*cpus = best;
+		return 0;
+	}
+	n = cpuset_count(l, cg);
+	if (n <= 0)
+		return n < 0 ? n : -EINVAL;
+	*cpus = n;
+	return 0;
+}
+
+/* smallest memory.max along @cg's ancestors; -1 if none is set */
+static int64_t v2_memory_limit(const struct cgroup_layout *l, const char *cg)
+{
+	char walk[4096], buf[64];
+	int64_t best = -1;
+	long long v;
+
+	if (copy_str(walk, sizeof(walk), cg))
+		return -1;
+	do {
+		if (cgroup_read_line(l->v2, walk, "memory.max", buf, sizeof(buf)) ||
+		    sscanf(buf, "%lld", &v) != 1)
+			continue;
+		if (best < 0 || v < best)
+			best = v;
+	} while (to_parent(walk));
+	return best;
+}
+
+static void set_working_set(struct cgroup_memory *m, uint64_t inactive_file)
+{
+	m->working_set_bytes = m->usage_bytes;
+	if ((uint64_t)m->working_set_bytes > inactive_file)
+		m->working_set_bytes -= inactive_file;
+	else
+		m->working_set_bytes = 0;
+}
+
+int cgroup_memory(const struct cgroup_layout *l, const char *cg, struct cgroup_memory *m)
+{
+	uint64_t usage, inactive = 0, limit;
+	char v1[4096];
+	int err;
+
+	if (!read_u64(l->v2, cg, "memory.current", &usage)) {
+		m->usage_bytes = usage;
+		cgroup_read_key(l->v2, cg, "memory.stat", "inactive_file", &inactive);
+		set_working_set(m, inactive);
+		m->limit_bytes = v2_memory_limit(l, cg);
+		return 0;
+	}
+	err = cgroup_v1_path(l, l->memory, "memory", cg, v1, sizeof(v1));
+	if (err)
+		return err;
+	err = read_u64(l->memory, v1, "memory.usage_in_bytes", &usage);
+	if (err)
+		return err;
+	m->usage_bytes = usage;
+	cgroup_read_key(l->memory, v1, "memory.stat", "total_inactive_file", &inactive);
+	set_working_set(m, inactive);
+	/* the effective limit, the smallest along the ancestors */
+	if (cgroup_read_key(l->memory, v1, "memory.stat", "hierarchical_memory_limit", &limit) &&
+	    read_u64(l->memory, v1, "memory.limit_in_bytes", &limit))
+		limit = V1_UNLIMITED;
+	m->limit_bytes = limit >= V1_UNLIMITED ? -1 : (int64_t)limit;
+	return 0;
+}
+
+int cgroup_psi_some_us(const struct cgroup_layout *l, const char *cg, const char *resource,
+		       uint64_t *us)
+{
+	char file[32], buf[256], *total;
+
+	snprintf(file, sizeof(file), "%s.pressure", resource);
+	if (cgroup_read_line(l->v2, cg, file, buf, sizeof(buf)))
+		return -ENOENT;
+	total = strstr(buf, "total=");
+	if (strncmp(buf, "some ", 5) || !total)
+		return -EINVAL;
+	return sscanf(total, "total=%" SCNu64, us) == 1 ? 0 : -EINVAL;
+}
+
+int meminfo_read(const char *meminfo, int64_t *total, int64_t *available)
+{
+	char line[256];
+	long long kb;
+	int found = 0;
+	FILE *f;
+
+	f = fopen(meminfo, "re");
+	if (!f)
+		return -errno;
+	while (found != 3 && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "MemTotal: %lld kB", &kb) == 1) {
+			*total = kb * 1024;
+			found |= 1;
+		} else if (sscanf(line, "MemAvailable: %lld kB", &kb) == 1) {
+			*available = kb * 1024;
+			found |= 2;
+		}
+	}
+	fclose(f);
+	return found == 3 ? 0 : -EINVAL;
+}
+
+int cpulist_count(const char *list)
+{
+	const char *p = list;
+	int n = 0;
+
+	while (*p && *p != '\n') {
+		char *end;
+		long a = strtol(p, &end, 10), b;
+
+		if (end == p || a < 0)
+			return -EINVAL;
+		b = a;
+		if (*end == '-') {
+			p = end + 1;
+			b = strtol(p, &end, 10);
+			if (end == p || b < a)
+				return -EINVAL;
+		}
+		n += b - a + 1;
+		p = end;
+		if (*p == ',')
+			p++;
+		else if (*p && *p != '\n')
+			return -EINVAL;
+	}
+	return n;
+}
+
+struct walk {
+	int (*visit)(const char *path, uint64_t id, void *parent, void **self, void *ctx);
+	void *ctx;
+	char path[4096];
+};
+
+static int walk_dir(struct walk *w, int dfd, void *parent)
+{
+	size_t plen = strlen(w->path);
+	void *self = NULL;
+	struct dirent *de;
+	struct stat st;
+	DIR *dir;
+	int err, fd;
+
+	if (fstat(dfd, &st))
+		return -errno;
+	err = w->visit(w->path, st.st_ino, parent, &self, w->ctx);
+	if (err)
+		return err;
+	fd = dup(dfd);
+	dir = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!dir) {
+		if (fd >= 0)
+			close(fd);
+		return -errno;
+	}
+	while (!err && (de = readdir(dir))) {
+		int cfd;
+
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		if (plen + strlen(de->d_name) + 2 > sizeof(w->path))
+			continue;	/* deeper than PATH_MAX: not a real cgroup path */
+		cfd = openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (cfd < 0)
+			continue;	/* removed meanwhile */
+		snprintf(w->path + plen, sizeof(w->path) - plen, "%s%s", plen ? "/" : "",
+			 de->d_name);
+		err = walk_dir(w, cfd, self);
+		w->path[plen] = '\0';
+		close(cfd);
+	}
+	closedir(dir);
+	return err;
+}
+
+int cgroup_walk(const char *root,
+		int (*visit)(const char *path, uint64_t id, void *parent, void **self, void *ctx),
+		void *ctx)
+{
+	struct walk *w = calloc(1, sizeof(*w));
+	int fd, err;
+
+	if (!w)
+		return -ENOMEM;
+	w->visit = visit;
+	w->ctx = ctx;
+	fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		free(w);
+		return err;
+	}
+	err = walk_dir(w, fd, NULL);
+	close(fd);
+	free(w);
+	return err;
+}
+
+static int count_one(const char *path, uint64_t id, void *parent, void **self, void *ctx)
+{
+	(*(unsigned int *)ctx)++;
+	return 0;
+}
+
+unsigned int cgroup_count(const char *root)
+{
+	unsigned int n = 0;
+
+	return cgroup_walk(root, count_one, &n) ? 0 : n;
+}

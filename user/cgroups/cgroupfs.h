@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Reading cgroupfs. Library code: no logging; commands return 0 or -errno.
+ * Every function takes the filesystem location it reads as a parameter so
+ * tests can point it at fixture trees.
+ */
+#ifndef __CGSNAP_CGROUPFS_H
+#define __CGSNAP_CGROUPFS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PROC_MOUNTINFO "/proc/self/mountinfo"
+
+/*
+ * Find the cgroup v2 mount point in @mountinfo (a /proc/PID/mountinfo file):
+ * /sys/fs/cgroup on pure v2 hosts, /sys/fs/cgroup/unified on hybrid ones.
+ * Returns 0, -ENOENT if there is none, -ENAMETOOLONG, or -errno from reading.
+ */
+int cgroup_find_v2_mount(const char *mountinfo, char *buf, size_t len);
+
+/* Find the mount point of the v1 hierarchy carrying @controller (e.g.
+ * "memory", "cpu", "cpuacct", "cpuset"). Returns as cgroup_find_v2_mount(). */
+int cgroup_find_v1_mount(const char *mountinfo, const char *controller, char *buf, size_t len);
+
+/* The cgroup v2 id of @path (relative to the v2 mount @root, "" or "/" for
+ * the root): the inode number of its directory. Returns 0, -ENOENT,
+ * -ENOTDIR or -errno. */
+int cgroup_path_to_id(const char *root, const char *path, uint64_t *id);
+
+/* The cgroup v2 path (relative to its mount) of process @pid, read from
+ * @proc (normally "/proc"). Returns 0, -ESRCH if there is no such process,
+ * -ENOENT if it has no v2 cgroup line, -errno. */
+int cgroup_of_pid(const char *proc, int pid, char *buf, size_t len);
+
+/* Where each kind of cgroup file lives on this host. An empty string means
+ * "not mounted". */
+struct cgroup_layout {
+	char v2[256];		/* cgroup v2 mount */
+	char cpu[256];		/* v1 mounts of the controllers cgsnap reads */
+	char cpuacct[256];
+	char cpuset[256];
+	char memory[256];
+	char proc[128];		/* normally /proc */
+	char sys_cpu[128];	/* normally /sys/devices/system/cpu */
+};
+
+/* Fill @l from @mountinfo with the host's paths. Returns 0, or -ENOENT if
+ * there is no cgroup v2 mount (cgsnap keys everything by v2 ids). */
+int cgroup_layout_detect(struct cgroup_layout *l, const char *mountinfo);
+
+/* Read the first line of @file under cgroup @cg of hierarchy @root into
+ * @buf (newline removed). Returns 0, -ENOENT, -EOPNOTSUPP (e.g. PSI off),
+ * -errno. */
+int cgroup_read_line(const char *root, const char *cg, const char *file, char *buf, size_t len);
+
+/* Read the value of "@key VALUE" in a keyed file (cpu.stat, memory.stat).
+ * Returns 0, -ENOENT if the file or key is missing, -EINVAL if unparsable. */
+int cgroup_read_key(const char *root, const char *cg, const char *file, const char *key,
+		    uint64_t *val);
+
+/* The path of v2 cgroup @cg in the v1 hierarchy mounted at @v1root: the
+ * same path if it exists there, else the v1 cgroup of a task of @cg.
+ * Returns 0, -ENOENT if neither is found. */
+int cgroup_v1_path(const struct cgroup_layout *l, const char *v1root, const char *controller,
+		   const char *cg, char *buf, size_t len);
+
+/* CPU time used by @cg and its descendants, in ns (v2 cpu.stat usage_usec,
+ * else v1 cpuacct.usage). */
+int cgroup_cpu_usage(const struct cgroup_layout *l, const char *cg, uint64_t *ns);
+
+/* CPUs @cg may use (SPEC 3): its CFS quota / period if limited (the
+ * smallest along its ancestors), else the size of its effective cpuset,
+ * else the online CPUs. */
+int cgroup_cpu_capacity(const struct cgroup_layout *l, const char *cg, double *cpus);
+
+struct cgroup_memory {
+	int64_t usage_bytes;		/* memory.current / memory.usage_in_bytes */
+	int64_t working_set_bytes;	/* usage - inactive file, as the kubelet computes it */
+	int64_t limit_bytes;		/* effective limit; -1 if unlimited */
+};
+
+/* Memory of @cg and its descendants, from v2 when its memory controller is
+ * on, else from the v1 memory cgroup of the same tasks. */
+int cgroup_memory(const struct cgroup_layout *l, const char *cg, struct cgroup_memory *m);
+
+/* The "some" total (microseconds) of @resource ("cpu", "memory") pressure.
+ * Returns 0, -ENOENT or -EOPNOTSUPP when the kernel has no PSI for it. */
+int cgroup_psi_some_us(const struct cgroup_layout *l, const char *cg, const char *resource,
+		       uint64_t *us);
+
+/*
+ * Visit every cgroup of the hierarchy at @root, parents before children:
+ * @visit gets its path relative to @root ("" for the root), its id (inode
+ * number), the token its parent set in *@self (NULL for the root), and may
+ * set its own. Entries removed meanwhile are skipped. Returns 0, the first
+ * non-zero value @visit returns, or -errno.
+ */
+int cgroup_walk(const char *root,
+		int (*visit)(const char *path, uint64_t id, void *parent, void **self, void *ctx),
+		void *ctx);
+
+/* Number of cgroups (directories) in the hierarchy at @root, itself included;
+ * 0 if it cannot be read. */
+unsigned int cgroup_count(const char *root);
+
+/* MemTotal and MemAvailable of @meminfo (normally /proc/meminfo), in bytes. */
+int meminfo_read(const char *meminfo, int64_t *total, int64_t *available);
+
+/* Number of CPUs in a cpulist such as "0-3,8,10-11"; -EINVAL if malformed. */
+int cpulist_count(const char *list);
+
+#endif /* __CGSNAP_CGROUPFS_H */

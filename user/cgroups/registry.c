@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cgroupfs.h"
+#include "registry.h"
+
+#define NSEC_PER_SEC		1000000000LL
+#define RESCAN_NS		(2 * NSEC_PER_SEC)
+#define UNKNOWN_RESCAN_NS	(1 * NSEC_PER_SEC)
+
+struct registry {
+	char *root;			/* the v2 mount */
+	struct registry_ops ops;
+	void *ctx;
+	struct cg_node **buckets;
+	uint32_t nbuckets, nr_nodes;
+	uint32_t gen;
+	bool scanned;
+	int64_t last_scan_ns;
+	int64_t scan_cost_ns;		/* CPU time of the last scan */
+	char **wanted;			/* explicit paths */
+	unsigned int nr_wanted;
+	char **all_roots;		/* every cgroup under these */
+	unsigned int nr_all;
+};
+
+static uint32_t hash_id(uint64_t id, uint32_t nbuckets)
+{
+	return (uint32_t)((id * 0x9E3779B97F4A7C15ULL) >> 32) & (nbuckets - 1);
+}
+
+struct cg_node *registry__find(const struct registry *r, uint64_t id)
+{
+	struct cg_node *n;
+
+	for (n = r->buckets[hash_id(id, r->nbuckets)]; n; n = n->hnext)
+		if (n->id == id)
+			return n;
+	return NULL;
+}
+
+static int table_grow(struct registry *r)
+{
+	uint32_t nb = r->nbuckets * 2, i;
+	struct cg_node **b = calloc(nb, sizeof(*b)), *n, *next;
+
+	if (!b)
+		return -ENOMEM;
+	for (i = 0; i < r->nbuckets; i++) {
+		for (n = r->buckets[i]; n; n = next) {
+			uint32_t h = hash_id(n->id, nb);
+
+			next = n->hnext;
+			n->hnext = b[h];
+			b[h] = n;
+		}
+	}
+	free(r->buckets);
+	r->buckets = b;
+	r->nbuckets = nb;
+	return 0;
+}
+
+static struct cg_node *node_get(struct registry *r, uint64_t id)
+{
+	struct cg_node *n = registry__find(r, id);
+	uint32_t h;
+
+	if (n)
+		return n;
+	if (r->nr_nodes >= r->nbuckets && table_grow(r))
+		return NULL;
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return NULL;
+	n->id = id;
+	h = hash_id(id, r->nbuckets);
+	n->hnext = r->buckets[h];
+	r->buckets[h] = n;
+	r->nr_nodes++;
+	return n;
+}
+
+static bool under(const char *path, const char *root)
+{
+	size_t n = strlen(root);
+
+	if (!n)
+		return true;
+	return !strncmp(path, root, n) && (path[n] == '\0' || path[n] == '/');
+}
+
+static bool wants(const struct registry *r, const char *path)
+{
+	unsigned int i;
+
+	for (i = 0; i < r->nr_wanted; i++)
+		if (!strcmp(r->wanted[i], path))
+			return true;
+	for (i = 0; i < r->nr_all; i++)
+		if (under(path, r->all_roots[i]))
+			return true;
+	return false;
+}
+
+static int visit(const char *path, uint64_t id, void *parent, void **self, void *ctx)
+{
+	struct registry *r = ctx;
+	struct cg_node *n = node_get(r, id);
+
+	if (!n)
+		return -ENOMEM;
+	*self = n;
+	n->gen = r->gen;
+	n->parent = parent;
+	if (!n->path || strcmp(n->path, path)) {
+		char *p = strdup(path);
+
+		if (!p)
+			return -ENOMEM;
+		free(n->path);
+		n->path = p;
+	}
+	if (n->watched || !wants(r, path))
+		return 0;
+	n->watched = true;
+	return r->ops.watch ? r->ops.watch(n, r->ctx) : 0;
+}
+
+static void node_free(struct cg_node *n)
+{
+	free(n->path);
+	free(n);
+}
+
+/* free the nodes the last scan did not find: their cgroups are gone */
+static void sweep(struct registry *r)
+{
+	struct cg_node **pp, *n;
+	uint32_t i;
+
+	for (i = 0; i < r->nbuckets; i++) {
+		pp = &r->buckets[i];
+		while ((n = *pp)) {
+			if (n->gen == r->gen) {
+				pp = &n->hnext;
+				continue;
+			}
+			*pp = n->hnext;
+			if (r->ops.gone)
+				r->ops.gone(n, r->ctx);
+			node_free(n);
+			r->nr_nodes--;
+		}
+	}
+	/* children of freed nodes were freed too: no parent pointer dangles */
+}
+
+int registry__scan(struct registry *r)
+{
+	int err;
+
+	r->gen++;
+	err = cgroup_walk(r->root, visit, r);
+	if (err)
+		return err;
+	r->scanned = true;
+	sweep(r);
+	return 0;
+}
+
+static int64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
+}
+
+/* scans are spaced at least 50 times their own cost apart, so that a large
+ * tree costs at most about 2% of a CPU */
+int registry__scan_if_due(struct registry *r, int64_t now, bool unknown)
+{
+	int64_t age = now - r->last_scan_ns, floor = 50 * r->scan_cost_ns;
+	int64_t every = RESCAN_NS > floor ? RESCAN_NS : floor;
+	int64_t unknown_every = UNKNOWN_RESCAN_NS > floor ? UNKNOWN_RESCAN_NS : floor;
+	int64_t t0;
+	int err;
+
+	if (r->scanned && age < every && (!unknown || age < unknown_every))
+		return 0;
+	r->last_scan_ns = now;
+	t0 = thread_cpu_ns();
+	err = registry__scan(r);
+	r->scan_cost_ns = thread_cpu_ns() - t0;
+	return err ? err : 1;
+}
+
+void registry__defer_scan(struct registry *r, int64_t now)
+{
+	r->last_scan_ns = now;
+}
+
+uint32_t registry__generation(const struct registry *r)
+{
+	return r->gen;
+}
+
+bool registry__scanned(const struct registry *r)
+{
+	return r->scanned;
+}
+
+unsigned int registry__nr_nodes(const struct registry *r)
+{
+	return r->nr_nodes;
+}
+
+const char *registry__relative(const struct registry *r, const char *path, char *buf,
+			       size_t len)
+{
+	size_t n = strlen(r->root), l;
+
+	if (n && !strncmp(path, r->root, n) && (path[n] == '/' || !path[n]))
+		path += n;
+	while (*path == '/')
+		path++;
+	l = strlen(path);
+	while (l && path[l - 1] == '/')
+		l--;	/* "a/b/" names "a/b" */
+	snprintf(buf, len, "%.*s", (int)l, path);
+	return buf;
+}
+
+static int add_path(struct registry *r, char ***v, unsigned int *n, const char *path)
+{
+	char rel[4096], **nv;
+	uint64_t id;
+	int err;
+
+	registry__relative(r, path, rel, sizeof(rel));
+	err = cgroup_path_to_id(r->root, rel, &id);
+	if (err)
+		return err;
+	nv = realloc(*v, (*n + 1) * sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	nv[*n] = strdup(rel);
+	if (!nv[*n])
+		return -ENOMEM;
+	(*n)++;
+	return 0;
+}
+
+int registry__watch(struct registry *r, const char *path)
+{
+	return add_path(r, &r->wanted, &r->nr_wanted, path);
+}
+
+int registry__watch_all(struct registry *r, const char *path)
+{
+	return add_path(r, &r->all_roots, &r->nr_all, path);
+}
+
+struct registry *registry__new(const char *v2root, const struct registry_ops *ops, void *ctx)
+{
+	struct registry *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->ops = *ops;
+	r->ctx = ctx;
+	r->nbuckets = 256;
+	r->buckets = calloc(r->nbuckets, sizeof(*r->buckets));
+	r->root = strdup(v2root);
+	if (!r->buckets || !r->root) {
+		registry__free(r);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return r;
+}
+
+static void free_strings(char **v, unsigned int n)
+{
+	while (n--)
+		free(v[n]);
+	free(v);
+}
+
+void registry__free(struct registry *r)
+{
+	struct cg_node *n, *next;
+	uint32_t i;
+
+	if (!r)
+		return;
+	for (i = 0; r->buckets && i < r->nbuckets; i++) {
+		for (n = r->buckets[i]; n; n = next) {
+			next = n->hnext;
+			if (r->ops.release)
+				r->ops.release(n, r->ctx);
+			node_free(n);
+		}
+	}
+	free(r->buckets);
+	free_strings(r->wanted, r->nr_wanted);
+	free_strings(r->all_roots, r->nr_all);
+	free(r->root);
+	free(r);
+}

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The cgroup registry: every cgroup of the v2 hierarchy as a node, found by
+ * id in a hash table, with its parent and path; which of them are watched;
+ * and their lifecycle. Scans walk the tree: nodes are created when a scan
+ * finds them and released when a scan no longer does. What a node carries
+ * for its owner (the collector) hangs off ->priv.
+ * Library code: no logging, -errno. Only the path under the v2 mount is
+ * read, so tests can point it at a directory tree of their own.
+ */
+#ifndef __CGSNAP_REGISTRY_H
+#define __CGSNAP_REGISTRY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct cg_node {
+	uint64_t id;		/* the inode number of its directory */
+	struct cg_node *parent;	/* NULL for the root of the hierarchy */
+	char *path;		/* relative to the v2 mount; "" is the root */
+	bool watched;		/* selected by a watch */
+	void *priv;		/* the owner's */
+	/* private */
+	struct cg_node *hnext;
+	uint32_t gen;
+};
+
+struct registry_ops {
+	/* @n is selected by a watch; a non-zero return stops the scan */
+	int (*watch)(struct cg_node *n, void *ctx);
+	/* @n's cgroup is gone; the node is freed after the call */
+	void (*gone)(struct cg_node *n, void *ctx);
+	/* registry__free(): release what @n->priv holds */
+	void (*release)(struct cg_node *n, void *ctx);
+};
+
+struct registry;
+
+/* NULL with errno set on failure */
+struct registry *registry__new(const char *v2root, const struct registry_ops *ops, void *ctx);
+void registry__free(struct registry *r);
+
+/* Watch @path (relative to the v2 mount, or absolute under it). Returns 0,
+ * -ENOENT if there is no such cgroup, -ENOMEM. */
+int registry__watch(struct registry *r, const char *path);
+/* Watch every cgroup under @path, following creation and removal. */
+int registry__watch_all(struct registry *r, const char *path);
+
+/* Walk the tree: create, re-parent and rename nodes, select watched ones,
+ * and drop those that are gone. */
+int registry__scan(struct registry *r);
+/*
+ * Scan if one is due at @now: every RESCAN_NS, or every UNKNOWN_RESCAN_NS when
+ * @unknown (the kernel side names an id the registry does not know), and
+ * at least 50 times the last scan's cost apart. Returns 1 if it scanned,
+ * 0 if not, -errno.
+ */
+int registry__scan_if_due(struct registry *r, int64_t now, bool unknown);
+/* The next periodic scan is due RESCAN_NS after @now (a scan was just made). */
+void registry__defer_scan(struct registry *r, int64_t now);
+/* a number that changes with every scan */
+uint32_t registry__generation(const struct registry *r);
+/* whether a scan was made */
+bool registry__scanned(const struct registry *r);
+
+/* the node of cgroup @id, or NULL */
+struct cg_node *registry__find(const struct registry *r, uint64_t id);
+unsigned int registry__nr_nodes(const struct registry *r);
+
+/* @path relative to the v2 mount, with leading and trailing '/' removed,
+ * into @buf; an absolute path under the mount is accepted too. */
+const char *registry__relative(const struct registry *r, const char *path, char *buf,
+			       size_t len);
+
+#endif /* __CGSNAP_REGISTRY_H */

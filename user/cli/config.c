@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "settings.h"
+
+int run_options_add_pid(struct run_options *o, long long pid)
+{
+	int *v;
+
+	if (pid < 1 || pid > INT32_MAX)
+		return -ERANGE;
+	v = realloc(o->pids, (o->nr_pids + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	o->pids = v;
+	v[o->nr_pids++] = (int)pid;
+	return 0;
+}
+
+void run_options_free(struct run_options *o)
+{
+	agent_opts_free(&o->agent);
+	free(o->pids);
+	o->pids = NULL;
+	json_decref(o->config);
+	o->config = NULL;
+}
+
+int setting_from_json(const struct setting_desc *d, struct cgsnap_settings *s, json_t *v,
+		      char *err, size_t errlen)
+{
+	char buf[64];
+
+	if (json_is_string(v))
+		return setting_parse(d, s, json_string_value(v), err, errlen);
+	if (json_is_integer(v) && d->type != ST_DURATION && d->type != ST_STAT) {
+		snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		return setting_parse(d, s, buf, err, errlen);
+	}
+	if (json_is_real(v) && d->type == ST_RATIO) {
+		snprintf(buf, sizeof(buf), "%.17g", json_real_value(v));
+		return setting_parse(d, s, buf, err, errlen);
+	}
+	snprintf(err, errlen, "invalid %s: expected %s", d->name,
+		 d->type == ST_DURATION || d->type == ST_STAT ? "a string" : "a number or a string");
+	return -EINVAL;
+}
+
+/* the "settings" object (its own loop: json_object_foreach iterates by key,
+ * so nesting two with the same variables ends the outer) */
+static int apply_settings(struct run_options *o, json_t *settings, char *err, size_t errlen)
+{
+	const struct setting_desc *d;
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(settings, key, v) {
+		d = setting_find(key);
+		if (!d) {
+			snprintf(err, errlen, "unknown setting \"%s\"", key);
+			return -EINVAL;
+		}
+		if (setting_from_json(d, &o->agent.settings, v, err, errlen))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static int apply_cgroups(struct run_options *o, json_t *arr, char *err, size_t errlen)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(arr, i, v) {
+		if (!json_is_string(v)) {
+			snprintf(err, errlen, "\"cgroups\" must hold strings");
+			return -EINVAL;
+		}
+		if (agent_opts_add_cgroup(&o->agent, json_string_value(v)))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int apply_pids(struct run_options *o, json_t *arr, char *err, size_t errlen)
+{
+	size_t i;
+	json_t *v;
+	int ret;
+
+	json_array_foreach(arr, i, v) {
+		ret = json_is_integer(v) ? run_options_add_pid(o, json_integer_value(v)) : -ERANGE;
+		if (ret == -ERANGE)
+			snprintf(err, errlen, "\"pids\" must hold process ids from 1 to %d",
+				 INT32_MAX);
+		if (ret)
+			return ret == -ERANGE ? -EINVAL : ret;
+	}
+	return 0;
+}
+
+static bool is_count(json_t *v, json_int_t max)
+{
+	return json_is_integer(v) && json_integer_value(v) > 0 && json_integer_value(v) <= max;
+}
+
+static int apply(struct run_options *o, json_t *root, char *err, size_t errlen)
+{
+	const char *key;
+	int ret = 0;
+	json_t *v;
+
+	if (!json_is_object(root)) {
+		snprintf(err, errlen, "the top level must be an object");
+		return -EINVAL;
+	}
+	json_object_foreach(root, key, v) {
+		if (!strcmp(key, "settings") && json_is_object(v)) {
+			ret = apply_settings(o, v, err, errlen);
+		} else if (!strcmp(key, "cgroups") && json_is_array(v)) {
+			ret = apply_cgroups(o, v, err, errlen);
+		} else if (!strcmp(key, "pids") && json_is_array(v)) {
+			ret = apply_pids(o, v, err, errlen);
+		} else if (!strcmp(key, "all") && json_is_string(v)) {
+			o->agent.watch_all = true;
+			o->agent.all_root = json_string_value(v);
+		} else if (!strcmp(key, "listen") && json_is_string(v)) {
+			o->listen = json_string_value(v);
+		} else if (!strcmp(key, "pin") && json_is_string(v)) {
+			o->pin = true;
+			o->pin_dir = json_string_value(v);
+		} else if (!strcmp(key, "record") && json_is_string(v)) {
+			o->record = json_string_value(v);
+		} else if (!strcmp(key, "max_cgroups") && is_count(v, CGSNAP_MAX_SLOTS)) {
+			o->agent.max_cgroups = json_integer_value(v);
+		} else {
+			snprintf(err, errlen, "unknown or malformed key \"%s\"", key);
+			ret = -EINVAL;
+		}
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int config_load(const char *path, struct run_options *o, char *err, size_t errlen)
+{
+	char why[512] = "";
+	json_error_t jerr;
+	int ret;
+
+	o->config = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	if (!o->config) {
+		snprintf(err, errlen, "%s:%d: %s", path, jerr.line, jerr.text);
+		return -EINVAL;
+	}
+	ret = apply(o, o->config, why, sizeof(why));
+	if (ret)
+		snprintf(err, errlen, "%s: %s", path, ret == -ENOMEM ? "out of memory" : why);
+	return ret;
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The options of `cgsnap run`, and its JSON config file (docs/RUN.md):
+ *   {"settings": {"snapshot_history": "60s", ...}, "cgroups": [...],
+ *    "all": "PATH", "pids": [...], "listen": "...", "pin": "DIR",
+ *    "record": "FILE", "max_cgroups": N}
+ * Setting keys are the names of the settings table; values are strings as
+ * for flags, or numbers for ratios, sizes and counts.
+ */
+#ifndef __CGSNAP_CONFIG_H
+#define __CGSNAP_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <jansson.h>
+
+#include "agent.h"
+#include "settings.h"
+
+struct run_options {
+	struct agent_opts agent;
+	const char *listen;
+	const char *record;
+	bool pin;
+	const char *pin_dir;
+	int *pids;
+	unsigned int nr_pids;
+	json_t *config;		/* the config file; its strings are used in place */
+};
+
+/* add @pid (1 .. INT32_MAX) to --pid's list: 0, -ERANGE or -ENOMEM */
+int run_options_add_pid(struct run_options *o, long long pid);
+void run_options_free(struct run_options *o);
+
+/* Read the config file @path into @o. Returns 0, or -EINVAL / -ENOMEM with
+ * "PATH:LINE: problem" or "PATH: problem" in @err. */
+int config_load(const char *path, struct run_options *o, char *err, size_t errlen);
+
+/* Set the setting @d from a JSON value (a string as for flags, or a number
+ * for ratios, sizes and counts). 0 or -EINVAL with the reason in @err. */
+int setting_from_json(const struct setting_desc *d, struct cgsnap_settings *s, json_t *v,
+		      char *err, size_t errlen);
+
+#endif /* __CGSNAP_CONFIG_H */

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The settings table (lib/settings.h) as argp options. */
+#ifndef __CGSNAP_OPTIONS_H
+#define __CGSNAP_OPTIONS_H
+
+#include <argp.h>
+
+#include "settings.h"
+
+/* keys of the generated options: OPT_SETTING + index in settings_table */
+#define OPT_SETTING 0x1000
+
+/*
+ * A new option vector: @base (terminated by an all-zero entry), then a
+ * header @title and one option per setting whose scope includes @scope
+ * (plus its alias), in argp group @group. NULL on ENOMEM.
+ */
+struct argp_option *setting_options_new(const struct argp_option *base, unsigned int scope,
+					const char *title, int group);
+void setting_options_free(struct argp_option *options);
+
+/* If @key is a generated option's, parse @arg into @s (argp_error() on a bad
+ * value) and return 1; return 0 for any other key. */
+int setting_option_parse(int key, const char *arg, struct argp_state *state,
+			 struct cgsnap_settings *s);
+
+#endif /* __CGSNAP_OPTIONS_H */

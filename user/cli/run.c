@@ -1,0 +1,427 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* cgsnap run: the privileged sidecar / node agent. */
+#include <argp.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "commands.h"
+#include "agent.h"
+#include "cgroupfs.h"
+#include "config.h"
+#include "http.h"
+#include "options.h"
+#include "opts.h"
+#include "record.h"
+#include "report.h"
+
+#define DEFAULT_PIN_DIR "/sys/fs/bpf/cgsnap"
+
+enum { LOG_WARN, LOG_INFO, LOG_DEBUG };
+
+struct run_args {
+	struct run_options o;
+	int verbosity;
+	bool quiet;
+	int pending;		/* --pin or --all given bare: the next argument may be theirs */
+	bool check;
+};
+
+struct run {
+	struct run_args *args;
+	struct agent *ag;
+	struct record *record;
+};
+
+static int verbosity = LOG_INFO;
+
+__attribute__((format(printf, 2, 3)))
+static void logmsg(int level, const char *fmt, ...)
+{
+	static const char *const names[] = { "warning", "info", "debug" };
+	va_list ap;
+
+	if (level > verbosity)
+		return;
+	fprintf(stderr, "cgsnap: %s: ", names[level]);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+enum {
+	OPT_CONFIG = 0x100,
+	OPT_LISTEN,
+	OPT_PIN,
+	OPT_RECORD,
+	OPT_ALL,
+	OPT_MAX_CGROUPS,
+	OPT_QUIET,
+	OPT_CHECK,
+};
+
+static const struct argp_option base_options[] = {
+	{ NULL, 0, NULL, 0, "What to watch (default: --all, every cgroup):", 1 },
+	{ "cgroup", 'c', "PATH", 0,
+	  "Watch this cgroup (with its descendants); PATH is relative to the cgroup v2 mount. "
+	  "Repeatable", 1 },
+	{ "pid", 'p', "PID", 0, "Watch the cgroup of this process. Repeatable", 1 },
+	{ "all", OPT_ALL, "PATH", OPTION_ARG_OPTIONAL,
+	  "Watch every cgroup under PATH (default: the whole hierarchy), following creation and "
+	  "removal", 1 },
+	{ NULL, 0, NULL, 0, "Interfaces and lifecycle:", 2 },
+	{ "listen", OPT_LISTEN, "ADDR:PORT", 0,
+	  "Serve /metrics and the JSON API here (default " HTTP_DEFAULT_LISTEN "; loopback "
+	  "unless another address is given)", 2 },
+	{ "pin", OPT_PIN, "DIR", OPTION_ARG_OPTIONAL,
+	  "Pin maps and links under DIR (default " DEFAULT_PIN_DIR ") and leave them there at "
+	  "exit; a restarted cgsnap reuses them and keeps counting", 2 },
+	{ "record", OPT_RECORD, "FILE", 0,
+	  "Append every snapshot to FILE as the JSON Lines cgsnap replay reads", 2 },
+	{ "config", OPT_CONFIG, "FILE", 0,
+	  "Read settings and options from a JSON file (docs/RUN.md); flags override it", 2 },
+	{ "max-cgroups", OPT_MAX_CGROUPS, "N", 0,
+	  "Cgroups the run-queue maps can hold (default: twice the cgroups there are, at least "
+	  "1024)", 2 },
+	{ "verbose", 'v', NULL, 0, "Log more (debug); twice: libbpf's messages too", 2 },
+	{ "quiet", OPT_QUIET, NULL, 0, "Log warnings only", 2 },
+	{ "check", OPT_CHECK, NULL, 0,
+	  "Check the options and config file, print the effective settings, and exit", 2 },
+	{},
+};
+
+static error_t run_parse(int key, char *arg, struct argp_state *state)
+{
+	struct run_args *a = state->input;
+	struct run_options *o = &a->o;
+	long n;
+
+	if (key == ARGP_KEY_ARG && a->pending) {
+		/* "--pin DIR" and "--all PATH", as well as --pin=DIR and --all=PATH */
+		if (a->pending == OPT_PIN)
+			o->pin_dir = arg;
+		else
+			o->agent.all_root = arg;
+		a->pending = 0;
+		return 0;
+	}
+	if (key != ARGP_KEY_END && key != ARGP_KEY_FINI && key != ARGP_KEY_SUCCESS &&
+	    key != ARGP_KEY_INIT && key != ARGP_KEY_NO_ARGS)
+		a->pending = 0;
+	if (setting_option_parse(key, arg, state, &o->agent.settings))
+		return 0;
+	switch (key) {
+	case 'c':
+		return agent_opts_add_cgroup(&o->agent, arg) ? ENOMEM : 0;
+	case 'p':
+		if (opt_long(state, arg, 1, INT32_MAX, &n))
+			return EINVAL;
+		return run_options_add_pid(o, n) ? ENOMEM : 0;
+	case OPT_ALL:
+		o->agent.watch_all = true;
+		o->agent.all_root = arg;
+		a->pending = arg ? 0 : OPT_ALL;
+		return 0;
+	case OPT_LISTEN:
+		o->listen = arg;
+		return 0;
+	case OPT_PIN:
+		o->pin = true;
+		o->pin_dir = arg ? arg : DEFAULT_PIN_DIR;
+		a->pending = arg ? 0 : OPT_PIN;
+		return 0;
+	case OPT_RECORD:
+		o->record = arg;
+		return 0;
+	case OPT_CONFIG:
+		return 0;	/* read before the flags, see load_config() */
+	case OPT_MAX_CGROUPS:
+		if (opt_long(state, arg, 1, CGSNAP_MAX_SLOTS, &n))
+			return EINVAL;
+		o->agent.max_cgroups = n;
+		return 0;
+	case 'v':
+		a->verbosity++;
+		return 0;
+	case OPT_QUIET:
+		a->quiet = true;
+		return 0;
+	case OPT_CHECK:
+		a->check = true;
+		return 0;
+	case ARGP_KEY_ARG:
+		argp_error(state, "unexpected argument '%s'", arg);
+		return EINVAL;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+}
+
+static const char run_doc[] =
+	"Watch cgroups and keep, for each, the snapshotter of docs/SPEC.md: cpu, memory, "
+	"run-queue delay and client-error snapshots, their overload ratios and the idle verdict. "
+	"Serve them as Prometheus metrics and a JSON API, and log verdict changes.\v"
+	"HTTP: GET /metrics, /healthz, /v1/cgroups, /v1/cgroups/{path-or-id}/status, "
+	".../samples?kind=K&duration=D, .../scale?current=N; POST .../client-errors "
+	"{\"retry\":N,\"count\":K} (docs/API.md).\n"
+	"Needs root, or CAP_BPF, CAP_PERFMON (and CAP_SYS_ADMIN to mount bpffs for --pin); "
+	"drops every capability once the programs are attached. SIGINT or SIGTERM stop it: "
+	"without --pin nothing is left behind.\n"
+	"Exit status: 0 after a signal, 1 on failure, 2 for bad options or configuration.";
+
+/* --config is read first, so that the flags override it */
+static int load_config(struct run_args *a, int argc, char **argv)
+{
+	const char *path = NULL;
+	char err[768];
+	int i, ret;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--config") && i + 1 < argc)
+			path = argv[++i];
+		else if (!strncmp(argv[i], "--config=", 9))
+			path = argv[i] + 9;
+	}
+	if (!path)
+		return 0;
+	ret = config_load(path, &a->o, err, sizeof(err));
+	if (ret)
+		report("%s", err);
+	return ret;
+}
+
+/* --pid: the v2 cgroup of each process */
+static int resolve_pids(struct run_options *o)
+{
+	char path[4096];
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < o->nr_pids; i++) {
+		err = cgroup_of_pid("/proc", o->pids[i], path, sizeof(path));
+		if (err) {
+			report("cannot find the cgroup of process %d: %s", o->pids[i],
+			       err == -ESRCH ? "no such process" : strerror(-err));
+			return err;
+		}
+		err = agent_opts_add_cgroup(&o->agent, path);
+		if (err) {
+			report_err(err, "cannot watch process %d", o->pids[i]);
+			return err;
+		}
+	}
+	return 0;
+}
+
+static void log_verdict(const struct agent_event *ev)
+{
+	char why[256];
+
+	if (ev->verdict == VERDICT_IDLE) {
+		if (ev->previous != VERDICT_NONE)
+			logmsg(LOG_INFO, "cgroup /%s: idle", ev->path);
+		return;
+	}
+	policy_explain(ev->status, why, sizeof(why));
+	logmsg(LOG_INFO, "cgroup /%s: OVERLOADED (%s)", ev->path, why);
+}
+
+static void on_event(const struct agent_event *ev, void *ctx)
+{
+	const struct cgsnap_memory_warning *mw = ev->warning;
+	struct run *r = ctx;
+
+	switch (ev->type) {
+	case AGENT_WATCHED:
+		logmsg(ev->started ? LOG_INFO : LOG_DEBUG, "watching /%s (id %llu)", ev->path,
+		       (unsigned long long)ev->id);
+		break;
+	case AGENT_GONE:
+		logmsg(LOG_INFO, "cgroup /%s is gone: no longer watched", ev->path);
+		break;
+	case AGENT_MEMORY_WARNING:
+		logmsg(LOG_WARN, "cgroup /%s: memory critically overloaded: %lld of %lld bytes "
+		       "(%.1f%% of the budget, warning threshold %lld)", ev->path,
+		       (long long)mw->current_bytes, (long long)mw->budget_bytes,
+		       100.0 * mw->current_bytes / mw->budget_bytes, (long long)mw->threshold_bytes);
+		break;
+	case AGENT_SNAPSHOT:
+		if (r->record)
+			record_snapshot(r->record, ev->path, ev->snap);
+		break;
+	case AGENT_VERDICT:
+		log_verdict(ev);
+		break;
+	case AGENT_TICK:
+		if (r->record)
+			record_flush(r->record);
+		break;
+	}
+}
+
+static int parse(struct run_args *a, int argc, char **argv)
+{
+	struct argp argp = { .parser = run_parse, .doc = run_doc };
+	struct run_options *o = &a->o;
+	const char *why;
+	int err;
+
+	argp.options = setting_options_new(base_options, SETTING_RUN,
+					   "Snapshotter settings (docs/SPEC.md):", 3);
+	if (!argp.options) {
+		report_err(-ENOMEM, "cannot parse the options");
+		return -ENOMEM;
+	}
+	cgsnap_settings__init(&o->agent.settings);
+	err = load_config(a, argc, argv);
+	/* in order: "--pin DIR" needs DIR right after --pin */
+	if (!err && argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, a))
+		err = -EINVAL;
+	setting_options_free((struct argp_option *)argp.options);
+	if (err)
+		return err;
+	if (cgsnap_settings__validate(&o->agent.settings, &why)) {
+		report("%s", why);
+		return -EINVAL;
+	}
+	if (!o->agent.nr_cgroups && !o->nr_pids)
+		o->agent.watch_all = true;
+	verbosity = a->quiet ? LOG_WARN : a->verbosity ? LOG_DEBUG : LOG_INFO;
+	o->agent.verbose = a->verbosity > 1;
+	o->agent.keep_totals = true;
+	o->agent.drop_caps = true;
+	o->agent.pin_dir = o->pin ? o->pin_dir : NULL;
+	if (!o->listen)
+		o->listen = HTTP_DEFAULT_LISTEN;
+	return 0;
+}
+
+static void log_start(struct run *r)
+{
+	const struct run_options *o = &r->args->o;
+
+	logmsg(LOG_INFO, "watching %u cgroups under %s (%s%s), serving http://%s/ (metrics at "
+	       "/metrics)", agent__nr_watched(r->ag), agent__v2_root(r->ag),
+	       o->agent.watch_all ? "all of " : "", o->agent.watch_all ?
+	       (o->agent.all_root ? o->agent.all_root : "the hierarchy") : "the given cgroups",
+	       o->listen);
+	if (o->pin)
+		logmsg(LOG_INFO, "%s in %s", agent__pins_reused(r->ag) ?
+		       "reusing the pinned maps and attached programs" : "pinned maps and links",
+		       o->pin_dir);
+}
+
+/* --check: the effective configuration */
+static void print_check(const struct run_options *o)
+{
+	char v[64];
+	unsigned int i;
+	size_t k;
+
+	printf("watch:");
+	if (o->agent.watch_all)
+		printf(" all of /%s", o->agent.all_root ? o->agent.all_root : "");
+	for (i = 0; i < o->agent.nr_cgroups; i++)
+		printf(" %s", o->agent.cgroups[i]);
+	for (i = 0; i < o->nr_pids; i++)
+		printf(" pid %d", o->pids[i]);
+	printf("\nlisten: %s\npin: %s\nrecord: %s\n", o->listen, o->pin ? o->pin_dir : "no",
+	       o->record ? o->record : "no");
+	for (k = 0; k < settings_table_len; k++) {
+		setting_format(&settings_table[k], &o->agent.settings, v, sizeof(v));
+		printf("%s: %s\n", settings_table[k].name, v);
+	}
+}
+
+/* tell systemd (Type=notify) that we are ready, if it asked */
+static void sd_notify_ready(void)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (!path || (path[0] != '/' && path[0] != '@') || strlen(path) >= sizeof(sa.sun_path))
+		return;
+	strcpy(sa.sun_path, path);
+	if (path[0] == '@')
+		sa.sun_path[0] = '\0';	/* abstract namespace */
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (sendto(fd, "READY=1", 7, 0, (struct sockaddr *)&sa,
+		   offsetof(struct sockaddr_un, sun_path) + strlen(path)) < 0)
+		logmsg(LOG_WARN, "cannot notify systemd: %s", strerror(errno));
+	close(fd);
+}
+
+/* open the agent and its interfaces, run until a signal */
+static int serve(struct run *r)
+{
+	const struct run_options *o = &r->args->o;
+	struct http_server *srv;
+	char err[512];
+	int ret;
+
+	r->ag = agent__open(&o->agent);
+	if (!r->ag)
+		return -errno;
+	srv = http_start(o->listen, r->ag, err, sizeof(err));
+	if (!srv) {
+		report("%s", err);
+		return -EADDRINUSE;
+	}
+	agent_handle_signals();
+	ret = agent__start(r->ag, agent_now());
+	if (!ret) {
+		log_start(r);
+		sd_notify_ready();
+		ret = agent__run(r->ag, INT64_MAX);
+		logmsg(LOG_INFO, "stopping%s", o->pin ? ": maps and links stay pinned" : "");
+	}
+	http_stop(srv);
+	return ret;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_args a = {};
+	struct run r = { .args = &a };
+	int ret = 0;
+
+	a.o.agent.on_event = on_event;
+	a.o.agent.ctx = &r;
+	if (parse(&a, argc, argv)) {
+		ret = 2;
+		goto out;
+	}
+	if (a.check) {
+		print_check(&a.o);
+		goto out;
+	}
+	if (resolve_pids(&a.o)) {
+		ret = 1;
+		goto out;
+	}
+	if (a.o.record) {
+		r.record = record_open(a.o.record);
+		if (!r.record) {
+			report_err(-errno, "cannot open %s", a.o.record);
+			ret = 1;
+			goto out;
+		}
+	}
+	ret = serve(&r) ? 1 : 0;
+	agent__close(r.ag);
+	if (record_close(r.record))
+		ret = 1;
+out:
+	run_options_free(&a.o);
+	return ret;
+}

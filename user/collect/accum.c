@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <stddef.h>
+#include <string.h>
+
+#include "accum.h"
+
+void runq_prev_set(struct runq_prev *p, const struct cgsnap_runq *cur,
+		   const __u32 slots[CGSNAP_HIST_SLOTS])
+{
+	p->sum = *cur;
+	memcpy(p->slots, slots, sizeof(p->slots));
+}
+
+bool runq_delta(struct runq_prev *p, const struct cgsnap_runq *cur,
+		const __u32 slots[CGSNAP_HIST_SLOTS], struct lat_delta *dd)
+{
+	struct lat_acc *d = &dd->acc;
+	int b, i;
+
+	if (cur->count < p->sum.count)	/* the entry was reset: count from zero */
+		memset(p, 0, sizeof(*p));
+	if (cur->count == p->sum.count)
+		return false;
+	d->count = cur->count - p->sum.count;
+	d->sum_ns = cur->sum_ns - p->sum.sum_ns;
+	for (i = 0; i < CGSNAP_HOLDER_MAX; i++) {
+		d->holder_count[i] = cur->holder_count[i] - p->sum.holder_count[i];
+		d->holder_ns[i] = cur->holder_ns[i] - p->sum.holder_ns[i];
+	}
+	/* few slots change in an interval: skip equal blocks of 8 with memcmp */
+	dd->nr_nz = 0;
+	for (b = 0; b < CGSNAP_HIST_SLOTS; b += 8) {
+		int end = b + 8 < CGSNAP_HIST_SLOTS ? b + 8 : CGSNAP_HIST_SLOTS;
+
+		if (!memcmp(&slots[b], &p->slots[b], (end - b) * sizeof(__u32)))
+			continue;
+		for (i = b; i < end; i++) {
+			if (slots[i] == p->slots[i])
+				continue;
+			d->slots[i] = delta32(slots[i], p->slots[i]);
+			p->slots[i] = slots[i];
+			dd->nz[dd->nr_nz++] = i;
+		}
+	}
+	/* a new record is this interval's max; else the histogram bounds it */
+	d->max_ns = cur->max_ns > p->sum.max_ns ? cur->max_ns : hist_max_bound(d->slots, cur->max_ns);
+	p->sum = *cur;
+	return true;
+}
+
+void lat_add(struct lat_acc *a, const struct lat_delta *d)
+{
+	unsigned int i;
+
+	a->count += d->acc.count;
+	a->sum_ns += d->acc.sum_ns;
+	if (d->acc.max_ns > a->max_ns)
+		a->max_ns = d->acc.max_ns;
+	for (i = 0; i < CGSNAP_HOLDER_MAX; i++) {
+		a->holder_count[i] += d->acc.holder_count[i];
+		a->holder_ns[i] += d->acc.holder_ns[i];
+	}
+	for (i = 0; i < d->nr_nz; i++)
+		a->slots[d->nz[i]] += d->acc.slots[d->nz[i]];
+	if (!d->nr_nz)
+		return;
+	if (a->lo >= a->hi || d->nz[0] < a->lo)
+		a->lo = d->nz[0];
+	if (d->nz[d->nr_nz - 1] + 1 > a->hi)
+		a->hi = d->nz[d->nr_nz - 1] + 1;
+}
+
+void lat_clear(struct lat_acc *a)
+{
+	if (a->lo < a->hi)
+		memset(&a->slots[a->lo], 0, (a->hi - a->lo) * sizeof(a->slots[0]));
+	memset(a, 0, offsetof(struct lat_acc, slots));
+}
+
+void mem_current(const struct cgsnap_mem *v, int64_t now, struct mem_prev *cur)
+{
+	int i;
+
+	for (i = 0; i < CGSNAP_RECLAIM_MAX; i++) {
+		cur->count[i] = v->count[i];
+		cur->sum_ns[i] = v->sum_ns[i];
+	}
+	cur->max_ns = v->max_ns;
+	cur->some_ns = v->some_ns;
+	if (v->nr_stalled && (__u64)now > v->stall_start_ns)
+		cur->some_ns += now - v->stall_start_ns;
+	cur->oom_kills = v->oom_kills;
+	memcpy(cur->slots, v->slots, sizeof(cur->slots));
+}
+
+void mem_delta(struct mem_prev *p, const struct mem_prev *cur, struct mem_acc *d)
+{
+	int i;
+
+	if (cur->count[0] + cur->count[1] < p->count[0] + p->count[1] ||
+	    cur->oom_kills < p->oom_kills)
+		memset(p, 0, sizeof(*p));	/* the entry was reset */
+	for (i = 0; i < CGSNAP_RECLAIM_MAX; i++) {
+		d->count[i] = cur->count[i] - p->count[i];
+		d->sum_ns[i] = cur->sum_ns[i] - p->sum_ns[i];
+	}
+	d->max_ns = cur->max_ns > p->max_ns ? cur->max_ns : 0;
+	d->some_ns = cur->some_ns > p->some_ns ? cur->some_ns - p->some_ns : 0;
+	d->oom_kills = cur->oom_kills - p->oom_kills;
+	for (i = 0; i < CGSNAP_HIST_SLOTS; i++)
+		d->slots[i] = delta32(cur->slots[i], p->slots[i]);
+	*p = *cur;
+}
+
+void mem_add(struct mem_acc *a, const struct mem_acc *d)
+{
+	int i;
+
+	for (i = 0; i < CGSNAP_RECLAIM_MAX; i++) {
+		a->count[i] += d->count[i];
+		a->sum_ns[i] += d->sum_ns[i];
+	}
+	if (d->max_ns > a->max_ns)
+		a->max_ns = d->max_ns;
+	a->some_ns += d->some_ns;
+	a->oom_kills += d->oom_kills;
+	for (i = 0; i < CGSNAP_HIST_SLOTS; i++)
+		a->slots[i] += d->slots[i];
+}

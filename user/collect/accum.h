@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The accumulators: the kernel side's cumulative counters of one cgroup
+ * turned into what happened since the previous tick (a delta), and deltas
+ * added up over an interval or since watching began. Pure arithmetic over
+ * plain structs: no I/O, no allocation, testable without a kernel.
+ */
+#ifndef __CGSNAP_ACCUM_H
+#define __CGSNAP_ACCUM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hist.h"
+
+/* run-queue waits accumulated over an interval (or since watching began) */
+struct lat_acc {
+	uint16_t lo, hi;	/* slots [lo, hi) may be non-zero; lo >= hi: none */
+	uint64_t count;
+	uint64_t sum_ns;
+	uint64_t max_ns;
+	uint64_t holder_count[CGSNAP_HOLDER_MAX];
+	uint64_t holder_ns[CGSNAP_HOLDER_MAX];
+	uint64_t slots[CGSNAP_HIST_SLOTS];
+};
+
+/* reclaim stalls and OOM kills accumulated likewise */
+struct mem_acc {
+	uint64_t count[CGSNAP_RECLAIM_MAX];
+	uint64_t sum_ns[CGSNAP_RECLAIM_MAX];
+	uint64_t max_ns;
+	uint64_t some_ns;	/* time with a task of the cgroup in reclaim */
+	uint64_t oom_kills;
+	uint64_t slots[CGSNAP_HIST_SLOTS];
+};
+
+/* a slot's run-queue counters at the previous tick */
+struct runq_prev {
+	struct cgsnap_runq sum;			/* summed over CPUs */
+	__u32 slots[CGSNAP_HIST_SLOTS];
+};
+
+/* a cgroup's reclaim counters at the previous tick */
+struct mem_prev {
+	__u64 count[CGSNAP_RECLAIM_MAX];
+	__u64 sum_ns[CGSNAP_RECLAIM_MAX];
+	__u64 max_ns;
+	__u64 some_ns;				/* including the stall in progress */
+	__u64 oom_kills;
+	__u32 slots[CGSNAP_HIST_SLOTS];
+};
+
+/* one cgroup's waits since the previous tick, with its non-zero slots listed */
+struct lat_delta {
+	struct lat_acc acc;		/* only the listed slots are meaningful */
+	uint16_t nz[CGSNAP_HIST_SLOTS];	/* ascending */
+	unsigned int nr_nz;
+};
+
+/* @p becomes the baseline @cur, @slots: what came before is not counted */
+void runq_prev_set(struct runq_prev *p, const struct cgsnap_runq *cur,
+		   const __u32 slots[CGSNAP_HIST_SLOTS]);
+
+/* The waits between @p and (@cur, @slots) in *@d, and @p moved on to them.
+ * A counter that went back (the entry was reset) counts from zero.
+ * Returns false if there were none. */
+bool runq_delta(struct runq_prev *p, const struct cgsnap_runq *cur,
+		const __u32 slots[CGSNAP_HIST_SLOTS], struct lat_delta *d);
+
+void lat_add(struct lat_acc *a, const struct lat_delta *d);
+/* empty @a, touching only what lat_add() may have filled */
+void lat_clear(struct lat_acc *a);
+
+/* @v's counters as a mem_prev, the stall in progress counted up to @now */
+void mem_current(const struct cgsnap_mem *v, int64_t now, struct mem_prev *cur);
+/* The stalls between @p and @cur in *@d, and @p moved on to @cur. */
+void mem_delta(struct mem_prev *p, const struct mem_prev *cur, struct mem_acc *d);
+void mem_add(struct mem_acc *a, const struct mem_acc *d);
+
+#endif /* __CGSNAP_ACCUM_H */

@@ -1,0 +1,536 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Every cgroup the registry knows may carry a cg_state: its run-queue slot
+ * and the cumulative counters it had at the previous tick. The difference
+ * is added to the accumulators of every watched cgroup on its way to the
+ * root. A slot whose owner no scan can place is a cgroup that is gone: it
+ * is recycled.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collector.h"
+#include "registry.h"
+
+/* a watched cgroup: the public part, then the collector's own */
+struct wentry {
+	struct watched pub;
+	struct lat_acc runq;		/* the current runq interval */
+	struct mem_acc mem;		/* the current system interval */
+	struct lat_acc *runq_total;
+	struct mem_acc *mem_total;
+	uint32_t cap_gen;		/* scan generation of sys.cpu_capacity */
+	uint32_t no_mem_gen;		/* scan generation that found no memory files */
+	bool have_no_mem;
+	struct cg_node *node;
+	struct wentry *next;
+};
+
+/* what the collector keeps per registry node (node->priv) */
+struct cg_state {
+	uint32_t slot;		/* its run-queue slot, when has_slot */
+	bool has_slot;
+	struct runq_prev *rq;
+	struct mem_prev *mem;
+	struct wentry *w;
+};
+
+struct collector {
+	struct collector_opts opts;
+	struct cgsnap_settings settings;
+	struct registry *reg;
+	struct kmaps *maps;
+	bool started;
+	struct wentry *watched;
+	unsigned int nr_watched;
+	int64_t now;		/* of the tick in progress */
+};
+
+static struct wentry *wentry_of(struct watched *w)
+{
+	return (struct wentry *)((char *)w - offsetof(struct wentry, pub));
+}
+
+static struct cg_state *state_get(struct cg_node *n)
+{
+	if (!n->priv)
+		n->priv = calloc(1, sizeof(struct cg_state));
+	return n->priv;
+}
+
+/* events */
+
+static void emit(struct collector *c, enum collector_event_type type, const struct watched *w,
+		 const struct cgsnap_memory_warning *warning)
+{
+	struct collector_event ev = { .type = type, .w = w, .warning = warning };
+
+	if (c->opts.on_event)
+		c->opts.on_event(&ev, c->opts.ctx);
+}
+
+/* add @snap to @w's history, and tell about it and any warning it raised */
+static void add_snapshot(struct collector *c, struct wentry *w, const struct cgsnap_snapshot *snap)
+{
+	struct cgsnap_memory_warning warning;
+	struct collector_event ev = { .type = COLLECTOR_SNAPSHOT, .w = &w->pub };
+	int ret = cgsnap_snapshotter__add(w->pub.snap, snap, &warning);
+
+	if (ret < 0 || !c->opts.on_event)
+		return;
+	ev.snap = cgsnap_snapshotter__latest(w->pub.snap, snap->kind);
+	c->opts.on_event(&ev, c->opts.ctx);
+	if (ret == 1)
+		emit(c, COLLECTOR_MEMORY_WARNING, &w->pub, &warning);
+}
+
+/* watched cgroups, created and dropped by the registry's scans */
+
+static void wentry_free(struct wentry *w)
+{
+	if (!w)
+		return;
+	cgsnap_snapshotter__free(w->pub.snap);
+	free(w->runq_total);
+	free(w->mem_total);
+	free((char *)w->pub.path);
+	free(w);
+}
+
+static int on_watch(struct cg_node *n, void *ctx)
+{
+	struct collector *c = ctx;
+	struct cg_state *st = state_get(n);
+	struct wentry *w = calloc(1, sizeof(*w));
+
+	if (!st || !w)
+		goto err;
+	w->pub.id = n->id;
+	w->pub.path = strdup(n->path);
+	w->pub.snap = cgsnap_snapshotter__new(&c->settings);
+	if (c->opts.keep_totals) {
+		w->runq_total = calloc(1, sizeof(*w->runq_total));
+		w->mem_total = calloc(1, sizeof(*w->mem_total));
+		if (!w->runq_total || !w->mem_total)
+			goto err;
+	}
+	if (!w->pub.path || !w->pub.snap)
+		goto err;
+	w->pub.runq_total = w->runq_total;
+	w->pub.mem_total = w->mem_total;
+	cgsnap_snapshotter__start(w->pub.snap);
+	w->node = n;
+	st->w = w;
+	w->next = c->watched;
+	c->watched = w;
+	c->nr_watched++;
+	emit(c, COLLECTOR_WATCHED, &w->pub, NULL);
+	return 0;
+err:
+	wentry_free(w);
+	n->watched = false;	/* the next scan tries again */
+	return -ENOMEM;
+}
+
+static void state_free(struct cg_node *n)
+{
+	struct cg_state *st = n->priv;
+
+	if (!st)
+		return;
+	free(st->rq);
+	free(st->mem);
+	free(st);
+	n->priv = NULL;
+}
+
+static void unlink_watched(struct collector *c, struct wentry *w)
+{
+	struct wentry **pp;
+
+	for (pp = &c->watched; *pp; pp = &(*pp)->next) {
+		if (*pp != w)
+			continue;
+		*pp = w->next;
+		c->nr_watched--;
+		return;
+	}
+}
+
+/* the cgroup of @n is gone: tell, and free what the kernel side holds for it */
+static void on_gone(struct cg_node *n, void *ctx)
+{
+	struct collector *c = ctx;
+	struct cg_state *st = n->priv;
+
+	if (st && st->w) {
+		unlink_watched(c, st->w);
+		emit(c, COLLECTOR_GONE, &st->w->pub, NULL);
+		wentry_free(st->w);
+	}
+	if (st && st->has_slot)
+		kmaps__recycle(c->maps, st->slot, n->id);
+	kmaps__forget_mem(c->maps, n->id);
+	state_free(n);
+}
+
+static void on_release(struct cg_node *n, void *ctx)
+{
+	state_free(n);
+}
+
+/* run-queue waits */
+
+static void account_runq(struct collector *c, struct cg_node *n, struct cg_state *st,
+			 const struct cgsnap_runq *cur)
+{
+	static struct lat_delta d;	/* only its listed slots are read */
+	const __u32 *slots = kmaps__hist(c->maps, st->slot)->slots;
+	struct cg_node *a;
+
+	if (!st->rq) {
+		st->rq = calloc(1, sizeof(*st->rq));
+		if (!st->rq)
+			return;
+		if (!c->started) {	/* baseline: what came before us is not ours */
+			runq_prev_set(st->rq, cur, slots);
+			return;
+		}
+	}
+	if (!runq_delta(st->rq, cur, slots, &d))
+		return;
+	for (a = n; a; a = a->parent) {
+		struct cg_state *as = a->priv;
+
+		if (!as || !as->w)
+			continue;
+		lat_add(&as->w->runq, &d);
+		if (as->w->runq_total)
+			lat_add(as->w->runq_total, &d);
+	}
+}
+
+static int collect_runq(struct collector *c, int64_t now)
+{
+	struct cgsnap_runq cur;
+	bool unknown = false;
+	uint32_t hi, i;
+	int scanned;
+
+	hi = kmaps__scan_slots(c->maps);
+	for (i = 0; i < hi && !unknown; i++)
+		unknown = kmaps__owner(c->maps, i) && !registry__find(c->reg, kmaps__owner(c->maps, i));
+	scanned = registry__scan_if_due(c->reg, now, unknown);
+	if (scanned < 0)
+		return scanned;
+	for (i = 0; i < hi; i++) {
+		uint64_t owner = kmaps__owner(c->maps, i);
+		struct cg_state *st;
+		struct cg_node *n;
+
+		if (!owner)
+			continue;
+		n = registry__find(c->reg, owner);
+		/*
+		 * Unknown ids wait for a scan to place them, so that no wait is
+		 * counted against nobody; unknown after a full scan, the cgroup
+		 * is gone and its slot is recycled.
+		 */
+		if (!n) {
+			if (scanned)
+				kmaps__recycle(c->maps, i, owner);
+			continue;
+		}
+		st = state_get(n);
+		if (!st)
+			return -ENOMEM;
+		st->slot = i;
+		st->has_slot = true;
+		/* unchanged count: nothing else changed either */
+		if (st->rq && kmaps__runq_count(c->maps, i) == st->rq->sum.count)
+			continue;
+		kmaps__runq_sum(c->maps, i, &cur);
+		account_runq(c, n, st, &cur);
+	}
+	return 0;
+}
+
+int collector__tick_runq(struct collector *c, int64_t now)
+{
+	struct cgsnap_snapshot snap;
+	struct wentry *w;
+	int err;
+
+	err = collect_runq(c, now);
+	if (err)
+		return err;
+	for (w = c->watched; w; w = w->next) {
+		build_runq(&c->settings, &w->runq, now, &w->pub.last_runq, &snap);
+		add_snapshot(c, w, &snap);
+		lat_clear(&w->runq);
+	}
+	return 0;
+}
+
+/* memory pressure */
+
+static void account_mem(uint64_t id, const struct cgsnap_mem *v, void *ctx)
+{
+	struct collector *c = ctx;
+	struct cg_node *a, *n = registry__find(c->reg, id);
+	struct cg_state *st = n ? state_get(n) : NULL;
+	struct mem_prev cur;
+	struct mem_acc d;
+
+	if (!st)
+		return;
+	mem_current(v, c->now, &cur);
+	if (!st->mem) {
+		st->mem = calloc(1, sizeof(*st->mem));
+		if (!st->mem)
+			return;
+		if (!c->started) {
+			*st->mem = cur;
+			return;
+		}
+	}
+	mem_delta(st->mem, &cur, &d);
+	for (a = n; a; a = a->parent) {
+		struct cg_state *as = a->priv;
+
+		if (!as || !as->w)
+			continue;
+		mem_add(&as->w->mem, &d);
+		if (as->w->mem_total)
+			mem_add(as->w->mem_total, &d);
+	}
+}
+
+static int collect_mem(struct collector *c, int64_t now)
+{
+	c->now = now;
+	return kmaps__for_each_mem(c->maps, account_mem, c);
+}
+
+/* cpu and memory snapshots */
+
+static void cpu_snapshot(struct collector *c, struct wentry *w, int64_t now)
+{
+	const struct cgroup_layout *l = c->opts.layout;
+	uint32_t gen = registry__generation(c->reg);
+	struct cgsnap_snapshot snap;
+	uint64_t usage;
+
+	if (cgroup_cpu_usage(l, w->pub.path, &usage))
+		return;
+	/* limits change rarely: resolved again after each scan, not each tick */
+	if (w->cap_gen != gen) {
+		if (cgroup_cpu_capacity(l, w->pub.path, &w->pub.sys.cpu_capacity))
+			return;
+		w->cap_gen = gen;
+	}
+	if (build_cpu(&c->settings, &w->pub.sys_state, &w->pub.sys, usage, now, &snap))
+		add_snapshot(c, w, &snap);
+}
+
+static void memory_snapshot(struct collector *c, struct wentry *w, int64_t now,
+			    const struct host_memory *host)
+{
+	const struct cgroup_layout *l = c->opts.layout;
+	uint32_t gen = registry__generation(c->reg);
+	struct cgsnap_snapshot snap;
+	struct cgroup_memory mem;
+	double stall;
+	uint64_t psi;
+	bool known;
+
+	if (w->have_no_mem && w->no_mem_gen == gen)
+		return;
+	if (cgroup_memory(l, w->pub.path, &mem)) {
+		/* no memory files (e.g. no v1 memory cgroup): look again after a scan */
+		w->no_mem_gen = gen;
+		w->have_no_mem = true;
+		return;
+	}
+	w->pub.sys.psi = !cgroup_psi_some_us(l, w->pub.path, "memory", &psi);
+	known = build_stall_ratio(&w->pub.sys_state, w->mem.some_ns, w->pub.sys.psi, psi, now,
+				  &stall);
+	if (build_memory(&c->settings, &mem, host, known, stall, now, &w->pub.sys, &snap))
+		add_snapshot(c, w, &snap);
+}
+
+int collector__tick_system(struct collector *c, int64_t now)
+{
+	struct host_memory host = {};
+	struct wentry *w;
+	int err;
+
+	err = collect_mem(c, now);
+	if (err)
+		return err;
+	if (meminfo_read(c->opts.meminfo, &host.total_bytes, &host.available_bytes))
+		host.total_bytes = host.available_bytes = 0;
+	for (w = c->watched; w; w = w->next) {
+		cpu_snapshot(c, w, now);
+		memory_snapshot(c, w, now, &host);
+		w->pub.sys_state.prev_t = now;
+		memset(&w->mem, 0, sizeof(w->mem));
+	}
+	return 0;
+}
+
+int collector__tick_client(struct collector *c, int64_t now)
+{
+	struct cgsnap_snapshot snap;
+	struct wentry *w;
+
+	for (w = c->watched; w; w = w->next) {
+		build_client(&c->settings, cgsnap_snapshotter__client_error_count(w->pub.snap), now,
+			     &snap);
+		add_snapshot(c, w, &snap);
+	}
+	return 0;
+}
+
+int collector__scan(struct collector *c)
+{
+	return registry__scan(c->reg);
+}
+
+int collector__start(struct collector *c, int64_t now)
+{
+	const struct cgroup_layout *l = c->opts.layout;
+	struct cgsnap_snapshot snap;
+	uint64_t usage, psi;
+	struct wentry *w;
+	int err;
+
+	/* a tree scanned already (to know the watched set) is not scanned twice */
+	err = registry__scanned(c->reg) ? 0 : registry__scan(c->reg);
+	if (err)
+		return err;
+	registry__defer_scan(c->reg, now);
+	/* baseline: counters from before the start are not attributed */
+	err = collect_runq(c, now);
+	if (!err)
+		err = collect_mem(c, now);
+	if (err)
+		return err;
+	c->started = true;
+	for (w = c->watched; w; w = w->next) {
+		bool have_usage = !cgroup_cpu_usage(l, w->pub.path, &usage);
+		bool have_psi = !cgroup_psi_some_us(l, w->pub.path, "memory", &psi);
+
+		build_start(&w->pub.sys_state, now, have_usage, usage, have_psi, psi);
+		lat_clear(&w->runq);
+		memset(&w->mem, 0, sizeof(w->mem));
+		build_runq(&c->settings, &w->runq, now, &w->pub.last_runq, &snap);
+		add_snapshot(c, w, &snap);
+	}
+	return collector__tick_client(c, now);
+}
+
+/* construction and lookups */
+
+struct collector *collector__new(const struct collector_opts *opts)
+{
+	static const struct registry_ops ops = {
+		.watch = on_watch,
+		.gone = on_gone,
+		.release = on_release,
+	};
+	struct collector *c = calloc(1, sizeof(*c));
+	int err;
+
+	if (!c)
+		return NULL;
+	c->opts = *opts;
+	if (opts->settings)
+		c->settings = *opts->settings;
+	else
+		cgsnap_settings__init(&c->settings);
+	if (!c->opts.meminfo)
+		c->opts.meminfo = "/proc/meminfo";
+	c->maps = kmaps__open(&opts->maps);
+	c->reg = c->maps ? registry__new(opts->layout->v2, &ops, c) : NULL;
+	if (!c->reg) {
+		err = errno;
+		collector__free(c);
+		errno = err;
+		return NULL;
+	}
+	return c;
+}
+
+void collector__free(struct collector *c)
+{
+	struct wentry *w;
+
+	if (!c)
+		return;
+	while ((w = c->watched)) {
+		c->watched = w->next;
+		wentry_free(w);
+	}
+	registry__free(c->reg);
+	kmaps__close(c->maps);
+	free(c);
+}
+
+int collector__watch(struct collector *c, const char *path)
+{
+	return registry__watch(c->reg, path);
+}
+
+int collector__watch_all(struct collector *c, const char *path)
+{
+	return registry__watch_all(c->reg, path);
+}
+
+struct watched *collector__first(struct collector *c)
+{
+	return c->watched ? &c->watched->pub : NULL;
+}
+
+struct watched *collector__next(struct watched *w)
+{
+	struct wentry *next = wentry_of(w)->next;
+
+	return next ? &next->pub : NULL;
+}
+
+struct watched *collector__find_id(struct collector *c, uint64_t id)
+{
+	struct cg_node *n = registry__find(c->reg, id);
+	struct cg_state *st = n ? n->priv : NULL;
+
+	return st && st->w ? &st->w->pub : NULL;
+}
+
+struct watched *collector__find_path(struct collector *c, const char *path)
+{
+	char rel[4096];
+	struct wentry *w;
+
+	registry__relative(c->reg, path, rel, sizeof(rel));
+	for (w = c->watched; w; w = w->next)
+		if (!strcmp(w->pub.path, rel))
+			return &w->pub;
+	return NULL;
+}
+
+unsigned int collector__nr_watched(const struct collector *c)
+{
+	return c->nr_watched;
+}
+
+unsigned int collector__nr_map_entries(const struct collector *c)
+{
+	return kmaps__nr_used(c->maps);
+}
+
+int collector__drops(const struct collector *c, uint64_t out[CGSNAP_DROP_MAX])
+{
+	return kmaps__drops(c->maps, out);
+}

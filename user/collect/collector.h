@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The collector drives one tick of the data path: the kernel reader's
+ * cumulative counters (kernel/maps.h) become per-cgroup deltas
+ * (accum.h), are added to every watched cgroup on the way to the root of
+ * the registry's tree (cgroups/registry.h), and at the end of an interval
+ * become snapshots (snapbuild.h) in the watched cgroup's snapshotter.
+ *
+ * A watched cgroup includes its descendants. Library code: no logging;
+ * what a person should hear about is passed to the event callback.
+ */
+#ifndef __CGSNAP_COLLECTOR_H
+#define __CGSNAP_COLLECTOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "maps.h"
+#include "snapbuild.h"
+#include "snapshotter.h"
+
+/* A watched cgroup, read-only outside the collector. */
+struct watched {
+	uint64_t id;
+	const char *path;		/* relative to the v2 mount; "" is the root */
+	struct cgsnap_snapshotter *snap;
+	struct lat_summary last_runq;	/* summary of the last runq interval */
+	struct sys_reading sys;		/* the latest system readings */
+	struct sys_state sys_state;
+	const struct lat_acc *runq_total;	/* since watching began (keep_totals) */
+	const struct mem_acc *mem_total;
+	int verdict;			/* the agent's: the verdict it last announced */
+};
+
+struct collector;
+
+enum collector_event_type {
+	COLLECTOR_WATCHED,	/* a cgroup is now watched */
+	COLLECTOR_GONE,		/* a watched cgroup disappeared; it is freed after the callback */
+	COLLECTOR_MEMORY_WARNING,	/* docs/SPEC.md section 5 */
+	COLLECTOR_SNAPSHOT,	/* a snapshot was added to w's snapshotter */
+};
+
+struct collector_event {
+	enum collector_event_type type;
+	const struct watched *w;
+	const struct cgsnap_memory_warning *warning;
+	const struct cgsnap_snapshot *snap;	/* as stored, with .overloaded */
+};
+
+struct collector_opts {
+	const struct cgroup_layout *layout;
+	const struct cgsnap_settings *settings;
+	struct kmaps_fds maps;			/* the cg_* maps */
+	const char *meminfo;			/* normally /proc/meminfo */
+	bool keep_totals;			/* also accumulate since watching began */
+	void (*on_event)(const struct collector_event *ev, void *ctx);
+	void *ctx;
+};
+
+/* NULL with errno set on failure */
+struct collector *collector__new(const struct collector_opts *opts);
+void collector__free(struct collector *c);
+
+/* Watch @path (relative to the v2 mount, or absolute under it) and its
+ * descendants. Returns 0, -ENOENT if there is no such cgroup, -ENOMEM. */
+int collector__watch(struct collector *c, const char *path);
+/* Watch every cgroup under @path, each with its descendants, following
+ * creation and removal. */
+int collector__watch_all(struct collector *c, const char *path);
+
+/* Rescan the v2 hierarchy: find new cgroups, drop vanished ones (and their
+ * map entries). The ticks do it as needed. */
+int collector__scan(struct collector *c);
+
+/* Take the baseline of every counter and start the snapshotters at @now:
+ * the first runq and client snapshots are taken at once. Scans the tree
+ * unless it was scanned already. */
+int collector__start(struct collector *c, int64_t now);
+
+/* One runq interval ending at @now: runq snapshots. */
+int collector__tick_runq(struct collector *c, int64_t now);
+/* One system interval ending at @now: cpu and memory snapshots. */
+int collector__tick_system(struct collector *c, int64_t now);
+/* client snapshots at @now */
+int collector__tick_client(struct collector *c, int64_t now);
+
+/* the watched cgroups, in no particular order */
+struct watched *collector__first(struct collector *c);
+struct watched *collector__next(struct watched *w);
+/* the watched cgroup with cgroup v2 id @id, or whose path is @path */
+struct watched *collector__find_id(struct collector *c, uint64_t id);
+struct watched *collector__find_path(struct collector *c, const char *path);
+unsigned int collector__nr_watched(const struct collector *c);
+
+/* run-queue slots in use at the last tick */
+unsigned int collector__nr_map_entries(const struct collector *c);
+/* the kernel's drop counters (enum cgsnap_drop), summed over CPUs */
+int collector__drops(const struct collector *c, uint64_t out[CGSNAP_DROP_MAX]);
+
+#endif /* __CGSNAP_COLLECTOR_H */

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Between the HTTP transport (http.c) and the API's handlers (api.c). */
+#ifndef __CGSNAP_HTTPD_H
+#define __CGSNAP_HTTPD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <microhttpd.h>
+#include <jansson.h>
+
+#include "agent.h"
+
+#define HTTP_MAX_BODY 4096
+
+/* one request, as a handler sees it */
+struct request {
+	struct MHD_Connection *conn;
+	struct agent *ag;
+	const char *ref;		/* the {path-or-id} of /v1/cgroups/{ref}/... */
+	char body[HTTP_MAX_BODY + 1];
+	size_t len;
+	bool too_big;
+};
+
+/* respond with @obj (its reference is taken) */
+enum MHD_Result http_json(struct request *req, unsigned int status, json_t *obj);
+/* respond with {"error": "..."} */
+__attribute__((format(printf, 3, 4)))
+enum MHD_Result http_error(struct request *req, unsigned int status, const char *fmt, ...);
+/* respond with @body (malloc'ed, taken) of @len bytes and @type */
+enum MHD_Result http_body(struct request *req, unsigned int status, const char *type, char *body,
+			  size_t len);
+/* the query argument @name, or NULL */
+const char *http_arg(struct request *req, const char *name);
+
+/* the handlers of docs/API.md */
+enum MHD_Result api_healthz(struct request *req);
+enum MHD_Result api_metrics(struct request *req);
+enum MHD_Result api_cgroups(struct request *req);
+enum MHD_Result api_status(struct request *req);
+enum MHD_Result api_samples(struct request *req);
+enum MHD_Result api_scale(struct request *req);
+enum MHD_Result api_client_errors(struct request *req);
+
+#endif /* __CGSNAP_HTTPD_H */

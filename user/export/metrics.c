@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Conventions of node_exporter and cAdvisor: the cgsnap_ prefix, base units
+ * (seconds, bytes), _total on counters, labels cgroup (its path) and id.
+ * Histograms are cumulative since the cgroup is watched, with one bucket per
+ * power of two (the BPF histogram's octaves, so every bucket is exact).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metrics.h"
+#include "names.h"
+
+static void header(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* the label value @s, escaped as the exposition format wants */
+static void label(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			fprintf(f, "\\%c", *s);
+		else if (*s == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+static void cg_labels(FILE *f, const struct agent_cgroup *w)
+{
+	fputs("cgroup=\"/", f);
+	label(f, w->path);
+	fprintf(f, "\",id=\"%llu\"", (unsigned long long)w->id);
+}
+
+static void histogram(FILE *f, const char *name, const struct agent_cgroup *w,
+		      const uint64_t slots[CGSNAP_HIST_SLOTS], uint64_t count, uint64_t sum_ns)
+{
+	uint64_t cum = slots[0];
+	int order, i, s = 1;
+
+	/* bucket le=2^order ns holds slot 0 and every octave below 2^order */
+	for (order = CGSNAP_HIST_MIN_SHIFT + 1; order <= CGSNAP_HIST_MAX_SHIFT + 1; order++) {
+		for (i = 0; i < CGSNAP_HIST_SUB; i++)
+			cum += slots[s++];
+		fprintf(f, "%s_bucket{", name);
+		cg_labels(f, w);
+		fprintf(f, ",le=\"%.9g\"} %llu\n", (double)(1ULL << order) / 1e9,
+			(unsigned long long)cum);
+	}
+	fprintf(f, "%s_bucket{", name);
+	cg_labels(f, w);
+	fprintf(f, ",le=\"+Inf\"} %llu\n%s_sum{", (unsigned long long)count, name);
+	cg_labels(f, w);
+	fprintf(f, "} %.9f\n%s_count{", sum_ns / 1e9, name);
+	cg_labels(f, w);
+	fprintf(f, "} %llu\n", (unsigned long long)count);
+}
+
+/* one sample of @name per watched cgroup: @fmt renders its value */
+#define PER_CGROUP(f, ws, n, name, type, help, cond, ...)				\
+	do {										\
+		header(f, name, type, help);						\
+		for (unsigned int _i = 0; _i < (n); _i++) {				\
+			const struct agent_cgroup *w = &(ws)[_i];			\
+			if (!(cond))							\
+				continue;						\
+			fprintf(f, "%s{", name);					\
+			cg_labels(f, w);						\
+			fprintf(f, "} " __VA_ARGS__);					\
+		}									\
+	} while (0)
+
+static void runq_metrics(FILE *f, const struct agent_cgroup *ws, unsigned int n)
+{
+	unsigned int i;
+	int h;
+
+	header(f, "cgsnap_runqueue_wait_seconds", "histogram",
+	       "Time runnable tasks of the cgroup waited for a CPU (run-queue latency).");
+	for (i = 0; i < n; i++)
+		histogram(f, "cgsnap_runqueue_wait_seconds", &ws[i], ws[i].runq.slots,
+			  ws[i].runq.count, ws[i].runq.sum_ns);
+	header(f, "cgsnap_runqueue_waits_by_holder_total", "counter",
+	       "Run-queue waits by who ran on the CPU just before the waiting task got it.");
+	for (i = 0; i < n; i++)
+		for (h = 0; h < CGSNAP_HOLDER_MAX; h++) {
+			fputs("cgsnap_runqueue_waits_by_holder_total{", f);
+			cg_labels(f, &ws[i]);
+			fprintf(f, ",holder=\"%s\"} %llu\n", holder_name(h),
+				(unsigned long long)ws[i].runq.holder_count[h]);
+		}
+	header(f, "cgsnap_runqueue_wait_by_holder_seconds_total", "counter",
+	       "Run-queue wait time by who ran on the CPU just before the waiting task got it.");
+	for (i = 0; i < n; i++)
+		for (h = 0; h < CGSNAP_HOLDER_MAX; h++) {
+			fputs("cgsnap_runqueue_wait_by_holder_seconds_total{", f);
+			cg_labels(f, &ws[i]);
+			fprintf(f, ",holder=\"%s\"} %.9f\n", holder_name(h),
+				ws[i].runq.holder_ns[h] / 1e9);
+		}
+}
+
+static void memory_metrics(FILE *f, const struct agent_cgroup *ws, unsigned int n)
+{
+	unsigned int i;
+
+	header(f, "cgsnap_memory_reclaim_stall_seconds", "histogram",
+	       "Time tasks of the cgroup stalled in direct or memcg reclaim.");
+	for (i = 0; i < n; i++) {
+		const struct mem_acc *m = &ws[i].mem;
+
+		histogram(f, "cgsnap_memory_reclaim_stall_seconds", &ws[i], m->slots,
+			  m->count[0] + m->count[1], m->sum_ns[0] + m->sum_ns[1]);
+	}
+	header(f, "cgsnap_memory_reclaim_stalls_total", "counter",
+	       "Reclaim stalls by kind: direct (global) or memcg (limit).");
+	for (i = 0; i < n; i++)
+		for (int k = 0; k < CGSNAP_RECLAIM_MAX; k++) {
+			fputs("cgsnap_memory_reclaim_stalls_total{", f);
+			cg_labels(f, &ws[i]);
+			fprintf(f, ",kind=\"%s\"} %llu\n", reclaim_name(k),
+				(unsigned long long)ws[i].mem.count[k]);
+		}
+	PER_CGROUP(f, ws, n, "cgsnap_memory_stall_some_seconds_total", "counter",
+		   "Time during which at least one task of the cgroup was stalled in reclaim.", 1,
+		   "%.9f\n", w->mem.some_ns / 1e9);
+	PER_CGROUP(f, ws, n, "cgsnap_oom_kills_total", "counter",
+		   "Tasks of the cgroup chosen as OOM victims.", 1, "%llu\n",
+		   (unsigned long long)w->mem.oom_kills);
+	PER_CGROUP(f, ws, n, "cgsnap_memory_working_set_bytes", "gauge",
+		   "Memory usage minus inactive file cache, as the kubelet computes it.",
+		   w->sys.valid, "%lld\n", (long long)w->sys.mem.working_set_bytes);
+	PER_CGROUP(f, ws, n, "cgsnap_memory_budget_bytes", "gauge",
+		   "The memory budget the memory snapshots are judged against.", w->sys.valid,
+		   "%lld\n", (long long)w->sys.budget_bytes);
+	PER_CGROUP(f, ws, n, "cgsnap_memory_limit_bytes", "gauge",
+		   "The cgroup's effective memory limit (absent when unlimited).",
+		   w->sys.valid && w->sys.mem.limit_bytes >= 0, "%lld\n",
+		   (long long)w->sys.mem.limit_bytes);
+	PER_CGROUP(f, ws, n, "cgsnap_memory_stall_ratio", "gauge",
+		   "Share of the last interval stalled on memory (reclaim some-time or PSI).",
+		   w->sys.valid, "%.6f\n", w->sys.stall_ratio);
+}
+
+static void cpu_metrics(FILE *f, const struct agent_cgroup *ws, unsigned int n)
+{
+	PER_CGROUP(f, ws, n, "cgsnap_cpu_used_ratio", "gauge",
+		   "CPU time used in the last interval over the CPUs the cgroup may use.",
+		   w->sys.cpu_ratio_valid, "%.6f\n", w->sys.cpu_used_ratio);
+	PER_CGROUP(f, ws, n, "cgsnap_cpu_capacity_cpus", "gauge",
+		   "CPUs the cgroup may use: its quota, else its cpuset, else the online CPUs.",
+		   w->sys.cpu_capacity > 0, "%.6f\n", w->sys.cpu_capacity);
+}
+
+static void verdict_metrics(FILE *f, const struct agent_cgroup *ws, unsigned int n)
+{
+	static const char *const windows[2] = { "current", "historical" };
+	struct cgsnap_status st[2];
+	unsigned int i;
+	int k, win;
+
+	header(f, "cgsnap_overload_ratio", "gauge",
+	       "Time-weighted share of overloaded snapshots per kind (current: the last "
+	       "max_snapshot_age; historical: the whole history).");
+	header(f, "cgsnap_overloaded", "gauge",
+	       "1 when the kind's overload ratio exceeds its threshold.");
+	header(f, "cgsnap_idle", "gauge", "1 when no kind of the cgroup is overloaded.");
+	for (i = 0; i < n; i++) {
+		if (!ws[i].active)
+			continue;
+		st[0] = ws[i].current;
+		st[1] = ws[i].historical;
+		for (win = 0; win < 2; win++) {
+			for (k = 0; k < CGSNAP_KIND_COUNT; k++) {
+				fputs("cgsnap_overload_ratio{", f);
+				cg_labels(f, &ws[i]);
+				fprintf(f, ",kind=\"%s\",window=\"%s\"} %.3f\n", cgsnap_kind_name(k),
+					windows[win], st[win].kind[k].actual_ratio);
+				fputs("cgsnap_overloaded{", f);
+				cg_labels(f, &ws[i]);
+				fprintf(f, ",kind=\"%s\",window=\"%s\"} %d\n", cgsnap_kind_name(k),
+					windows[win], st[win].kind[k].overloaded);
+			}
+			fputs("cgsnap_idle{", f);
+			cg_labels(f, &ws[i]);
+			fprintf(f, ",window=\"%s\"} %d\n", windows[win], st[win].idle);
+		}
+	}
+}
+
+static void threshold_metrics(FILE *f, const struct cgsnap_settings *s)
+{
+	int k;
+
+	header(f, "cgsnap_overload_threshold", "gauge",
+	       "Overload ratio above which a kind is overloaded.");
+	for (k = 0; k < CGSNAP_KIND_COUNT; k++)
+		fprintf(f, "cgsnap_overload_threshold{kind=\"%s\"} %g\n", cgsnap_kind_name(k),
+			s->overload_threshold[k]);
+}
+
+/* cgsnap's own cost */
+static void self_metrics(FILE *f, const struct agent_self *self)
+{
+	static const char *const ticks[2] = { "runq", "system" };
+	unsigned int i;
+
+	header(f, "cgsnap_bpf_run_seconds_total", "counter",
+	       "Time the kernel spent in each cgsnap BPF program (needs kernel.bpf_stats_enabled=1; "
+	       "absent when the programs belong to a previous run).");
+	header(f, "cgsnap_bpf_runs_total", "counter", "Runs of each cgsnap BPF program.");
+	for (i = 0; i < self->nr_progs; i++) {
+		fprintf(f, "cgsnap_bpf_run_seconds_total{program=\"%s\"} %.9f\n",
+			self->progs[i].name, self->progs[i].run_time_ns / 1e9);
+		fprintf(f, "cgsnap_bpf_runs_total{program=\"%s\"} %llu\n", self->progs[i].name,
+			(unsigned long long)self->progs[i].run_cnt);
+	}
+	header(f, "cgsnap_dropped_events_total", "counter",
+	       "Events the kernel side could not record, by reason.");
+	for (i = 0; i < CGSNAP_DROP_MAX; i++)
+		fprintf(f, "cgsnap_dropped_events_total{reason=\"%s\"} %llu\n", drop_name(i),
+			(unsigned long long)self->drops[i]);
+	header(f, "cgsnap_collector_tick_cpu_seconds_total", "counter",
+	       "CPU time the collector spent in its ticks.");
+	header(f, "cgsnap_collector_ticks_total", "counter", "Collector ticks.");
+	header(f, "cgsnap_collector_last_tick_cpu_seconds", "gauge",
+	       "CPU time of the collector's last tick.");
+	for (i = 0; i < 2; i++) {
+		fprintf(f, "cgsnap_collector_tick_cpu_seconds_total{tick=\"%s\"} %.9f\n", ticks[i],
+			self->tick_cpu_total_ns[i] / 1e9);
+		fprintf(f, "cgsnap_collector_ticks_total{tick=\"%s\"} %llu\n", ticks[i],
+			(unsigned long long)self->ticks[i]);
+		fprintf(f, "cgsnap_collector_last_tick_cpu_seconds{tick=\"%s\"} %.9f\n", ticks[i],
+			self->tick_cpu_ns[i] / 1e9);
+	}
+	header(f, "cgsnap_watched_cgroups", "gauge", "Cgroups watched.");
+	fprintf(f, "cgsnap_watched_cgroups %u\n", self->nr_watched);
+	header(f, "cgsnap_runqueue_slots_used", "gauge", "Run-queue map slots in use.");
+	fprintf(f, "cgsnap_runqueue_slots_used %u\n", self->slots_used);
+	header(f, "cgsnap_build_info", "gauge", "cgsnap's version.");
+	fprintf(f, "cgsnap_build_info{version=\"%s\"} 1\n", CGSNAP_VERSION);
+}
+
+int metrics_write(FILE *f, const struct agent_cgroup *cgs, unsigned int n,
+		  const struct cgsnap_settings *settings, const struct agent_self *self)
+{
+	runq_metrics(f, cgs, n);
+	memory_metrics(f, cgs, n);
+	cpu_metrics(f, cgs, n);
+	verdict_metrics(f, cgs, n);
+	threshold_metrics(f, settings);
+	self_metrics(f, self);
+	return ferror(f) ? -EIO : 0;
+}

@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "maps.h"
+
+struct kmaps {
+	struct kmaps_fds fds;
+	int ncpus;
+	unsigned int nr_used;
+	__u64 *owners;			/* cg_owner[nr_slots] */
+	struct cgsnap_runq *runq;	/* cg_runq[nr_slots x ncpus] */
+	struct cgsnap_hist *hists;	/* cg_runq_hist[nr_slots] */
+	size_t owners_len, runq_len, hists_len;
+};
+
+/* map array map @fd of @entries values of @value_size; NULL on failure */
+static void *map_array(int fd, size_t value_size, size_t entries, size_t *len)
+{
+	size_t page = sysconf(_SC_PAGESIZE);
+	void *p;
+
+	*len = (((value_size + 7) & ~7UL) * entries + page - 1) / page * page;
+	p = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+struct kmaps *kmaps__open(const struct kmaps_fds *fds)
+{
+	struct kmaps *m;
+
+	if (!fds->nr_slots) {
+		errno = EINVAL;
+		return NULL;
+	}
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	m->fds = *fds;
+	m->ncpus = libbpf_num_possible_cpus();
+	if (m->ncpus <= 0) {
+		free(m);
+		errno = EINVAL;
+		return NULL;
+	}
+	m->owners = map_array(fds->owner_fd, sizeof(*m->owners), fds->nr_slots, &m->owners_len);
+	m->runq = map_array(fds->runq_fd, sizeof(*m->runq), (size_t)fds->nr_slots * m->ncpus,
+			    &m->runq_len);
+	m->hists = map_array(fds->hist_fd, sizeof(*m->hists), fds->nr_slots, &m->hists_len);
+	if (!m->owners || !m->runq || !m->hists) {
+		int err = errno;
+
+		kmaps__close(m);
+		errno = err;
+		return NULL;
+	}
+	return m;
+}
+
+void kmaps__close(struct kmaps *m)
+{
+	if (!m)
+		return;
+	if (m->owners)
+		munmap(m->owners, m->owners_len);
+	if (m->runq)
+		munmap(m->runq, m->runq_len);
+	if (m->hists)
+		munmap(m->hists, m->hists_len);
+	free(m);
+}
+
+uint32_t kmaps__scan_slots(struct kmaps *m)
+{
+	uint32_t hi = 0, i;
+
+	m->nr_used = 0;
+	for (i = 0; i < m->fds.nr_slots; i++) {
+		if (!m->owners[i])
+			continue;
+		hi = i + 1;
+		m->nr_used++;
+	}
+	return hi;
+}
+
+unsigned int kmaps__nr_used(const struct kmaps *m)
+{
+	return m->nr_used;
+}
+
+uint64_t kmaps__owner(const struct kmaps *m, uint32_t slot)
+{
+	return m->owners[slot];
+}
+
+uint64_t kmaps__runq_count(const struct kmaps *m, uint32_t slot)
+{
+	const struct cgsnap_runq *vals = &m->runq[(size_t)slot * m->ncpus];
+	uint64_t n = 0;
+	int cpu;
+
+	for (cpu = 0; cpu < m->ncpus; cpu++)
+		n += vals[cpu].count;
+	return n;
+}
+
+void kmaps__runq_sum(const struct kmaps *m, uint32_t slot, struct cgsnap_runq *sum)
+{
+	const struct cgsnap_runq *vals = &m->runq[(size_t)slot * m->ncpus];
+	int cpu, h;
+
+	memset(sum, 0, sizeof(*sum));
+	for (cpu = 0; cpu < m->ncpus; cpu++) {
+		const struct cgsnap_runq *v = &vals[cpu];
+
+		sum->count += v->count;
+		sum->sum_ns += v->sum_ns;
+		if (v->max_ns > sum->max_ns)
+			sum->max_ns = v->max_ns;
+		for (h = 0; h < CGSNAP_HOLDER_MAX; h++) {
+			sum->holder_count[h] += v->holder_count[h];
+			sum->holder_ns[h] += v->holder_ns[h];
+		}
+	}
+}
+
+const struct cgsnap_hist *kmaps__hist(const struct kmaps *m, uint32_t slot)
+{
+	return &m->hists[slot];
+}
+
+void kmaps__recycle(struct kmaps *m, uint32_t slot, uint64_t id)
+{
+	__u64 key = id;
+
+	bpf_map_delete_elem(m->fds.slot_fd, &key);
+	memset(&m->runq[(size_t)slot * m->ncpus], 0, m->ncpus * sizeof(*m->runq));
+	memset(&m->hists[slot], 0, sizeof(m->hists[slot]));
+	m->owners[slot] = 0;
+	bpf_map_update_elem(m->fds.free_fd, NULL, &slot, BPF_ANY);
+}
+
+void kmaps__forget_mem(struct kmaps *m, uint64_t id)
+{
+	__u64 key = id;
+
+	bpf_map_delete_elem(m->fds.mem_fd, &key);
+}
+
+int kmaps__for_each_mem(struct kmaps *m,
+			void (*fn)(uint64_t id, const struct cgsnap_mem *v, void *ctx), void *ctx)
+{
+	__u64 key, next, *prev = NULL;
+	struct cgsnap_mem v;
+
+	/* few entries (cgroups that ever reclaimed): plain iteration */
+	while (!bpf_map_get_next_key(m->fds.mem_fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem_flags(m->fds.mem_fd, &key, &v, BPF_F_LOCK))
+			continue;	/* removed meanwhile */
+		fn(key, &v, ctx);
+	}
+	return 0;
+}
+
+int kmaps__drops(const struct kmaps *m, uint64_t out[CGSNAP_DROP_MAX])
+{
+	__u64 vals[m->ncpus];
+	__u32 i;
+	int cpu;
+
+	for (i = 0; i < CGSNAP_DROP_MAX; i++) {
+		out[i] = 0;
+		if (bpf_map_lookup_elem(m->fds.drops_fd, &i, vals))
+			return -errno;
+		for (cpu = 0; cpu < m->ncpus; cpu++)
+			out[i] += vals[cpu];
+	}
+	return 0;
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The kernel reader: what the BPF programs wrote, read in place. The
+ * run-queue arrays are mmap-ed (one value per slot per CPU, one histogram
+ * per slot); the reclaim map is iterated with its values copied under their
+ * spin lock. Slots of vanished cgroups are zeroed and handed back to the
+ * BPF side here. Library code: no logging, -errno.
+ */
+#ifndef __CGSNAP_MAPS_H
+#define __CGSNAP_MAPS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <linux/bpf.h>	/* struct bpf_spin_lock, __u32, __u64 for cgsnap.h */
+
+#include "cgsnap.h"
+
+/* the fds of the cg_* maps, and how many slots they hold */
+struct kmaps_fds {
+	int runq_fd, hist_fd, mem_fd, drops_fd;
+	int slot_fd, owner_fd, free_fd;
+	unsigned int nr_slots;
+};
+
+struct kmaps;
+
+/* Map the arrays of @fds. NULL with errno set on failure. */
+struct kmaps *kmaps__open(const struct kmaps_fds *fds);
+void kmaps__close(struct kmaps *m);
+
+/* Count the slots in use: returns the highest in use + 1 (0 if none). */
+uint32_t kmaps__scan_slots(struct kmaps *m);
+/* slots in use at the last kmaps__scan_slots() */
+unsigned int kmaps__nr_used(const struct kmaps *m);
+
+/* The cgroup id owning @slot, 0 if free. */
+uint64_t kmaps__owner(const struct kmaps *m, uint32_t slot);
+/* @slot's wait count summed over CPUs: cheap, one cache line a CPU */
+uint64_t kmaps__runq_count(const struct kmaps *m, uint32_t slot);
+/* @slot's counters summed over CPUs (max: the largest) */
+void kmaps__runq_sum(const struct kmaps *m, uint32_t slot, struct cgsnap_runq *sum);
+/* @slot's histogram, in place */
+const struct cgsnap_hist *kmaps__hist(const struct kmaps *m, uint32_t slot);
+
+/* Hand @slot of vanished cgroup @id back to the BPF side, zeroed. */
+void kmaps__recycle(struct kmaps *m, uint32_t slot, uint64_t id);
+/* Drop the reclaim entry of vanished cgroup @id. */
+void kmaps__forget_mem(struct kmaps *m, uint64_t id);
+
+/* Call @fn for every cgroup with a reclaim entry, with a consistent copy. */
+int kmaps__for_each_mem(struct kmaps *m,
+			void (*fn)(uint64_t id, const struct cgsnap_mem *v, void *ctx), void *ctx);
+
+/* The drop counters (enum cgsnap_drop), summed over CPUs. */
+int kmaps__drops(const struct kmaps *m, uint64_t out[CGSNAP_DROP_MAX]);
+
+#endif /* __CGSNAP_MAPS_H */
