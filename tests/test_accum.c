@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* The accumulators: cumulative kernel counters -> deltas -> sums. Pure, no
+ * root: fed by hand-made counter fixtures. */
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <string.h>
+
+#include "accum.h"
+
+TestSuite(accum);
+
+/* a slot's counters as the kernel side would hold them after @n waits of
+ * @ns each, all behind a task of another cgroup */
+static void waits(struct cgsnap_runq *r, __u32 slots[CGSNAP_HIST_SLOTS], uint64_t n, uint64_t ns)
+{
+	r->count += n;
+	r->sum_ns += n * ns;
+	if (ns > r->max_ns)
+		r->max_ns = ns;
+	r->holder_count[CGSNAP_HOLDER_OTHER] += n;
+	r->holder_ns[CGSNAP_HOLDER_OTHER] += n * ns;
+	slots[cgsnap_hist_slot(ns)] += n;
+}
+
+Test(accum, baseline_is_not_counted_and_deltas_are)
+{
+	static __u32 slots[CGSNAP_HIST_SLOTS];
+	static struct lat_delta d;
+	struct cgsnap_runq cur = {};
+	struct runq_prev prev = {};
+	struct lat_acc acc = {};
+
+	waits(&cur, slots, 100, 2000);		/* before watching began */
+	runq_prev_set(&prev, &cur, slots);
+	cr_assert(not(runq_delta(&prev, &cur, slots, &d)), "nothing new since the baseline");
+	waits(&cur, slots, 3, 5000000);
+	cr_assert(runq_delta(&prev, &cur, slots, &d));
+	lat_add(&acc, &d);
+	cr_assert(eq(u64, acc.count, 3));
+	cr_assert(eq(u64, acc.sum_ns, 15000000));
+	cr_assert(eq(u64, acc.max_ns, 5000000));
+	cr_assert(eq(u64, acc.holder_count[CGSNAP_HOLDER_OTHER], 3));
+	cr_assert(eq(u64, acc.slots[cgsnap_hist_slot(5000000)], 3));
+	cr_assert(eq(u64, acc.slots[cgsnap_hist_slot(2000)], 0), "the baseline's slot");
+	cr_assert(eq(u16, acc.lo, cgsnap_hist_slot(5000000)));
+	cr_assert(eq(u16, acc.hi, cgsnap_hist_slot(5000000) + 1));
+}
+
+Test(accum, histogram_slots_wrap_at_32_bits)
+{
+	static __u32 slots[CGSNAP_HIST_SLOTS];
+	static struct lat_delta d;
+	struct cgsnap_runq cur = { .count = 10 };
+	struct runq_prev prev = {};
+	unsigned int s = cgsnap_hist_slot(1000);
+
+	slots[s] = UINT32_MAX - 1;
+	runq_prev_set(&prev, &cur, slots);
+	cur.count += 5;
+	slots[s] += 5;				/* wraps to 3 */
+	cr_assert(runq_delta(&prev, &cur, slots, &d));
+	cr_assert(eq(u32, d.nr_nz, 1));
+	cr_assert(eq(u64, d.acc.slots[s], 5));
+}
+
+Test(accum, a_reset_entry_counts_from_zero)
+{
+	static __u32 slots[CGSNAP_HIST_SLOTS];
+	static struct lat_delta d;
+	struct cgsnap_runq cur = {};
+	struct runq_prev prev = {};
+
+	waits(&cur, slots, 50, 1000);
+	runq_prev_set(&prev, &cur, slots);
+	/* the slot was recycled and refilled: fewer waits than before */
+	memset(&cur, 0, sizeof(cur));
+	memset(slots, 0, sizeof(slots));
+	waits(&cur, slots, 7, 1000);
+	cr_assert(runq_delta(&prev, &cur, slots, &d));
+	cr_assert(eq(u64, d.acc.count, 7));
+}
+
+Test(accum, interval_max_is_bounded_by_the_histogram_when_no_new_record)
+{
+	static __u32 slots[CGSNAP_HIST_SLOTS];
+	static struct lat_delta d;
+	struct cgsnap_runq cur = {};
+	struct runq_prev prev = {};
+	uint64_t lo, hi;
+
+	waits(&cur, slots, 1, 80000000);	/* an old 80 ms record */
+	runq_prev_set(&prev, &cur, slots);
+	waits(&cur, slots, 4, 10000);		/* this interval: 10 us waits */
+	cr_assert(runq_delta(&prev, &cur, slots, &d));
+	hist_slot_bounds(cgsnap_hist_slot(10000), &lo, &hi);
+	cr_assert(le(u64, d.acc.max_ns, hi), "not the old record");
+	cr_assert(ge(u64, d.acc.max_ns, 10000));
+}
+
+Test(accum, lat_clear_empties_only_what_was_filled)
+{
+	static __u32 slots[CGSNAP_HIST_SLOTS];
+	static struct lat_delta d;
+	static struct lat_acc acc, zero;
+	struct cgsnap_runq cur = {};
+	struct runq_prev prev = {};
+
+	runq_prev_set(&prev, &cur, slots);
+	waits(&cur, slots, 2, 700);
+	waits(&cur, slots, 2, 3000000000ULL);
+	cr_assert(runq_delta(&prev, &cur, slots, &d));
+	lat_add(&acc, &d);
+	cr_assert(eq(u64, acc.count, 4));
+	lat_clear(&acc);
+	cr_assert(eq(int, memcmp(&acc, &zero, sizeof(acc)), 0));
+}
+
+Test(accum, memory_stall_in_progress_counts_up_to_now)
+{
+	struct cgsnap_mem v = { .count = { 1, 2 }, .sum_ns = { 100, 200 }, .some_ns = 300,
+				.nr_stalled = 1, .stall_start_ns = 1000, .oom_kills = 1 };
+	struct mem_prev prev, cur;
+	struct mem_acc d, total = {};
+
+	mem_current(&v, 1000, &prev);
+	cr_assert(eq(u64, prev.some_ns, 300));
+	mem_current(&v, 1500, &cur);
+	cr_assert(eq(u64, cur.some_ns, 800), "the 500 ns of the stall in progress");
+	mem_delta(&prev, &cur, &d);
+	cr_assert(eq(u64, d.some_ns, 500));
+	cr_assert(eq(u64, d.count[0] + d.count[1], 0));
+	cr_assert(eq(u64, d.oom_kills, 0));
+	/* the stall ends and an OOM kill follows */
+	v.nr_stalled = 0;
+	v.some_ns = 900;
+	v.count[1]++;
+	v.sum_ns[1] += 600;
+	v.oom_kills++;
+	mem_current(&v, 2000, &cur);
+	mem_delta(&prev, &cur, &d);
+	mem_add(&total, &d);
+	cr_assert(eq(u64, total.some_ns, 100));
+	cr_assert(eq(u64, total.count[CGSNAP_RECLAIM_MEMCG], 1));
+	cr_assert(eq(u64, total.sum_ns[CGSNAP_RECLAIM_MEMCG], 600));
+	cr_assert(eq(u64, total.oom_kills, 1));
+}
+
+Test(accum, a_reset_memory_entry_counts_from_zero)
+{
+	struct cgsnap_mem v = { .count = { 10, 0 }, .oom_kills = 3 };
+	struct mem_prev prev, cur;
+	struct mem_acc d;
+
+	mem_current(&v, 0, &prev);
+	memset(&v, 0, sizeof(v));
+	v.count[0] = 2;
+	mem_current(&v, 0, &cur);
+	mem_delta(&prev, &cur, &d);
+	cr_assert(eq(u64, d.count[0], 2));
+	cr_assert(eq(u64, d.oom_kills, 0));
+}

@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* The cgroup registry over a directory tree of the test's own: scans,
+ * watches, parents, lifecycle. No root, no cgroupfs needed. */
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cgroupfs.h"
+#include "registry.h"
+
+static char root[128];
+static char watched[16][64];
+static int nr_watched, nr_gone, nr_released;
+static uint64_t gone_ids[16];
+
+static int on_watch(struct cg_node *n, void *ctx)
+{
+	snprintf(watched[nr_watched++], sizeof(watched[0]), "%s", n->path);
+	n->priv = malloc(8);	/* the owner's state, released by gone/release */
+	return 0;
+}
+
+static void on_gone(struct cg_node *n, void *ctx)
+{
+	gone_ids[nr_gone++] = n->id;
+	free(n->priv);
+}
+
+static void on_release(struct cg_node *n, void *ctx)
+{
+	nr_released++;
+	free(n->priv);
+}
+
+static const struct registry_ops ops = { on_watch, on_gone, on_release };
+
+static void dir(const char *rel)
+{
+	char p[256];
+
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	cr_assert(eq(int, mkdir(p, 0755), 0), "mkdir %s", p);
+}
+
+static uint64_t ino(const char *rel)
+{
+	char p[256];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	cr_assert(eq(int, stat(p, &st), 0));
+	return st.st_ino;
+}
+
+static void setup(void)
+{
+	snprintf(root, sizeof(root), "/tmp/cgsnap-test-%d-registry", getpid());
+	cr_assert(eq(int, mkdir(root, 0755), 0));
+	dir("a");
+	dir("a/b");
+	dir("c");
+	nr_watched = nr_gone = nr_released = 0;
+}
+
+static void teardown(void)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	if (system(cmd))
+		cr_log_warn("cannot remove %s", root);
+}
+
+TestSuite(registry, .init = setup, .fini = teardown);
+
+Test(registry, scan_builds_the_tree_with_parents_and_paths)
+{
+	struct registry *r = registry__new(root, &ops, NULL);
+	struct cg_node *b, *a, *top;
+
+	cr_assert(ne(ptr, r, NULL));
+	cr_assert(not(registry__scanned(r)));
+	cr_assert(eq(int, registry__scan(r), 0));
+	cr_assert(registry__scanned(r));
+	cr_assert(eq(u32, registry__nr_nodes(r), 4));
+	cr_assert(eq(u32, cgroup_count(root), 4));
+	b = registry__find(r, ino("a/b"));
+	cr_assert(ne(ptr, b, NULL));
+	cr_assert(eq(str, b->path, "a/b"));
+	a = b->parent;
+	cr_assert(eq(u64, a->id, ino("a")));
+	top = a->parent;
+	cr_assert(eq(str, top->path, ""));
+	cr_assert(eq(ptr, top->parent, NULL));
+	cr_assert(eq(int, nr_watched, 0), "nothing asked to be watched");
+	registry__free(r);
+	cr_assert(eq(int, nr_released, 4));
+}
+
+Test(registry, watch_selects_exact_paths_and_whole_subtrees)
+{
+	struct registry *r = registry__new(root, &ops, NULL);
+	char abs[256];
+	int i;
+
+	snprintf(abs, sizeof(abs), "%s/a/b/", root);
+	cr_assert(eq(int, registry__watch(r, abs), 0), "absolute, with a trailing slash");
+	cr_assert(eq(int, registry__watch_all(r, "/c"), 0));
+	cr_assert(eq(int, registry__watch(r, "nope"), -ENOENT));
+	cr_assert(eq(int, registry__scan(r), 0));
+	cr_assert(eq(int, nr_watched, 2));
+	dir("c/d");
+	cr_assert(eq(int, registry__scan(r), 0));
+	cr_assert(eq(int, nr_watched, 3), "a new cgroup under a --all root is watched");
+	for (i = 0; i < nr_watched; i++)
+		cr_assert(strcmp(watched[i], "a") && strcmp(watched[i], ""), "%s", watched[i]);
+	cr_assert(eq(str, watched[2], "c/d"));
+	registry__free(r);
+}
+
+Test(registry, vanished_cgroups_are_gone_once_and_forgotten)
+{
+	struct registry *r = registry__new(root, &ops, NULL);
+	char p[256];
+	uint64_t id = ino("a/b");
+
+	cr_assert(eq(int, registry__watch_all(r, ""), 0));
+	cr_assert(eq(int, registry__scan(r), 0));
+	cr_assert(eq(int, nr_watched, 4));
+	snprintf(p, sizeof(p), "%s/a/b", root);
+	cr_assert(eq(int, rmdir(p), 0));
+	cr_assert(eq(int, registry__scan(r), 0));
+	cr_assert(eq(int, nr_gone, 1));
+	cr_assert(eq(u64, gone_ids[0], id));
+	cr_assert(eq(ptr, registry__find(r, id), NULL));
+	cr_assert(eq(int, registry__scan(r), 0));
+	cr_assert(eq(int, nr_gone, 1), "reported once");
+	registry__free(r);
+	cr_assert(eq(int, nr_released, 3));
+}
+
+Test(registry, scans_are_spaced_unless_an_unknown_id_appears)
+{
+	struct registry *r = registry__new(root, &ops, NULL);
+	const int64_t s = 1000000000LL;
+
+	cr_assert(eq(int, registry__scan_if_due(r, 10 * s, false), 1), "the first is due");
+	cr_assert(eq(int, registry__scan_if_due(r, 10 * s + s / 2, false), 0));
+	cr_assert(eq(int, registry__scan_if_due(r, 10 * s + s / 2, true), 0), "under 1 s");
+	cr_assert(eq(int, registry__scan_if_due(r, 11 * s + s / 2, true), 1));
+	cr_assert(eq(int, registry__scan_if_due(r, 12 * s, false), 0));
+	cr_assert(eq(int, registry__scan_if_due(r, 14 * s, false), 1), "every 2 s");
+	registry__free(r);
+}
+
+Test(registry, relative_paths)
+{
+	struct registry *r = registry__new(root, &ops, NULL);
+	char buf[256], abs[256];
+
+	cr_assert(eq(str, (char *)registry__relative(r, "/x/y/", buf, sizeof(buf)), "x/y"));
+	snprintf(abs, sizeof(abs), "%s/a", root);
+	cr_assert(eq(str, (char *)registry__relative(r, abs, buf, sizeof(buf)), "a"));
+	cr_assert(eq(str, (char *)registry__relative(r, root, buf, sizeof(buf)), ""));
+	registry__free(r);
+}
