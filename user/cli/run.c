@@ -87,9 +87,7 @@ static const struct argp_option base_options[] = {
 	  "Append every snapshot to FILE as the JSON Lines cgsnap replay reads", 2 },
 	{ "config", OPT_CONFIG, "FILE", 0,
 	  "Read settings and options from a JSON file (docs/RUN.md); flags override it", 2 },
-	{ "max-cgroups", OPT_MAX_CGROUPS, "N", 0,
-	  "Cgroups the run-queue maps can hold (default: twice the cgroups there are, at least "
-	  "1024)", 2 },
+	{ "max-cgroups", OPT_MAX_CGROUPS, "N", 0, OPT_MAX_CGROUPS_DOC, 2 },
 	{ "verbose", 'v', NULL, 0, "Log more (debug); twice: libbpf's messages too", 2 },
 	{ "quiet", OPT_QUIET, NULL, 0, "Log warnings only", 2 },
 	{ "check", OPT_CHECK, NULL, 0,
@@ -143,10 +141,7 @@ static error_t run_parse(int key, char *arg, struct argp_state *state)
 	case OPT_CONFIG:
 		return 0;	/* read before the flags, see load_config() */
 	case OPT_MAX_CGROUPS:
-		if (opt_long(state, arg, 1, CGSNAP_MAX_SLOTS, &n))
-			return EINVAL;
-		o->agent.max_cgroups = n;
-		return 0;
+		return opt_max_cgroups(state, arg, &o->agent.max_cgroups);
 	case 'v':
 		a->verbosity++;
 		return 0;
@@ -156,11 +151,8 @@ static error_t run_parse(int key, char *arg, struct argp_state *state)
 	case OPT_CHECK:
 		a->check = true;
 		return 0;
-	case ARGP_KEY_ARG:
-		argp_error(state, "unexpected argument '%s'", arg);
-		return EINVAL;
 	default:
-		return ARGP_ERR_UNKNOWN;
+		return opt_no_args(key, arg, state);
 	}
 }
 

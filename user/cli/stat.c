@@ -32,9 +32,7 @@ static const struct argp_option stat_options[] = {
 	{ "all", OPT_ALL, NULL, 0, "Print every cgroup, also those with no activity", 0 },
 	{ "duration", 'd', "DUR", 0, "Measure for DUR (e.g. 10s), default until Ctrl-C", 0 },
 	{ "json", OPT_JSON, NULL, 0, "Print one JSON object (docs/STAT.md)", 0 },
-	{ "max-cgroups", OPT_MAX_CGROUPS, "N", 0,
-	  "Cgroups the run-queue maps can hold (default: twice the cgroups there are, at "
-	  "least 1024)", 0 },
+	{ "max-cgroups", OPT_MAX_CGROUPS, "N", 0, OPT_MAX_CGROUPS_DOC, 0 },
 	{ "verbose", 'v', NULL, 0, "Show libbpf's debug messages", 0 },
 	{},
 };
@@ -42,7 +40,6 @@ static const struct argp_option stat_options[] = {
 static error_t stat_parse(int key, char *arg, struct argp_state *state)
 {
 	struct stat_args *a = state->input;
-	long n;
 
 	switch (key) {
 	case 'c':
@@ -60,18 +57,12 @@ static error_t stat_parse(int key, char *arg, struct argp_state *state)
 		a->json = true;
 		return 0;
 	case OPT_MAX_CGROUPS:
-		if (opt_long(state, arg, 1, CGSNAP_MAX_SLOTS, &n))
-			return EINVAL;
-		a->agent.max_cgroups = n;
-		return 0;
+		return opt_max_cgroups(state, arg, &a->agent.max_cgroups);
 	case 'v':
 		a->agent.verbose = true;
 		return 0;
-	case ARGP_KEY_ARG:
-		argp_error(state, "unexpected argument '%s'", arg);
-		return EINVAL;
 	default:
-		return ARGP_ERR_UNKNOWN;
+		return opt_no_args(key, arg, state);
 	}
 }
 

@@ -12,6 +12,7 @@
 
 #include "commands.h"
 #include "addr.h"
+#include "opts.h"
 #include "report.h"
 #include "snapshotter.h"
 
@@ -49,11 +50,8 @@ static error_t status_parse(int key, char *arg, struct argp_state *state)
 	case 'j':
 		a->json = true;
 		return 0;
-	case ARGP_KEY_ARG:
-		argp_error(state, "unexpected argument '%s'", arg);
-		return EINVAL;
 	default:
-		return ARGP_ERR_UNKNOWN;
+		return opt_no_args(key, arg, state);
 	}
 }
 

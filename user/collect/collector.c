@@ -180,6 +180,21 @@ static void on_release(struct cg_node *n, void *ctx)
 	state_free(n);
 }
 
+/* the watched cgroups from @*a up to the root, one per call; NULL at the end */
+static struct wentry *watched_up(struct cg_node **a)
+{
+	struct cg_state *st;
+
+	for (; *a; *a = (*a)->parent) {
+		st = (*a)->priv;
+		if (st && st->w) {
+			*a = (*a)->parent;
+			return st->w;
+		}
+	}
+	return NULL;
+}
+
 /* run-queue waits */
 
 static void account_runq(struct collector *c, struct cg_node *n, struct cg_state *st,
@@ -188,6 +203,7 @@ static void account_runq(struct collector *c, struct cg_node *n, struct cg_state
 	static struct lat_delta d;	/* only its listed slots are read */
 	const __u32 *slots = kmaps__hist(c->maps, st->slot)->slots;
 	struct cg_node *a;
+	struct wentry *w;
 
 	if (!st->rq) {
 		st->rq = calloc(1, sizeof(*st->rq));
@@ -200,14 +216,10 @@ static void account_runq(struct collector *c, struct cg_node *n, struct cg_state
 	}
 	if (!runq_delta(st->rq, cur, slots, &d))
 		return;
-	for (a = n; a; a = a->parent) {
-		struct cg_state *as = a->priv;
-
-		if (!as || !as->w)
-			continue;
-		lat_add(&as->w->runq, &d);
-		if (as->w->runq_total)
-			lat_add(as->w->runq_total, &d);
+	for (a = n; (w = watched_up(&a));) {
+		lat_add(&w->runq, &d);
+		if (w->runq_total)
+			lat_add(w->runq_total, &d);
 	}
 }
 
@@ -280,6 +292,7 @@ static void account_mem(uint64_t id, const struct cgsnap_mem *v, void *ctx)
 	struct collector *c = ctx;
 	struct cg_node *a, *n = registry__find(c->reg, id);
 	struct cg_state *st = n ? state_get(n) : NULL;
+	struct wentry *w;
 	struct mem_prev cur;
 	struct mem_acc d;
 
@@ -296,14 +309,10 @@ static void account_mem(uint64_t id, const struct cgsnap_mem *v, void *ctx)
 		}
 	}
 	mem_delta(st->mem, &cur, &d);
-	for (a = n; a; a = a->parent) {
-		struct cg_state *as = a->priv;
-
-		if (!as || !as->w)
-			continue;
-		mem_add(&as->w->mem, &d);
-		if (as->w->mem_total)
-			mem_add(as->w->mem_total, &d);
+	for (a = n; (w = watched_up(&a));) {
+		mem_add(&w->mem, &d);
+		if (w->mem_total)
+			mem_add(w->mem_total, &d);
 	}
 }
 

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
 
+#include <linux/bpf.h>
+
+#include "cgsnap.h"
 #include "opts.h"
 #include "settings.h"
 
@@ -24,4 +27,22 @@ error_t opt_long(struct argp_state *state, const char *arg, long min, long max, 
 		return EINVAL;
 	}
 	return 0;
+}
+
+error_t opt_max_cgroups(struct argp_state *state, const char *arg, unsigned int *out)
+{
+	long n;
+
+	if (opt_long(state, arg, 1, CGSNAP_MAX_SLOTS, &n))
+		return EINVAL;
+	*out = n;
+	return 0;
+}
+
+error_t opt_no_args(int key, const char *arg, struct argp_state *state)
+{
+	if (key != ARGP_KEY_ARG)
+		return ARGP_ERR_UNKNOWN;
+	argp_error(state, "unexpected argument '%s'", arg);
+	return EINVAL;
 }

@@ -11,4 +11,13 @@
 error_t opt_duration(struct argp_state *state, const char *arg, int64_t *out);
 error_t opt_long(struct argp_state *state, const char *arg, long min, long max, long *out);
 
+/* The end of a parser without arguments: an argument is an error, any
+ * other key is not ours (ARGP_ERR_UNKNOWN). */
+error_t opt_no_args(int key, const char *arg, struct argp_state *state);
+
+/* --max-cgroups N: the run-queue slots, 1 .. CGSNAP_MAX_SLOTS */
+#define OPT_MAX_CGROUPS_DOC \
+	"Cgroups the run-queue maps can hold (default: twice the cgroups there are, at least 1024)"
+error_t opt_max_cgroups(struct argp_state *state, const char *arg, unsigned int *out);
+
 #endif /* __CGSNAP_OPTS_H */
