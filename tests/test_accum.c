@@ -159,3 +159,27 @@ Test(accum, a_reset_memory_entry_counts_from_zero)
 	cr_assert(eq(u64, d.count[0], 2));
 	cr_assert(eq(u64, d.oom_kills, 0));
 }
+
+/* The collector reuses one lat_delta for every cgroup of a tick: an
+ * interval's max must come from this cgroup's slots, never from slots
+ * another cgroup's delta left behind. */
+Test(accum, interval_max_ignores_slots_of_a_previous_delta)
+{
+	static __u32 xs[CGSNAP_HIST_SLOTS], ys[CGSNAP_HIST_SLOTS];
+	static struct lat_delta d;
+	struct cgsnap_runq x = {}, y = {};
+	struct runq_prev px = {}, py = {};
+	uint64_t lo, hi;
+
+	waits(&y, ys, 1, 100000000);		/* y: an old 100 ms record */
+	runq_prev_set(&px, &x, xs);
+	runq_prev_set(&py, &y, ys);
+	waits(&x, xs, 1, 80000000);		/* x waited 80 ms */
+	cr_assert(runq_delta(&px, &x, xs, &d));
+	cr_assert(eq(u64, d.acc.max_ns, 80000000));
+	waits(&y, ys, 4, 10000);		/* y: only 10 us waits this time */
+	cr_assert(runq_delta(&py, &y, ys, &d));
+	hist_slot_bounds(cgsnap_hist_slot(10000), &lo, &hi);
+	cr_assert(le(u64, d.acc.max_ns, hi), "y's max %llu ns comes from x's 80 ms slot",
+		  (unsigned long long)d.acc.max_ns);
+}

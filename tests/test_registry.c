@@ -21,23 +21,28 @@ static uint64_t gone_ids[16];
 static int on_watch(struct cg_node *n, void *ctx)
 {
 	snprintf(watched[nr_watched++], sizeof(watched[0]), "%s", n->path);
-	n->priv = malloc(8);	/* the owner's state, released by gone/release */
+	*(char **)n->priv = malloc(8);	/* the owner's, released by gone/release */
 	return 0;
 }
 
 static void on_gone(struct cg_node *n, void *ctx)
 {
 	gone_ids[nr_gone++] = n->id;
-	free(n->priv);
+	free(*(char **)n->priv);
 }
 
 static void on_release(struct cg_node *n, void *ctx)
 {
 	nr_released++;
-	free(n->priv);
+	free(*(char **)n->priv);
 }
 
-static const struct registry_ops ops = { on_watch, on_gone, on_release };
+static const struct registry_ops ops = {
+	.priv_size = sizeof(char *),
+	.watch = on_watch,
+	.gone = on_gone,
+	.release = on_release,
+};
 
 static void dir(const char *rel)
 {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* SPEC section 7: cgsnap replay. */
+/* docs/SPEC.md section 7: cgsnap replay. */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #include <errno.h>
@@ -298,7 +298,7 @@ Test(replay, history_entries_echo_their_lines_exactly)
 
 		cr_assert(has_verdict, "%s has no overloaded verdict", where[i]);
 		json_object_del(entry, "overloaded");
-		/* SPEC 7: a computed new_error_count is filled in */
+		/* docs/SPEC.md section 7: a computed new_error_count is filled in */
 		if (!json_object_get(line, "new_error_count") &&
 		    json_object_get(entry, "new_error_count")) {
 			cr_assert(eq(i64, json_integer_value(json_object_get(entry, "new_error_count")), 4));

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* SPEC section 2: defaults, validation, budget resolution; durations. */
+/* docs/SPEC.md section 2: defaults, validation, budget resolution; durations. */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #include <errno.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* SPEC sections 3-6: snapshots, histories, warnings, overload ratios. */
+/* docs/SPEC.md sections 3-6: snapshots, histories, warnings, overload ratios. */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #include <errno.h>

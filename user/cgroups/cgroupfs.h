@@ -69,7 +69,7 @@ int cgroup_v1_path(const struct cgroup_layout *l, const char *v1root, const char
  * else v1 cpuacct.usage). */
 int cgroup_cpu_usage(const struct cgroup_layout *l, const char *cg, uint64_t *ns);
 
-/* CPUs @cg may use (SPEC 3): its CFS quota / period if limited (the
+/* CPUs @cg may use (docs/SPEC.md section 3): its CFS quota / period if limited (the
  * smallest along its ancestors), else the size of its effective cpuset,
  * else the online CPUs. */
 int cgroup_cpu_capacity(const struct cgroup_layout *l, const char *cg, double *cpus);

@@ -74,10 +74,11 @@ static struct cg_node *node_get(struct registry *r, uint64_t id)
 		return n;
 	if (r->nr_nodes >= r->nbuckets && table_grow(r))
 		return NULL;
-	n = calloc(1, sizeof(*n));
+	n = calloc(1, sizeof(*n) + r->ops.priv_size);
 	if (!n)
 		return NULL;
 	n->id = id;
+	n->priv = r->ops.priv_size ? n + 1 : NULL;
 	h = hash_id(id, r->nbuckets);
 	n->hnext = r->buckets[h];
 	r->buckets[h] = n;

@@ -19,18 +19,19 @@ struct cg_node {
 	struct cg_node *parent;	/* NULL for the root of the hierarchy */
 	char *path;		/* relative to the v2 mount; "" is the root */
 	bool watched;		/* selected by a watch */
-	void *priv;		/* the owner's */
+	void *priv;		/* the owner's: registry_ops.priv_size bytes, zeroed */
 	/* private */
 	struct cg_node *hnext;
 	uint32_t gen;
 };
 
 struct registry_ops {
+	size_t priv_size;	/* what the owner keeps per node, allocated with it */
 	/* @n is selected by a watch; a non-zero return stops the scan */
 	int (*watch)(struct cg_node *n, void *ctx);
 	/* @n's cgroup is gone; the node is freed after the call */
 	void (*gone)(struct cg_node *n, void *ctx);
-	/* registry__free(): release what @n->priv holds */
+	/* registry__free(): release what @n->priv points to */
 	void (*release)(struct cg_node *n, void *ctx);
 };
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* cgsnap replay: recorded snapshots through the daemon's snapshotter (SPEC 7). */
+/* cgsnap replay: recorded snapshots through the daemon's snapshotter (docs/SPEC.md section 7). */
 #ifndef __CGSNAP_REPLAY_H
 #define __CGSNAP_REPLAY_H
 
@@ -19,7 +19,7 @@ struct replay_opts {
 
 /*
  * Read JSON Lines from @in, one snapshot per line, and build the result
- * object of SPEC section 7 in *@result. Blank lines are skipped.
+ * object of docs/SPEC.md section 7 in *@result. Blank lines are skipped.
  * Returns 0; -EINVAL for a malformed line, with "line N: problem" in @err;
  * -EIO if @in cannot be read; -ENOMEM.
  */

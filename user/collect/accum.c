@@ -42,8 +42,12 @@ bool runq_delta(struct runq_prev *p, const struct cgsnap_runq *cur,
 			dd->nz[dd->nr_nz++] = i;
 		}
 	}
-	/* a new record is this interval's max; else the histogram bounds it */
-	d->max_ns = cur->max_ns > p->sum.max_ns ? cur->max_ns : hist_max_bound(d->slots, cur->max_ns);
+	/* a new record is this interval's max; else its highest slot bounds it
+	 * (the listed slots only: the others may hold an earlier delta's) */
+	if (cur->max_ns > p->sum.max_ns)
+		d->max_ns = cur->max_ns;
+	else
+		d->max_ns = dd->nr_nz ? hist_slot_max(dd->nz[dd->nr_nz - 1], cur->max_ns) : 0;
 	p->sum = *cur;
 	return true;
 }

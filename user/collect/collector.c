@@ -45,6 +45,12 @@ struct collector {
 	struct wentry *watched;
 	unsigned int nr_watched;
 	int64_t now;		/* of the tick in progress */
+	/* slot -> node, valid while the owner and the scan generation stay */
+	struct slot_cache {
+		uint64_t owner;
+		struct cg_node *node;
+	} *slots;
+	uint32_t slots_gen;
 };
 
 static struct wentry *wentry_of(struct watched *w)
@@ -52,10 +58,8 @@ static struct wentry *wentry_of(struct watched *w)
 	return (struct wentry *)((char *)w - offsetof(struct wentry, pub));
 }
 
-static struct cg_state *state_get(struct cg_node *n)
+static struct cg_state *state_of(const struct cg_node *n)
 {
-	if (!n->priv)
-		n->priv = calloc(1, sizeof(struct cg_state));
 	return n->priv;
 }
 
@@ -101,10 +105,10 @@ static void wentry_free(struct wentry *w)
 static int on_watch(struct cg_node *n, void *ctx)
 {
 	struct collector *c = ctx;
-	struct cg_state *st = state_get(n);
+	struct cg_state *st = state_of(n);
 	struct wentry *w = calloc(1, sizeof(*w));
 
-	if (!st || !w)
+	if (!w)
 		goto err;
 	w->pub.id = n->id;
 	w->pub.path = strdup(n->path);
@@ -135,14 +139,11 @@ err:
 
 static void state_free(struct cg_node *n)
 {
-	struct cg_state *st = n->priv;
+	struct cg_state *st = state_of(n);
 
-	if (!st)
-		return;
 	free(st->rq);
 	free(st->mem);
-	free(st);
-	n->priv = NULL;
+	memset(st, 0, sizeof(*st));
 }
 
 static void unlink_watched(struct collector *c, struct wentry *w)
@@ -162,14 +163,14 @@ static void unlink_watched(struct collector *c, struct wentry *w)
 static void on_gone(struct cg_node *n, void *ctx)
 {
 	struct collector *c = ctx;
-	struct cg_state *st = n->priv;
+	struct cg_state *st = state_of(n);
 
-	if (st && st->w) {
+	if (st->w) {
 		unlink_watched(c, st->w);
 		emit(c, COLLECTOR_GONE, &st->w->pub, NULL);
 		wentry_free(st->w);
 	}
-	if (st && st->has_slot)
+	if (st->has_slot)
 		kmaps__recycle(c->maps, st->slot, n->id);
 	kmaps__forget_mem(c->maps, n->id);
 	state_free(n);
@@ -186,8 +187,8 @@ static struct wentry *watched_up(struct cg_node **a)
 	struct cg_state *st;
 
 	for (; *a; *a = (*a)->parent) {
-		st = (*a)->priv;
-		if (st && st->w) {
+		st = state_of(*a);
+		if (st->w) {
 			*a = (*a)->parent;
 			return st->w;
 		}
@@ -223,27 +224,53 @@ static void account_runq(struct collector *c, struct cg_node *n, struct cg_state
 	}
 }
 
+/* the node owning @slot (NULL if the registry does not know it), remembered
+ * until the slot changes hands or a scan may have freed nodes */
+static struct cg_node *slot_node(struct collector *c, uint32_t slot, uint64_t owner)
+{
+	struct slot_cache *e = &c->slots[slot];
+
+	if (e->owner != owner || !e->node) {
+		e->owner = owner;
+		e->node = registry__find(c->reg, owner);
+	}
+	return e->node;
+}
+
+static void slot_cache_check(struct collector *c)
+{
+	uint32_t gen = registry__generation(c->reg);
+
+	if (gen == c->slots_gen)
+		return;
+	memset(c->slots, 0, c->opts.maps.nr_slots * sizeof(*c->slots));
+	c->slots_gen = gen;
+}
+
 static int collect_runq(struct collector *c, int64_t now)
 {
+	const uint64_t *owners = kmaps__owners(c->maps);
 	struct cgsnap_runq cur;
 	bool unknown = false;
 	uint32_t hi, i;
 	int scanned;
 
 	hi = kmaps__scan_slots(c->maps);
+	slot_cache_check(c);
 	for (i = 0; i < hi && !unknown; i++)
-		unknown = kmaps__owner(c->maps, i) && !registry__find(c->reg, kmaps__owner(c->maps, i));
+		unknown = owners[i] && !slot_node(c, i, owners[i]);
 	scanned = registry__scan_if_due(c->reg, now, unknown);
 	if (scanned < 0)
 		return scanned;
+	slot_cache_check(c);
 	for (i = 0; i < hi; i++) {
-		uint64_t owner = kmaps__owner(c->maps, i);
+		uint64_t owner = owners[i];
 		struct cg_state *st;
 		struct cg_node *n;
 
 		if (!owner)
 			continue;
-		n = registry__find(c->reg, owner);
+		n = slot_node(c, i, owner);
 		/*
 		 * Unknown ids wait for a scan to place them, so that no wait is
 		 * counted against nobody; unknown after a full scan, the cgroup
@@ -254,9 +281,7 @@ static int collect_runq(struct collector *c, int64_t now)
 				kmaps__recycle(c->maps, i, owner);
 			continue;
 		}
-		st = state_get(n);
-		if (!st)
-			return -ENOMEM;
+		st = state_of(n);
 		st->slot = i;
 		st->has_slot = true;
 		/* unchanged count: nothing else changed either */
@@ -291,13 +316,14 @@ static void account_mem(uint64_t id, const struct cgsnap_mem *v, void *ctx)
 {
 	struct collector *c = ctx;
 	struct cg_node *a, *n = registry__find(c->reg, id);
-	struct cg_state *st = n ? state_get(n) : NULL;
+	struct cg_state *st;
 	struct wentry *w;
 	struct mem_prev cur;
 	struct mem_acc d;
 
-	if (!st)
+	if (!n)
 		return;
+	st = state_of(n);
 	mem_current(v, c->now, &cur);
 	if (!st->mem) {
 		st->mem = calloc(1, sizeof(*st->mem));
@@ -445,6 +471,7 @@ int collector__start(struct collector *c, int64_t now)
 struct collector *collector__new(const struct collector_opts *opts)
 {
 	static const struct registry_ops ops = {
+		.priv_size = sizeof(struct cg_state),
 		.watch = on_watch,
 		.gone = on_gone,
 		.release = on_release,
@@ -462,7 +489,8 @@ struct collector *collector__new(const struct collector_opts *opts)
 	if (!c->opts.meminfo)
 		c->opts.meminfo = "/proc/meminfo";
 	c->maps = kmaps__open(&opts->maps);
-	c->reg = c->maps ? registry__new(opts->layout->v2, &ops, c) : NULL;
+	c->slots = c->maps ? calloc(opts->maps.nr_slots, sizeof(*c->slots)) : NULL;
+	c->reg = c->slots ? registry__new(opts->layout->v2, &ops, c) : NULL;
 	if (!c->reg) {
 		err = errno;
 		collector__free(c);
@@ -484,6 +512,7 @@ void collector__free(struct collector *c)
 	}
 	registry__free(c->reg);
 	kmaps__close(c->maps);
+	free(c->slots);
 	free(c);
 }
 
@@ -512,9 +541,8 @@ struct watched *collector__next(struct watched *w)
 struct watched *collector__find_id(struct collector *c, uint64_t id)
 {
 	struct cg_node *n = registry__find(c->reg, id);
-	struct cg_state *st = n ? n->priv : NULL;
 
-	return st && st->w ? &st->w->pub : NULL;
+	return n && state_of(n)->w ? &state_of(n)->w->pub : NULL;
 }
 
 struct watched *collector__find_path(struct collector *c, const char *path)

@@ -50,19 +50,23 @@ uint64_t hist_quantile(const uint64_t slots[CGSNAP_HIST_SLOTS], uint64_t count, 
 	return max_ns;
 }
 
-uint64_t hist_max_bound(const uint64_t slots[CGSNAP_HIST_SLOTS], uint64_t max_ns)
+uint64_t hist_slot_max(unsigned int slot, uint64_t max_ns)
 {
 	uint64_t lo, hi;
+
+	hist_slot_bounds(slot, &lo, &hi);
+	if (hi == UINT64_MAX)
+		hi = lo;
+	return max_ns && hi > max_ns ? max_ns : hi;
+}
+
+uint64_t hist_max_bound(const uint64_t slots[CGSNAP_HIST_SLOTS], uint64_t max_ns)
+{
 	int i;
 
-	for (i = CGSNAP_HIST_SLOTS - 1; i >= 0; i--) {
-		if (!slots[i])
-			continue;
-		hist_slot_bounds(i, &lo, &hi);
-		if (hi == UINT64_MAX)
-			hi = lo;
-		return max_ns && hi > max_ns ? max_ns : hi;
-	}
+	for (i = CGSNAP_HIST_SLOTS - 1; i >= 0; i--)
+		if (slots[i])
+			return hist_slot_max(i, max_ns);
 	return 0;
 }
 

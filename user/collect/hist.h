@@ -21,6 +21,10 @@ void hist_slot_bounds(unsigned int slot, uint64_t *lo, uint64_t *hi);
 uint64_t hist_quantile(const uint64_t slots[CGSNAP_HIST_SLOTS], uint64_t count, double q,
 		       uint64_t max_ns);
 
+/* upper bound of slot @slot (its low end for the last), capped by @max_ns
+ * when non-zero */
+uint64_t hist_slot_max(unsigned int slot, uint64_t max_ns);
+
 /* upper bound of the highest non-empty slot, capped by @max_ns when non-zero */
 uint64_t hist_max_bound(const uint64_t slots[CGSNAP_HIST_SLOTS], uint64_t max_ns);
 

@@ -14,7 +14,7 @@ enum field_type {
 
 /*
  * A snapshot is written back as it was given: required fields, optional ones
- * given a value or null, plus what SPEC 7 adds (a computed new_error_count,
+ * given a value or null, plus what docs/SPEC.md section 7 adds (a computed new_error_count,
  * overloaded).
  */
 enum field_use {

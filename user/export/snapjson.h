@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* JSON form of snapshots and statuses (SPEC section 7), with jansson. */
+/* JSON form of snapshots and statuses (docs/SPEC.md section 7), with jansson. */
 #ifndef __CGSNAP_SNAPJSON_H
 #define __CGSNAP_SNAPJSON_H
 

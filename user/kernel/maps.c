@@ -94,9 +94,9 @@ unsigned int kmaps__nr_used(const struct kmaps *m)
 	return m->nr_used;
 }
 
-uint64_t kmaps__owner(const struct kmaps *m, uint32_t slot)
+const uint64_t *kmaps__owners(const struct kmaps *m)
 {
-	return m->owners[slot];
+	return (const uint64_t *)m->owners;
 }
 
 uint64_t kmaps__runq_count(const struct kmaps *m, uint32_t slot)

@@ -33,8 +33,8 @@ uint32_t kmaps__scan_slots(struct kmaps *m);
 /* slots in use at the last kmaps__scan_slots() */
 unsigned int kmaps__nr_used(const struct kmaps *m);
 
-/* The cgroup id owning @slot, 0 if free. */
-uint64_t kmaps__owner(const struct kmaps *m, uint32_t slot);
+/* The cgroup id owning each slot (0: free), in place: nr_slots entries. */
+const uint64_t *kmaps__owners(const struct kmaps *m);
 /* @slot's wait count summed over CPUs: cheap, one cache line a CPU */
 uint64_t kmaps__runq_count(const struct kmaps *m, uint32_t slot);
 /* @slot's counters summed over CPUs (max: the largest) */

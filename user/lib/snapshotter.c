@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Per-cgroup histories and overload ratios (SPEC sections 3-6).
+ * Per-cgroup histories and overload ratios (docs/SPEC.md sections 3-6).
  *
  * Each history is a ring buffer whose capacity is a power of two: it grows
  * (doubling) while the window fills and then stays, so the steady state
@@ -18,7 +18,7 @@
 
 #define HISTORY_INIT_CAP 8U
 
-/* the system-wide memory rule of SPEC section 3 */
+/* the system-wide memory rule of docs/SPEC.md section 3 */
 #define SYSTEM_MEMORY_MAX_RATIO 0.97
 
 struct history {
@@ -287,7 +287,7 @@ bool cgsnap_snapshotter__is_active(const struct cgsnap_snapshotter *s)
 	return s->active;
 }
 
-/* SPEC section 5: returns whether @snap raises a critical-memory warning */
+/* docs/SPEC.md section 5: returns whether @snap raises a critical-memory warning */
 static bool memory_warning(struct cgsnap_snapshotter *s, const struct cgsnap_snapshot *snap,
 			   struct cgsnap_memory_warning *warning)
 {

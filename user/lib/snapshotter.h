@@ -4,7 +4,7 @@
  *
  * Windowed histories of cpu, memory, run-queue delay and client-error
  * snapshots, pruned to a history window, sampled by duration and judged by
- * time-weighted overload ratios, as ../shared/SPEC.md (sections 1-6) states.
+ * time-weighted overload ratios, as cgsnap's docs/SPEC.md (sections 1-6) states.
  *
  * Pure logic: no I/O, no logging, no clock. Every time is a signed 64-bit
  * nanosecond count supplied by the caller; every size is integer bytes.
@@ -46,7 +46,7 @@ enum cgsnap_runq_stat {
 	CGSNAP_RUNQ_MEAN,
 };
 
-/* SPEC section 2; all durations in ns. A size or ratio of -1 means "none". */
+/* docs/SPEC.md section 2; all durations in ns. A size or ratio of -1 means "none". */
 struct cgsnap_settings {
 	int64_t runq_interval_ns;
 	int64_t client_interval_ns;
@@ -135,7 +135,7 @@ struct cgsnap_snapshot {
 	};
 };
 
-/* A critical-memory warning (SPEC section 5). */
+/* A critical-memory warning (docs/SPEC.md section 5). */
 struct cgsnap_memory_warning {
 	int64_t t_ns;
 	int64_t current_bytes;
@@ -171,7 +171,7 @@ cgsnap_sample__at(const struct cgsnap_sample *s, uint32_t i)
 
 struct cgsnap_snapshotter;
 
-/* Fill @s with SPEC section 2's defaults. */
+/* Fill @s with docs/SPEC.md section 2's defaults. */
 void cgsnap_settings__init(struct cgsnap_settings *s);
 
 /* Returns 0 if @s is valid, else -EINVAL and, if @why is non-NULL, a static
@@ -192,7 +192,7 @@ int cgsnap_runq_stat_from_name(const char *name);
  * "snapshotter is already active" / "snapshotter is not active"). */
 const char *cgsnap_strerror(int err);
 
-/* Returns whether @snap is overloaded by its own thresholds (SPEC section 3). */
+/* Returns whether @snap is overloaded by its own thresholds (docs/SPEC.md section 3). */
 bool cgsnap_snapshot__is_overloaded(const struct cgsnap_snapshot *snap);
 
 /* Returns 0 if @snap's values are finite and in range, else -EINVAL and, if
@@ -205,7 +205,7 @@ struct cgsnap_snapshotter *cgsnap_snapshotter__new(const struct cgsnap_settings 
 void cgsnap_snapshotter__free(struct cgsnap_snapshotter *s);
 const struct cgsnap_settings *cgsnap_snapshotter__settings(const struct cgsnap_snapshotter *s);
 
-/* Lifecycle (SPEC section 4). start() returns -EALREADY if already active;
+/* Lifecycle (docs/SPEC.md section 4). start() returns -EALREADY if already active;
  * stop() returns -ENOTCONN if not active. */
 int cgsnap_snapshotter__start(struct cgsnap_snapshotter *s);
 int cgsnap_snapshotter__stop(struct cgsnap_snapshotter *s);
@@ -238,7 +238,7 @@ const struct cgsnap_snapshot *cgsnap_snapshotter__latest(const struct cgsnap_sna
 /* Snapshots dropped from @kind's history because it hit CGSNAP_HISTORY_MAX. */
 uint64_t cgsnap_snapshotter__dropped(const struct cgsnap_snapshotter *s, enum cgsnap_kind kind);
 
-/* Time-weighted overloaded ratio of a sample (SPEC section 6), rounded to 3
+/* Time-weighted overloaded ratio of a sample (docs/SPEC.md section 6), rounded to 3
  * decimals as Python's round(x, 3). */
 double cgsnap_sample__overload_ratio(const struct cgsnap_sample *sample);
 
@@ -253,7 +253,7 @@ int cgsnap_snapshotter__historical_status(const struct cgsnap_snapshotter *s,
 					  struct cgsnap_status *out);
 
 /*
- * Client errors reported by the workload (SPEC section 3): only errors on
+ * Client errors reported by the workload (docs/SPEC.md section 3): only errors on
  * retry attempt client_rate_limit_error_retry_count are counted. Returns 1 if
  * counted, 0 if ignored, -EINVAL for a negative @retry or @count.
  */
@@ -266,14 +266,14 @@ int64_t cgsnap_snapshotter__client_error_count(const struct cgsnap_snapshotter *
 int cgsnap_snapshotter__take_client_snapshot(struct cgsnap_snapshotter *s, int64_t t_ns);
 
 /*
- * Memory budget (SPEC section 2): max_memory_size; else
+ * Memory budget (docs/SPEC.md section 2): max_memory_size; else
  * trunc(available_memory_ratio x limit); else @limit_bytes; else
  * @host_total_bytes. @limit_bytes < 0 means the cgroup is unlimited.
  */
 int64_t cgsnap_settings__memory_budget(const struct cgsnap_settings *s, int64_t limit_bytes,
 				       int64_t host_total_bytes);
 
-/* SPEC section 5 threshold for @budget and @max_used_ratio. */
+/* docs/SPEC.md section 5 threshold for @budget and @max_used_ratio. */
 int64_t cgsnap_memory_warning_threshold(int64_t budget, double max_used_ratio,
 					double reserve_memory_ratio);
 
