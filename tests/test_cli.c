@@ -104,6 +104,35 @@ Test(cli, bad_configuration_is_rejected_before_anything_starts)
 	fclose(f);
 	cr_assert(eq(int, cgsnap(args), 2));
 	has(".json:1:");
+	/* reproducers: config pids out of range were accepted (and watched pid 1) */
+	f = fopen(path, "w");
+	fputs("{\"pids\": [4294967297]}", f);
+	fclose(f);
+	cr_assert(eq(int, cgsnap(args), 2));
+	has("\"pids\" must hold process ids from 1 to 2147483647");
+	f = fopen(path, "w");
+	fputs("{\"pids\": [2147483648]}", f);
+	fclose(f);
+	cr_assert(eq(int, cgsnap(args), 2));
+	f = fopen(path, "w");
+	fputs("{\"cgroups\": [\"a/../b\"]}", f);
+	fclose(f);
+	cr_assert(eq(int, cgsnap(args), 2));
+	has("invalid cgroup path \"a/../b\"");
+}
+
+/* reproducers: paths with ".." started with "watching 0 cgroups" and no error */
+Test(cli, cgroup_paths_cannot_leave_the_hierarchy)
+{
+	cr_assert(eq(int, cgsnap("run --cgroup ../../../../etc --check"), 2));
+	has("invalid cgroup path '../../../../etc'");
+	cr_assert(eq(int, cgsnap("run --cgroup a/../b --check"), 2));
+	has("invalid cgroup path 'a/../b'");
+	cr_assert(eq(int, cgsnap("run --all=x/./y --check"), 2));
+	cr_assert(eq(int, cgsnap("run --all .. --check"), 2));
+	cr_assert(eq(int, cgsnap("stat --cgroup a/.. -d 1s"), 2));
+	has("invalid cgroup path 'a/..'");
+	cr_assert(eq(int, cgsnap("run --cgroup a..b/c.d --check"), 0), "dots inside names are fine");
 }
 
 Test(cli, status_without_an_agent)

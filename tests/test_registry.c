@@ -117,6 +117,8 @@ Test(registry, watch_selects_exact_paths_and_whole_subtrees)
 	cr_assert(eq(int, registry__watch(r, abs), 0), "absolute, with a trailing slash");
 	cr_assert(eq(int, registry__watch_all(r, "/c"), 0));
 	cr_assert(eq(int, registry__watch(r, "nope"), -ENOENT));
+	cr_assert(eq(int, registry__watch(r, "a/../c"), -EINVAL), "'..' leaves the path");
+	cr_assert(eq(int, registry__watch_all(r, "../.."), -EINVAL));
 	cr_assert(eq(int, registry__scan(r), 0));
 	cr_assert(eq(int, nr_watched, 2));
 	dir("c/d");

@@ -324,3 +324,14 @@ Test(replay, null_where_a_value_is_required_is_an_error)
 	cr_assert(eq(int, ret, -EINVAL));
 	cr_assert(ne(ptr, strstr(err, "line 1: \"max_stall_ratio\" must not be null"), NULL), "%s", err);
 }
+
+/* the reproducer of a float-to-integer overflow in the warning threshold */
+Test(replay, huge_memory_figures_neither_overflow_nor_warn)
+{
+	json_t *r = replay("{\"kind\":\"memory\",\"t_ns\":0,\"current_bytes\":9223372036854775807,"
+			   "\"max_bytes\":9223372036854775807,\"max_used_ratio\":1}\n", NULL);
+
+	cr_assert(eq(sz, json_array_size(at(r, "default.warnings")), 0),
+		  "usage equal to the budget at ratio 1 is not above the threshold");
+	json_decref(r);
+}

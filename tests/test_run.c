@@ -28,7 +28,7 @@
 static pid_t daemon_pid, prom_pid;
 static bool bpffs_was_mounted;
 static int port;
-static char logfile[64], pin_dir[128], prom_dir[64], rec_file[64];
+static char logfile[64], pin_dir[128], prom_dir[64], rec_file[64], tiny_fs[64];
 
 static int run_quiet(const char *cmd)
 {
@@ -94,6 +94,13 @@ static void teardown(void)
 		unlink(rec_file);
 	rm_rf(pin_dir);
 	rm_rf(prom_dir);
+	if (tiny_fs[0]) {
+		char cmd[128];
+
+		snprintf(cmd, sizeof(cmd), "umount %s", tiny_fs);
+		if (run_quiet(cmd) || rmdir(tiny_fs))
+			fprintf(stderr, "cannot remove %s\n", tiny_fs);
+	}
 	/* cgsnap run --pin mounted bpffs: leave the host as we found it */
 	if (!bpffs_was_mounted && bpffs_mounted() && run_quiet("umount /sys/fs/bpf"))
 		fprintf(stderr, "cannot unmount /sys/fs/bpf\n");
@@ -350,9 +357,23 @@ Test(run, client_errors_and_bad_requests)
 	expect("GET", path, NULL, 400, "invalid duration");
 	snprintf(path, sizeof(path), "/v1/cgroups/%s/scale?current=-3", rel);
 	expect("GET", path, NULL, 400, "invalid current");
+	/* reproducers: a sign or a blank was accepted */
+	snprintf(path, sizeof(path), "/v1/cgroups/%s/scale?current=%%2B5", rel);
+	expect("GET", path, NULL, 400, "invalid current");
+	snprintf(path, sizeof(path), "/v1/cgroups/%s/scale?current=%%205", rel);
+	expect("GET", path, NULL, 400, "invalid current");
+	snprintf(path, sizeof(path), "/v1/cgroups/%s/scale?current=5", rel);
+	expect("GET", path, NULL, 200, "\"current\":5");
 	snprintf(path, sizeof(path), "/v1/cgroups/%s/client-errors", rel);
 	expect("POST", path, "{not json", 400, "invalid JSON");
 	expect("POST", path, "{\"retry\": \"two\"}", 400, "expected {");
+	/* reproducer: unknown keys were ignored */
+	expect("POST", path, "{\"retry\": 2, \"cuont\": 5}", 400, "no other key");
+	/* reproducer: a count at its maximum refused every later report */
+	expect("POST", path, "{\"retry\": 2, \"count\": 9223372036854775807}", 200,
+	       "\"counted\":true");
+	expect("POST", path, "{\"retry\": 2, \"count\": 1}", 200,
+	       "\"error_count\":9223372036854775807");
 	memset(big, ' ', HTTP_BIG);
 	big[HTTP_BIG] = '\0';
 	big[0] = '{';
@@ -583,4 +604,140 @@ Test(run, status_command_and_many_clients)
 	pclose(p);
 	cr_assert(ne(ptr, strstr(out, "400 200"), NULL), "not every request got 200: %s", out);
 	expect("GET", "/healthz", NULL, 200, "\"ok\"");
+}
+
+/* a cgroup named @name (any bytes) under @parent, made by hand; testlib_cleanup()
+ * removes it with its parent */
+static void odd_cgroup(const char *parent, const char *name, uint64_t *id)
+{
+	char dir[1024];
+	struct stat st;
+
+	snprintf(dir, sizeof(dir), "%s/%s/%s", testlib_v2_root(), parent, name);
+	cr_assert(eq(int, mkdir(dir, 0755), 0), "mkdir %s", dir);
+	cr_assert(eq(int, stat(dir, &st), 0));
+	*id = st.st_ino;
+}
+
+/* Names are data: reproducers of a scrape broken by one odd cgroup name, a
+ * listing that left it out, and URLs that got no answer at all. */
+Test(run, hostile_names_and_urls_get_answers)
+{
+	static const char *const names[] = {
+		"x\377y", "q\"b\\s", "esc\033[31mred", "\342\202\254uro",
+	};
+	char args[512], cmd[1024], path[2048], body[1 << 16];
+	const char *parent;
+	uint64_t id, ids[4];
+	json_t *list;
+	size_t i;
+
+	parent = testlib_cgroup("names", &id);
+	for (i = 0; i < 4; i++)
+		odd_cgroup(parent, names[i], &ids[i]);
+	snprintf(args, sizeof(args), "-v --all %s", parent);
+	start_daemon(args);
+
+	list = get_json("/v1/cgroups");
+	cr_assert(eq(sz, json_array_size(json_object_get(list, "cgroups")), 5),
+		  "every cgroup is listed, whatever its name");
+	json_decref(list);
+	snprintf(path, sizeof(path), "/%s/x\\xffy", parent);
+	cr_assert(listed(path), "the invalid byte is shown as \\xff");
+	snprintf(path, sizeof(path), "/%s/esc\\x1b[31mred", parent);
+	cr_assert(listed(path), "a control character is shown as \\x1b");
+	snprintf(path, sizeof(path), "/%s/\342\202\254uro", parent);
+	cr_assert(listed(path), "valid UTF-8 stays as it is");
+	snprintf(cmd, sizeof(cmd), "curl -s -f http://127.0.0.1:%d/metrics | promtool check "
+		 "metrics", port);
+	cr_assert(eq(int, run_cmd(cmd), 0), "promtool rejects the scrape");
+
+	/* the odd cgroup by id, by its raw bytes and by its printable form */
+	snprintf(path, sizeof(path), "/v1/cgroups/%llu/status", (unsigned long long)ids[0]);
+	expect("GET", path, NULL, 200, "x\\\\xffy");
+	snprintf(path, sizeof(path), "/v1/cgroups/%s/x%%FFy/status", parent);
+	expect("GET", path, NULL, 200, "\"idle\"");
+	snprintf(path, sizeof(path), "/v1/cgroups/%s/x%%5Cxffy/scale", parent);
+	expect("GET", path, NULL, 200, "desired_scale");
+
+	expect("GET", "/%ff", NULL, 404, "no such resource '/\\\\xff'");
+	expect("GET", "/v1/cgroups/%ff/status", NULL, 404, "is not watched");
+	snprintf(path, sizeof(path), "/v1/cgroups/%llu/samples?kind=%%ff", (unsigned long long)id);
+	expect("GET", path, NULL, 400, "unknown kind");
+	snprintf(path, sizeof(path), "/v1/cgroups/%llu/samples?kind=cpu&duration=%%ff",
+		 (unsigned long long)id);
+	expect("GET", path, NULL, 400, "invalid duration");
+	snprintf(path, sizeof(path), "/v1/cgroups/%llu/scale?current=%%ff", (unsigned long long)id);
+	expect("GET", path, NULL, 400, "invalid current");
+	strcpy(path, "/v1/cgroups/");
+	for (i = 0; i < 200; i++)
+		strcat(path, "%e2%82%ac");
+	strcat(path, "/status");
+	expect("GET", path, NULL, 404, "is not watched");
+	cr_assert(eq(int, http("GET", "/healthz", NULL, body, sizeof(body)), 200), "%s", body);
+
+	/* logs: a name cannot send control characters to a terminal (the kernel
+	 * itself refuses a newline in a cgroup name) */
+	snprintf(cmd, sizeof(cmd), "grep -q 'watching /%s/esc\\\\x1b\\[31mred' %s && "
+		 "! grep -q \"$(printf '\\033')\" %s", parent, logfile, logfile);
+	cr_assert(eq(int, run_cmd(cmd), 0), "the name reached the log unescaped");
+}
+
+/* /healthz means something: 503 with the reason when nothing is watched */
+Test(run, healthz_says_why_it_is_unhealthy)
+{
+	char args[256], dir[1024], body[4096];
+	const char *rel;
+	uint64_t id;
+	int i, code = 0;
+
+	rel = testlib_cgroup("lonely", &id);
+	snprintf(args, sizeof(args), "--cgroup %s", rel);
+	start_daemon(args);
+	expect("GET", "/healthz?verbose", NULL, 200, "since_last_tick_ns");
+	snprintf(dir, sizeof(dir), "%s/%s", testlib_v2_root(), rel);
+	cr_assert(eq(int, rmdir(dir), 0));
+	for (i = 0; i < 40; i++) {
+		code = http("GET", "/healthz", NULL, body, sizeof(body));
+		if (code == 503)
+			break;
+		usleep(250000);
+	}
+	cr_assert(eq(int, code, 503), "healthz after its only cgroup went: %d %s", code, body);
+	cr_assert(ne(ptr, strstr(body, "watching no cgroup"), NULL), "%s", body);
+}
+
+/* reproducer: on a full filesystem --record lost data silently, or cut a
+ * line in the middle so that replay failed on it */
+Test(run, record_on_a_full_disk_stops_at_a_line_boundary)
+{
+	char args[512], cmd[1024], body[256];
+	const char *rel;
+	uint64_t id;
+	int status, i;
+
+	snprintf(tiny_fs, sizeof(tiny_fs), "/tmp/cgsnap-test-%d-tiny", getpid());
+	cr_assert(eq(int, mkdir(tiny_fs, 0755), 0));
+	snprintf(cmd, sizeof(cmd), "mount -t tmpfs -o size=12k tmpfs %s", tiny_fs);
+	cr_assert(eq(int, run_cmd(cmd), 0));
+	rel = testlib_cgroup("rec", &id);
+	snprintf(args, sizeof(args), "--all %s --record %s/rec.jsonl --runq-interval 50ms", rel,
+		 tiny_fs);
+	start_daemon(args);
+	snprintf(cmd, sizeof(cmd), "grep -q 'cannot write to %s/rec.jsonl; recording stopped at "
+		 "a line boundary: No space left on device' %s", tiny_fs, logfile);
+	for (i = 0; i < 60 && run_cmd(cmd); i++)
+		usleep(250000);
+	cr_assert(eq(int, run_cmd(cmd), 0), "the full disk was not reported");
+	cr_assert(eq(int, http("GET", "/healthz", NULL, body, sizeof(body)), 200),
+		  "the agent goes on");
+	kill(daemon_pid, SIGTERM);
+	cr_assert(eq(int, waitpid(daemon_pid, &status, 0), daemon_pid));
+	daemon_pid = 0;
+	cr_assert(eq(int, WEXITSTATUS(status), 1), "a lost recording is an exit status 1");
+	/* what was written is whole lines, and replay reads all of them */
+	snprintf(cmd, sizeof(cmd), "test \"$(tail -c 1 %s/rec.jsonl | od -An -c | tr -d ' ')\" "
+		 "= '\\n' && %s replay %s/rec.jsonl > /dev/null", tiny_fs, getenv("CGSNAP_BIN"),
+		 tiny_fs);
+	cr_assert(eq(int, run_cmd(cmd), 0), "the recording ends in half a line");
 }

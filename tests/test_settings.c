@@ -91,6 +91,20 @@ Test(settings, memory_budget_resolution_order)
 		  "max_memory_size first");
 }
 
+/* near INT64_MAX, budget x ratio rounds up to 2^63: saturate, never wrap
+ * (issue: a threshold of -9223372036854775808 and a warning every 10 s) */
+Test(settings, memory_rules_saturate_instead_of_overflowing)
+{
+	struct cgsnap_settings s;
+
+	cr_assert(eq(i64, cgsnap_memory_warning_threshold(INT64_MAX, 1, 0.5), INT64_MAX));
+	cr_assert(eq(i64, cgsnap_memory_warning_threshold(INT64_MAX, 0.9, 1), INT64_MAX));
+	cr_assert(eq(i64, cgsnap_memory_warning_threshold(8LL << 30, 0.9, 0.5), 8160437861));
+	cgsnap_settings__init(&s);
+	s.available_memory_ratio = 1;
+	cr_assert(eq(i64, cgsnap_settings__memory_budget(&s, INT64_MAX, 0), INT64_MAX));
+}
+
 Test(settings, durations)
 {
 	int64_t ns;

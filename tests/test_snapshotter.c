@@ -280,6 +280,16 @@ Test(history, client_errors_counted_on_configured_retry_only)
 	cr_assert(eq(i64, latest->client.new_error_count, 0));
 }
 
+/* a client driving the count to its maximum must not lock out every later
+ * report (issue: after INT64_MAX every report got 400) */
+Test(history, client_error_count_saturates)
+{
+	cr_assert(eq(int, cgsnap_snapshotter__report_client_errors(s, 2, INT64_MAX), 1));
+	cr_assert(eq(int, cgsnap_snapshotter__report_client_errors(s, 2, INT64_MAX), 1));
+	cr_assert(eq(int, cgsnap_snapshotter__report_client_errors(s, 2, 1), 1));
+	cr_assert(eq(i64, cgsnap_snapshotter__client_error_count(s), INT64_MAX));
+}
+
 Test(history, burst_beyond_cap_drops_oldest_and_counts)
 {
 	struct cgsnap_sample h;

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <poll.h>
 #include <errno.h>
+#include <ftw.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -226,6 +227,15 @@ const char *testlib_workload(void)
 	return path;
 }
 
+static int rmdir_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	/* a killed task leaves its cgroup asynchronously: retry briefly */
+	if (type == FTW_DP)
+		for (int tries = 0; rmdir(path) && errno == EBUSY && tries < 100; tries++)
+			usleep(10000);
+	return 0;
+}
+
 void testlib_cleanup(void)
 {
 	int i;
@@ -235,10 +245,8 @@ void testlib_cleanup(void)
 	for (i = 0; i < nr_procs; i++)
 		waitpid(procs_pids[i], NULL, 0);
 	nr_procs = 0;
-	for (i = nr_cgroups - 1; i >= 0; i--) {
-		/* a killed task leaves its cgroup asynchronously: retry briefly */
-		for (int tries = 0; rmdir(cgroups[i]) && errno == EBUSY && tries < 100; tries++)
-			usleep(10000);
-	}
+	/* children a test made by hand included, deepest first */
+	for (i = nr_cgroups - 1; i >= 0; i--)
+		nftw(cgroups[i], rmdir_one, 16, FTW_DEPTH | FTW_PHYS);
 	nr_cgroups = 0;
 }

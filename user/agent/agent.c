@@ -21,6 +21,7 @@ struct agent {
 	pthread_mutex_t lock;		/* held around ticks and queries */
 	bool pins_reused;
 	bool started;
+	int64_t last_tick;		/* when the last tick ended */
 	int64_t next[NR_TICKS];		/* when each tick is due */
 	int64_t tick_cpu_ns[2];		/* CPU time of the last runq and system tick */
 	uint64_t tick_cpu_total_ns[2];
@@ -31,8 +32,11 @@ volatile sig_atomic_t agent_exiting;
 
 int agent_opts_add_cgroup(struct agent_opts *o, const char *path)
 {
-	char **v = realloc(o->cgroups, (o->nr_cgroups + 1) * sizeof(*v));
+	char **v;
 
+	if (!cgroup_path_valid(path))
+		return -EINVAL;
+	v = realloc(o->cgroups, (o->nr_cgroups + 1) * sizeof(*v));
 	if (!v)
 		return -ENOMEM;
 	o->cgroups = v;
@@ -71,7 +75,7 @@ static void on_collector_event(const struct collector_event *cev, void *ctx)
 	struct agent_event ev = {
 		.type = types[cev->type],
 		.id = cev->w->id,
-		.path = cev->w->path,
+		.path = cev->w->name,
 		.started = ag->started,
 		.snap = cev->snap,
 		.warning = cev->warning,
@@ -88,7 +92,7 @@ static void announce_verdicts(struct agent *ag)
 	enum verdict v;
 
 	for (w = collector__first(ag->collector); w; w = collector__next(w)) {
-		struct agent_event ev = { .type = AGENT_VERDICT, .id = w->id, .path = w->path,
+		struct agent_event ev = { .type = AGENT_VERDICT, .id = w->id, .path = w->name,
 					  .started = true, .status = &st };
 
 		if (cgsnap_snapshotter__current_status(w->snap, &st))
@@ -115,7 +119,9 @@ static int add_watches(struct agent *ag)
 	for (i = 0; i < o->nr_cgroups; i++) {
 		err = collector__watch(ag->collector, o->cgroups[i]);
 		if (err) {
-			report_err(err, "no such cgroup '%s' under %s", o->cgroups[i], ag->layout.v2);
+			report_err(err, "%s cgroup '%s' under %s",
+				   err == -EINVAL ? "invalid" : "no such", o->cgroups[i],
+				   ag->layout.v2);
 			return err;
 		}
 	}
@@ -258,6 +264,7 @@ int agent__start(struct agent *ag, int64_t now)
 	pthread_mutex_lock(&ag->lock);
 	err = collector__start(ag->collector, now);
 	ag->started = !err;
+	ag->last_tick = now;
 	pthread_mutex_unlock(&ag->lock);
 	if (err) {
 		report_err(err, "cannot start collecting");
@@ -312,6 +319,7 @@ static int tick(struct agent *ag, int64_t now)
 	if (!err) {
 		announce_verdicts(ag);
 		announce(ag, &ev);
+		ag->last_tick = now;
 	}
 	pthread_mutex_unlock(&ag->lock);
 	return err;
@@ -372,7 +380,7 @@ static int copy_cgroup(const struct watched *w, bool totals, struct agent_cgroup
 
 	memset(out, 0, offsetof(struct agent_cgroup, runq));	/* the totals: below */
 	out->id = w->id;
-	out->path = strdup(w->path);
+	out->path = strdup(w->name);
 	if (!out->path)
 		return -ENOMEM;
 	out->active = !cgsnap_snapshotter__current_status(w->snap, &out->current) &&
@@ -519,6 +527,30 @@ unsigned int agent__nr_watched(struct agent *ag)
 	n = collector__nr_watched(ag->collector);
 	pthread_mutex_unlock(&ag->lock);
 	return n;
+}
+
+int agent__health(struct agent *ag, int64_t now, struct agent_health *out)
+{
+	const struct cgsnap_settings *s = &ag->opts->settings;
+	int64_t every = s->runq_interval_ns > s->system_info_interval_ns ?
+			s->runq_interval_ns : s->system_info_interval_ns;
+
+	pthread_mutex_lock(&ag->lock);
+	out->started = ag->started;
+	out->nr_watched = collector__nr_watched(ag->collector);
+	out->since_tick_ns = now - ag->last_tick;
+	pthread_mutex_unlock(&ag->lock);
+	/* a tick may be late by its own length; three intervals are not */
+	out->late_after_ns = 3 * every;
+	if (!out->started)
+		out->problem = "not started";
+	else if (out->since_tick_ns > out->late_after_ns)
+		out->problem = "ticks stopped";
+	else if (!out->nr_watched)
+		out->problem = "watching no cgroup";
+	else
+		out->problem = NULL;
+	return out->problem ? -EAGAIN : 0;
 }
 
 void agent__self(struct agent *ag, struct agent_self *out)

@@ -53,7 +53,7 @@ enum agent_event_type {
 struct agent_event {
 	enum agent_event_type type;
 	uint64_t id;			/* the cgroup, but for AGENT_TICK */
-	const char *path;
+	const char *path;		/* printable (common/escape.h) */
 	bool started;			/* after agent__start() */
 	const struct cgsnap_snapshot *snap;
 	const struct cgsnap_memory_warning *warning;
@@ -64,7 +64,7 @@ struct agent_event {
 /* One watched cgroup, copied out of the agent. */
 struct agent_cgroup {
 	uint64_t id;
-	char *path;			/* relative to the v2 mount */
+	char *path;			/* relative to the v2 mount, printable */
 	bool active;			/* its snapshotter runs: the statuses are valid */
 	struct cgsnap_status current, historical;
 	bool has_latest[CGSNAP_KIND_COUNT];
@@ -92,6 +92,8 @@ struct agent;
 
 extern volatile sig_atomic_t agent_exiting;
 
+/* Add @path to --cgroup's list: 0, -EINVAL for a path with a "." or ".."
+ * component, -ENOMEM. */
 int agent_opts_add_cgroup(struct agent_opts *o, const char *path);
 void agent_opts_free(struct agent_opts *o);
 
@@ -136,6 +138,18 @@ int agent__sample(struct agent *ag, const char *ref, enum cgsnap_kind kind, int6
  * counted, 0 if ignored, -ENOENT or -EINVAL; the count in *@total. */
 int agent__report_client_errors(struct agent *ag, const char *ref, int64_t retry, int64_t count,
 				int64_t *total);
+
+struct agent_health {
+	bool started;
+	unsigned int nr_watched;
+	int64_t since_tick_ns;		/* since the last tick ended */
+	int64_t late_after_ns;		/* ticks count as stopped beyond this */
+	const char *problem;		/* NULL when healthy */
+};
+
+/* Whether the agent works at @now: started, ticking on time, watching at
+ * least one cgroup. Returns 0, or -EAGAIN with the problem named. */
+int agent__health(struct agent *ag, int64_t now, struct agent_health *out);
 
 unsigned int agent__nr_watched(struct agent *ag);
 void agent__self(struct agent *ag, struct agent_self *out);

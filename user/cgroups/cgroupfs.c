@@ -76,6 +76,23 @@ int cgroup_find_v1_mount(const char *mountinfo, const char *controller, char *bu
 	return find_mount(mountinfo, "cgroup", controller, buf, len);
 }
 
+bool cgroup_path_valid(const char *path)
+{
+	const char *p = path, *end;
+	size_t n;
+
+	while (*p) {
+		while (*p == '/')
+			p++;
+		end = strchrnul(p, '/');
+		n = end - p;
+		if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+			return false;
+		p = end;
+	}
+	return true;
+}
+
 int cgroup_path_to_id(const char *root, const char *path, uint64_t *id)
 {
 	char full[4096];

@@ -7,6 +7,7 @@
 #ifndef __CGSNAP_CGROUPFS_H
 #define __CGSNAP_CGROUPFS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,6 +23,10 @@ int cgroup_find_v2_mount(const char *mountinfo, char *buf, size_t len);
 /* Find the mount point of the v1 hierarchy carrying @controller (e.g.
  * "memory", "cpu", "cpuacct", "cpuset"). Returns as cgroup_find_v2_mount(). */
 int cgroup_find_v1_mount(const char *mountinfo, const char *controller, char *buf, size_t len);
+
+/* Whether @path names a cgroup without leaving the hierarchy: no "." or ".."
+ * component ("a/../b", "../../etc" are refused). */
+bool cgroup_path_valid(const char *path);
 
 /* The cgroup v2 id of @path (relative to the v2 mount @root, "" or "/" for
  * the root): the inode number of its directory. Returns 0, -ENOENT,

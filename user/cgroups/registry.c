@@ -244,6 +244,8 @@ static int add_path(struct registry *r, char ***v, unsigned int *n, const char *
 	int err;
 
 	registry__relative(r, path, rel, sizeof(rel));
+	if (!cgroup_path_valid(rel))
+		return -EINVAL;
 	err = cgroup_path_to_id(r->root, rel, &id);
 	if (err)
 		return err;

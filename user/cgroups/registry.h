@@ -42,7 +42,8 @@ struct registry *registry__new(const char *v2root, const struct registry_ops *op
 void registry__free(struct registry *r);
 
 /* Watch @path (relative to the v2 mount, or absolute under it). Returns 0,
- * -ENOENT if there is no such cgroup, -ENOMEM. */
+ * -ENOENT if there is no such cgroup, -EINVAL for a path with a "." or ".."
+ * component, -ENOMEM. */
 int registry__watch(struct registry *r, const char *path);
 /* Watch every cgroup under @path, following creation and removal. */
 int registry__watch_all(struct registry *r, const char *path);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cgroupfs.h"
 #include "config.h"
 #include "settings.h"
 
@@ -75,14 +76,19 @@ static int apply_cgroups(struct run_options *o, json_t *arr, char *err, size_t e
 {
 	size_t i;
 	json_t *v;
+	int ret;
 
 	json_array_foreach(arr, i, v) {
 		if (!json_is_string(v)) {
 			snprintf(err, errlen, "\"cgroups\" must hold strings");
 			return -EINVAL;
 		}
-		if (agent_opts_add_cgroup(&o->agent, json_string_value(v)))
-			return -ENOMEM;
+		ret = agent_opts_add_cgroup(&o->agent, json_string_value(v));
+		if (ret == -EINVAL)
+			snprintf(err, errlen, "invalid cgroup path \"%s\" in \"cgroups\": '.' and "
+				 "'..' components are not allowed", json_string_value(v));
+		if (ret)
+			return ret;
 	}
 	return 0;
 }
@@ -126,7 +132,8 @@ static int apply(struct run_options *o, json_t *root, char *err, size_t errlen)
 			ret = apply_cgroups(o, v, err, errlen);
 		} else if (!strcmp(key, "pids") && json_is_array(v)) {
 			ret = apply_pids(o, v, err, errlen);
-		} else if (!strcmp(key, "all") && json_is_string(v)) {
+		} else if (!strcmp(key, "all") && json_is_string(v) &&
+			   cgroup_path_valid(json_string_value(v))) {
 			o->agent.watch_all = true;
 			o->agent.all_root = json_string_value(v);
 		} else if (!strcmp(key, "listen") && json_is_string(v)) {

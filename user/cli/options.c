@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cgroupfs.h"
 #include "options.h"
 
 static size_t count(const struct argp_option *o)
@@ -93,4 +95,24 @@ int setting_option_parse(int key, const char *arg, struct argp_state *state,
 	if (setting_parse(&settings_table[key - OPT_SETTING], s, arg, err, sizeof(err)))
 		argp_error(state, "%s", err);
 	return 1;
+}
+
+#define BAD_PATH "invalid cgroup path '%s': '.' and '..' components are not allowed"
+
+error_t opt_cgroup(struct argp_state *state, struct agent_opts *o, const char *arg)
+{
+	int err = agent_opts_add_cgroup(o, arg);
+
+	if (err == -EINVAL)
+		argp_error(state, BAD_PATH, arg);
+	return err ? -err : 0;
+}
+
+error_t opt_cgroup_root(struct argp_state *state, const char *arg)
+{
+	if (arg && !cgroup_path_valid(arg)) {
+		argp_error(state, BAD_PATH, arg);
+		return EINVAL;
+	}
+	return 0;
 }

@@ -5,6 +5,7 @@
 
 #include <argp.h>
 
+#include "agent.h"
 #include "settings.h"
 
 /* keys of the generated options: OPT_SETTING + index in settings_table */
@@ -23,5 +24,10 @@ void setting_options_free(struct argp_option *options);
  * value) and return 1; return 0 for any other key. */
 int setting_option_parse(int key, const char *arg, struct argp_state *state,
 			 struct cgsnap_settings *s);
+
+/* --cgroup PATH and --all PATH: add or check @arg, argp_error() on a path
+ * that leaves the hierarchy. Return 0 or an argp error. */
+error_t opt_cgroup(struct argp_state *state, struct agent_opts *o, const char *arg);
+error_t opt_cgroup_root(struct argp_state *state, const char *arg);
 
 #endif /* __CGSNAP_OPTIONS_H */

@@ -103,12 +103,15 @@ static error_t run_parse(int key, char *arg, struct argp_state *state)
 
 	if (key == ARGP_KEY_ARG && a->pending) {
 		/* "--pin DIR" and "--all PATH", as well as --pin=DIR and --all=PATH */
-		if (a->pending == OPT_PIN)
-			o->pin_dir = arg;
-		else
-			o->agent.all_root = arg;
+		bool pin = a->pending == OPT_PIN;
+
 		a->pending = 0;
-		return 0;
+		if (pin) {
+			o->pin_dir = arg;
+			return 0;
+		}
+		o->agent.all_root = arg;
+		return opt_cgroup_root(state, arg);
 	}
 	if (key != ARGP_KEY_END && key != ARGP_KEY_FINI && key != ARGP_KEY_SUCCESS &&
 	    key != ARGP_KEY_INIT && key != ARGP_KEY_NO_ARGS)
@@ -117,7 +120,7 @@ static error_t run_parse(int key, char *arg, struct argp_state *state)
 		return 0;
 	switch (key) {
 	case 'c':
-		return agent_opts_add_cgroup(&o->agent, arg) ? ENOMEM : 0;
+		return opt_cgroup(state, &o->agent, arg);
 	case 'p':
 		if (opt_long(state, arg, 1, INT32_MAX, &n))
 			return EINVAL;
@@ -126,7 +129,7 @@ static error_t run_parse(int key, char *arg, struct argp_state *state)
 		o->agent.watch_all = true;
 		o->agent.all_root = arg;
 		a->pending = arg ? 0 : OPT_ALL;
-		return 0;
+		return opt_cgroup_root(state, arg);
 	case OPT_LISTEN:
 		o->listen = arg;
 		return 0;

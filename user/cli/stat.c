@@ -13,6 +13,7 @@
 #include "agent.h"
 #include "format.h"
 #include "names.h"
+#include "options.h"
 #include "opts.h"
 #include "report.h"
 
@@ -43,7 +44,7 @@ static error_t stat_parse(int key, char *arg, struct argp_state *state)
 
 	switch (key) {
 	case 'c':
-		return agent_opts_add_cgroup(&a->agent, arg) ? ENOMEM : 0;
+		return opt_cgroup(state, &a->agent, arg);
 	case OPT_ALL:
 		a->all = true;
 		return 0;

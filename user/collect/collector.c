@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "collector.h"
+#include "escape.h"
 #include "registry.h"
 
 /* a watched cgroup: the public part, then the collector's own */
@@ -99,6 +100,7 @@ static void wentry_free(struct wentry *w)
 	free(w->runq_total);
 	free(w->mem_total);
 	free((char *)w->pub.path);
+	free((char *)w->pub.name);
 	free(w);
 }
 
@@ -112,6 +114,7 @@ static int on_watch(struct cg_node *n, void *ctx)
 		goto err;
 	w->pub.id = n->id;
 	w->pub.path = strdup(n->path);
+	w->pub.name = escape_text_dup(n->path);
 	w->pub.snap = cgsnap_snapshotter__new(&c->settings);
 	if (c->opts.keep_totals) {
 		w->runq_total = calloc(1, sizeof(*w->runq_total));
@@ -119,7 +122,7 @@ static int on_watch(struct cg_node *n, void *ctx)
 		if (!w->runq_total || !w->mem_total)
 			goto err;
 	}
-	if (!w->pub.path || !w->pub.snap)
+	if (!w->pub.path || !w->pub.name || !w->pub.snap)
 		goto err;
 	w->pub.runq_total = w->runq_total;
 	w->pub.mem_total = w->mem_total;
@@ -552,7 +555,7 @@ struct watched *collector__find_path(struct collector *c, const char *path)
 
 	registry__relative(c->reg, path, rel, sizeof(rel));
 	for (w = c->watched; w; w = w->next)
-		if (!strcmp(w->pub.path, rel))
+		if (!strcmp(w->pub.path, rel) || !strcmp(w->pub.name, rel))
 			return &w->pub;
 	return NULL;
 }

@@ -23,6 +23,7 @@
 struct watched {
 	uint64_t id;
 	const char *path;		/* relative to the v2 mount; "" is the root */
+	const char *name;		/* its printable form (common/escape.h) */
 	struct cgsnap_snapshotter *snap;
 	struct lat_summary last_runq;	/* summary of the last runq interval */
 	struct sys_reading sys;		/* the latest system readings */
@@ -88,7 +89,8 @@ int collector__tick_client(struct collector *c, int64_t now);
 /* the watched cgroups, in no particular order */
 struct watched *collector__first(struct collector *c);
 struct watched *collector__next(struct watched *w);
-/* the watched cgroup with cgroup v2 id @id, or whose path is @path */
+/* the watched cgroup with cgroup v2 id @id, or whose path (or its printable
+ * form) is @path */
 struct watched *collector__find_id(struct collector *c, uint64_t id);
 struct watched *collector__find_path(struct collector *c, const char *path);
 unsigned int collector__nr_watched(const struct collector *c);

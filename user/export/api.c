@@ -4,6 +4,7 @@
  * needs and renders it; the verdict policy (load, desired scale) comes from
  * agent/policy.h.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,8 +37,16 @@ static enum MHD_Result not_watched(struct request *req)
 
 enum MHD_Result api_healthz(struct request *req)
 {
-	return http_json(req, MHD_HTTP_OK, json_pack("{s:s,s:i}", "status", "ok", "watched",
-						     agent__nr_watched(req->ag)));
+	struct agent_health h;
+	bool ok = !agent__health(req->ag, agent_now(), &h);
+	json_t *o = json_pack("{s:s,s:i}", "status", ok ? "ok" : h.problem, "watched",
+			      h.nr_watched);
+
+	if (o && http_has_arg(req, "verbose"))
+		json_object_update_new(o, json_pack("{s:b,s:I,s:I}", "started", h.started,
+						    "since_last_tick_ns", (json_int_t)h.since_tick_ns,
+						    "late_after_ns", (json_int_t)h.late_after_ns));
+	return http_json(req, ok ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE, o);
 }
 
 enum MHD_Result api_metrics(struct request *req)
@@ -156,7 +165,9 @@ enum MHD_Result api_scale(struct request *req)
 	if (cur) {
 		errno = 0;
 		current = strtoll(cur, &end, 10);
-		if (errno || end == cur || *end || current < 1 || current > POLICY_MAX_SCALE) {
+		/* digits only: no sign, no blanks */
+		if (!isdigit((unsigned char)*cur) || errno || *end || current < 1 ||
+		    current > POLICY_MAX_SCALE) {
 			agent_cgroup_fini(&c);
 			return http_error(req, MHD_HTTP_BAD_REQUEST, "invalid current '%s': "
 					  "expected a positive integer", cur);
@@ -189,10 +200,12 @@ enum MHD_Result api_client_errors(struct request *req)
 	retry = json_object_get(body, "retry");
 	count = json_object_get(body, "count");
 	if (!json_is_object(body) || !json_is_integer(retry) || json_integer_value(retry) < 0 ||
-	    (count && (!json_is_integer(count) || json_integer_value(count) < 0))) {
+	    (count && (!json_is_integer(count) || json_integer_value(count) < 0)) ||
+	    json_object_size(body) != 1 + !!count) {
 		json_decref(body);
 		return http_error(req, MHD_HTTP_BAD_REQUEST, "expected {\"retry\": N, \"count\": K} "
-				  "with non-negative integers (count defaults to 1)");
+				  "with non-negative integers (count defaults to 1) and no other "
+				  "key");
 	}
 	if (count)
 		n = json_integer_value(count);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "escape.h"
 #include "http.h"
 #include "httpd.h"
 
@@ -65,6 +66,18 @@ enum MHD_Result http_body(struct request *req, unsigned int status, const char *
 	return respond(req, status, type, body, len, NULL);
 }
 
+/* the answer when a response cannot be built */
+static enum MHD_Result internal_error(struct request *req)
+{
+	static const char msg[] = "{\"error\":\"cannot build the response\"}\n";
+	char *body = strdup(msg);
+
+	if (!body)
+		return MHD_NO;
+	return respond(req, MHD_HTTP_INTERNAL_SERVER_ERROR, "application/json", body,
+		       sizeof(msg) - 1, NULL);
+}
+
 enum MHD_Result http_json(struct request *req, unsigned int status, json_t *obj)
 {
 	char *body = obj ? json_dumps(obj, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
@@ -73,13 +86,13 @@ enum MHD_Result http_json(struct request *req, unsigned int status, json_t *obj)
 
 	json_decref(obj);
 	if (!body)
-		return MHD_NO;
+		return internal_error(req);
 	len = strlen(body);
 	/* a trailing newline for people using curl */
 	nb = realloc(body, len + 2);
 	if (!nb) {
 		free(body);
-		return MHD_NO;
+		return internal_error(req);
 	}
 	nb[len++] = '\n';
 	nb[len] = '\0';
@@ -88,18 +101,29 @@ enum MHD_Result http_json(struct request *req, unsigned int status, json_t *obj)
 
 enum MHD_Result http_error(struct request *req, unsigned int status, const char *fmt, ...)
 {
-	char msg[512];
+	char raw[1024], msg[4 * sizeof(raw)];
 	va_list ap;
 
+	/* the message may quote the request: make it valid UTF-8 */
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
-	return http_json(req, status, json_pack("{s:s}", "error", msg));
+	return http_json(req, status, json_pack("{s:s}", "error",
+						escape_text(raw, msg, sizeof(msg))));
 }
 
 const char *http_arg(struct request *req, const char *name)
 {
 	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+bool http_has_arg(struct request *req, const char *name)
+{
+	const char *value;
+	size_t len;
+
+	return MHD_lookup_connection_value_n(req->conn, MHD_GET_ARGUMENT_KIND, name, strlen(name),
+					     &value, &len) == MHD_YES;
 }
 
 static enum MHD_Result method_not_allowed(struct request *req, unsigned int methods)

@@ -32,6 +32,8 @@ enum MHD_Result http_body(struct request *req, unsigned int status, const char *
 			  size_t len);
 /* the query argument @name, or NULL */
 const char *http_arg(struct request *req, const char *name);
+/* whether the query has argument @name, with or without a value (?verbose) */
+bool http_has_arg(struct request *req, const char *name);
 
 /* the handlers of docs/API.md */
 enum MHD_Result api_healthz(struct request *req);

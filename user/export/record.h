@@ -2,8 +2,8 @@
 /*
  * --record FILE: every snapshot appended as the JSON Lines `cgsnap replay`
  * reads. Every write is checked: on the first failure the reason is
- * reported once (with the path and strerror) and recording stops, so that
- * the file ends at a line boundary as far as the kernel let it.
+ * reported once (with the path and strerror), the file is cut back to its
+ * last complete line, and recording stops; the agent goes on.
  */
 #ifndef __CGSNAP_RECORD_H
 #define __CGSNAP_RECORD_H
@@ -19,7 +19,7 @@ struct record *record_open(const char *path);
 /* Append @snap of the cgroup @cgroup (relative path). Returns 0, or -errno
  * once recording has stopped. */
 int record_snapshot(struct record *r, const char *cgroup, const struct cgsnap_snapshot *snap);
-/* push buffered lines to the file (after each tick) */
+/* write the lines of this tick to the file */
 int record_flush(struct record *r);
 /* whether recording stopped after a write error */
 bool record_failed(const struct record *r);

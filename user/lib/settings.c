@@ -451,6 +451,19 @@ const char *cgsnap_strerror(int err)
 	}
 }
 
+/* trunc(@x) as an int64, saturated at the type's bounds instead of
+ * overflowing (a budget near INT64_MAX times a ratio can round up to 2^63) */
+static int64_t trunc_i64(double x)
+{
+	if (!(x == x))
+		return 0;
+	if (x >= 9223372036854775808.0)
+		return INT64_MAX;
+	if (x <= -9223372036854775808.0)
+		return INT64_MIN;
+	return (int64_t)x;
+}
+
 int64_t cgsnap_settings__memory_budget(const struct cgsnap_settings *s, int64_t limit_bytes,
 				       int64_t host_total_bytes)
 {
@@ -459,15 +472,16 @@ int64_t cgsnap_settings__memory_budget(const struct cgsnap_settings *s, int64_t 
 	if (s->max_memory_size > 0)
 		return s->max_memory_size;
 	if (s->available_memory_ratio > 0)
-		return (int64_t)(s->available_memory_ratio * (double)base);
+		return trunc_i64(s->available_memory_ratio * (double)base);
 	return base;
 }
 
 int64_t cgsnap_memory_warning_threshold(int64_t budget, double max_used_ratio,
 					double reserve_memory_ratio)
 {
-	int64_t max_used = (int64_t)((double)budget * max_used_ratio);
-	int64_t headroom = (int64_t)((double)budget * (1 - max_used_ratio));
+	int64_t max_used = trunc_i64((double)budget * max_used_ratio);
+	int64_t headroom = trunc_i64((double)budget * (1 - max_used_ratio));
+	int64_t reserve = trunc_i64((double)headroom * reserve_memory_ratio);
 
-	return max_used + (int64_t)((double)headroom * reserve_memory_ratio);
+	return reserve > INT64_MAX - max_used ? INT64_MAX : max_used + reserve;
 }

@@ -461,9 +461,9 @@ int cgsnap_snapshotter__report_client_errors(struct cgsnap_snapshotter *s, int64
 		return -EINVAL;
 	if (retry != s->settings.client_rate_limit_error_retry_count)
 		return 0;
-	if (count > INT64_MAX - s->client_errors)
-		return -EOVERFLOW;
-	s->client_errors += count;
+	/* saturate: a count at its maximum must not refuse every later report */
+	s->client_errors = count > INT64_MAX - s->client_errors ? INT64_MAX :
+								 s->client_errors + count;
 	return 1;
 }
 

@@ -254,8 +254,9 @@ int cgsnap_snapshotter__historical_status(const struct cgsnap_snapshotter *s,
 
 /*
  * Client errors reported by the workload (docs/SPEC.md section 3): only errors on
- * retry attempt client_rate_limit_error_retry_count are counted. Returns 1 if
- * counted, 0 if ignored, -EINVAL for a negative @retry or @count.
+ * retry attempt client_rate_limit_error_retry_count are counted, and the count
+ * saturates at INT64_MAX. Returns 1 if counted, 0 if ignored, -EINVAL for a
+ * negative @retry or @count.
  */
 int cgsnap_snapshotter__report_client_errors(struct cgsnap_snapshotter *s, int64_t retry,
 					     int64_t count);
