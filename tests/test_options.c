@@ -132,7 +132,7 @@ Test(options, config_file_keys_are_the_settings_names)
 	cr_assert(eq(i64, o.agent.settings.max_client_errors, 3));
 	cr_assert(eq(u32, o.agent.nr_cgroups, 2));
 	cr_assert(eq(u32, o.nr_pids, 2));
-	cr_assert(eq(str, (char *)o.listen, "127.0.0.1:1"));
+	cr_assert(eq(str, (char *)o.http.listen, "127.0.0.1:1"));
 	run_options_free(&o);
 }
 

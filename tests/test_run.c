@@ -9,10 +9,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -29,6 +31,8 @@ static pid_t daemon_pid, prom_pid;
 static bool bpffs_was_mounted;
 static int port;
 static char logfile[64], pin_dir[128], prom_dir[64], rec_file[64], tiny_fs[64];
+static char curl_opts[512];		/* extra curl options: a token header, a CA */
+static const char *scheme = "http";
 
 static int run_quiet(const char *cmd)
 {
@@ -94,6 +98,8 @@ static void teardown(void)
 		unlink(rec_file);
 	rm_rf(pin_dir);
 	rm_rf(prom_dir);
+	curl_opts[0] = '\0';
+	scheme = "http";
 	if (tiny_fs[0]) {
 		char cmd[128];
 
@@ -114,9 +120,9 @@ static int http(const char *method, const char *path, const char *data, char *bo
 	size_t n;
 	FILE *p;
 
-	snprintf(cmd, sizeof(cmd), "curl -s -m 10 -X %s %s%s%s -w '\\n%%{http_code}' "
-		 "'http://127.0.0.1:%d%s'", method, data ? "--data-binary '" : "", data ? data : "",
-		 data ? "'" : "", port, path);
+	snprintf(cmd, sizeof(cmd), "curl -s -m 10 %s -X %s %s%s%s -w '\\n%%{http_code}' "
+		 "'%s://127.0.0.1:%d%s'", curl_opts, method, data ? "--data-binary '" : "",
+		 data ? data : "", data ? "'" : "", scheme, port, path);
 	p = popen(cmd, "r");
 	n = fread(buf, 1, sizeof(buf) - 1, p);
 	pclose(p);
@@ -740,4 +746,225 @@ Test(run, record_on_a_full_disk_stops_at_a_line_boundary)
 		 "= '\\n' && %s replay %s/rec.jsonl > /dev/null", tiny_fs, getenv("CGSNAP_BIN"),
 		 tiny_fs);
 	cr_assert(eq(int, run_cmd(cmd), 0), "the recording ends in half a line");
+}
+
+/* write @text to @path (replacing it atomically, as a secret rotation does) */
+static void write_file(const char *path, const char *text)
+{
+	char tmp[256];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "w");
+	cr_assert(ne(ptr, f, NULL));
+	fputs(text, f);
+	cr_assert(eq(int, fclose(f), 0));
+	cr_assert(eq(int, rename(tmp, path), 0));
+}
+
+Test(run, writes_need_the_token_and_it_rotates)
+{
+	char args[512], path[256], tok[192];
+	const char *rel;
+	uint64_t id;
+
+	snprintf(pin_dir, sizeof(pin_dir), "/tmp/cgsnap-test-%d-auth", getpid());
+	cr_assert(eq(int, mkdir(pin_dir, 0700), 0));
+	snprintf(tok, sizeof(tok), "%s/token", pin_dir);
+	write_file(tok, "s3cret-1\n");
+	rel = testlib_cgroup("auth", &id);
+	snprintf(args, sizeof(args), "--cgroup %s --token-file %s", rel, tok);
+	start_daemon(args);
+	snprintf(path, sizeof(path), "/v1/cgroups/%s/client-errors", rel);
+	expect("POST", path, "{\"retry\": 2}", 401, "needs an Authorization: Bearer token");
+	snprintf(curl_opts, sizeof(curl_opts), "-H 'Authorization: Bearer s3cret-2'");
+	expect("POST", path, "{\"retry\": 2}", 401, "invalid token");
+	snprintf(curl_opts, sizeof(curl_opts), "-H 'Authorization: Bearer s3cret-1'");
+	expect("POST", path, "{\"retry\": 2}", 200, "\"counted\":true");
+	curl_opts[0] = '\0';
+	expect("GET", "/v1/cgroups", NULL, 200, "\"cgroups\"");	/* reads stay open */
+	/* rotation: the file is read again when it changes */
+	write_file(tok, "s3cret-2\n");
+	snprintf(curl_opts, sizeof(curl_opts), "-H 'Authorization: Bearer s3cret-1'");
+	expect("POST", path, "{\"retry\": 2}", 401, "invalid token");
+	snprintf(curl_opts, sizeof(curl_opts), "-H 'Authorization: Bearer s3cret-2'");
+	expect("POST", path, "{\"retry\": 2}", 200, "\"counted\":true");
+	stop_pid(&daemon_pid, SIGTERM);
+
+	/* --auth all: every route but /healthz */
+	curl_opts[0] = '\0';
+	snprintf(args, sizeof(args), "--cgroup %s --token-file %s --auth all", rel, tok);
+	start_daemon(args);
+	expect("GET", "/metrics", NULL, 401, "needs an Authorization");
+	expect("GET", "/healthz", NULL, 200, "\"ok\"");
+	snprintf(curl_opts, sizeof(curl_opts), "-H 'Authorization: Bearer s3cret-2'");
+	expect("GET", "/v1/cgroups", NULL, 200, "\"cgroups\"");
+	stop_pid(&daemon_pid, SIGTERM);
+
+	/* beyond loopback without a token: reads open, writes refused, and said so */
+	curl_opts[0] = '\0';
+	snprintf(args, sizeof(args), "--cgroup %s --listen 0.0.0.0:%d", rel, port);
+	start_daemon(args);
+	expect("GET", "/v1/cgroups", NULL, 200, "\"cgroups\"");
+	expect("POST", path, "{\"retry\": 2}", 403, "listens beyond loopback without --token-file");
+	snprintf(args, sizeof(args), "grep -q 'writes refused' %s", logfile);
+	cr_assert(eq(int, run_cmd(args), 0), "the start-up log does not say writes are refused");
+}
+
+Test(run, tls_with_curl_and_prometheus)
+{
+	char args[1024], cmd[2048], cfg[256], cert[200], key[200];
+	const char *rel;
+	uint64_t id;
+	int prom_port, i, code = 0;
+	FILE *f;
+
+	snprintf(prom_dir, sizeof(prom_dir), "/tmp/cgsnap-test-prom-%d", getpid());
+	cr_assert(eq(int, mkdir(prom_dir, 0700), 0));
+	snprintf(cert, sizeof(cert), "%s/cert.pem", prom_dir);
+	snprintf(key, sizeof(key), "%s/key.pem", prom_dir);
+	snprintf(cmd, sizeof(cmd), "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -keyout %s "
+		 "-out %s -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null", key, cert);
+	cr_assert(eq(int, run_cmd(cmd), 0), "openssl could not make a certificate");
+	rel = testlib_cgroup("tls", &id);
+	snprintf(args, sizeof(args), "--cgroup %s --tls-cert %s --tls-key %s", rel, cert, key);
+	scheme = "https";
+	snprintf(curl_opts, sizeof(curl_opts), "--cacert %s", cert);
+	start_daemon(args);
+	expect("GET", "/v1/cgroups", NULL, 200, "\"cgroups\"");
+	snprintf(cmd, sizeof(cmd), "curl -s -m 5 http://127.0.0.1:%d/healthz | grep -q ok", port);
+	cr_assert(ne(int, run_cmd(cmd), 0), "plain HTTP must not be answered on a TLS port");
+
+	/* a real Prometheus server scrapes it over TLS, checking the certificate */
+	prom_port = free_port();
+	snprintf(cfg, sizeof(cfg), "%s/prometheus.yml", prom_dir);
+	f = fopen(cfg, "w");
+	fprintf(f, "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: cgsnap\n"
+		   "    scheme: https\n    tls_config:\n      ca_file: %s\n"
+		   "    static_configs:\n      - targets: ['127.0.0.1:%d']\n", cert, port);
+	fclose(f);
+	prom_pid = fork();
+	if (prom_pid == 0) {
+		char listen[64], data[128], conf[300];
+
+		snprintf(listen, sizeof(listen), "--web.listen-address=127.0.0.1:%d", prom_port);
+		snprintf(data, sizeof(data), "--storage.tsdb.path=%s/data", prom_dir);
+		snprintf(conf, sizeof(conf), "--config.file=%s", cfg);
+		freopen("/dev/null", "w", stderr);
+		execlp("prometheus", "prometheus", conf, data, listen, NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 60; i++) {
+		snprintf(cmd, sizeof(cmd), "curl -s 'http://127.0.0.1:%d/api/v1/query?query="
+			 "up%%7Bjob%%3D%%22cgsnap%%22%%7D' | grep -q '\"value\":\\[[0-9.]*,\"1\"\\]'",
+			 prom_port);
+		code = run_cmd(cmd);
+		if (!code)
+			break;
+		usleep(500000);
+	}
+	cr_assert(eq(int, code, 0), "Prometheus did not scrape cgsnap over TLS");
+}
+
+/* a TCP connection to the agent, @req sent; -1 on failure */
+static int dial(const char *req)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) ||
+	    write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* seconds a fresh request for @path took, -1 if it failed or took over 1 s */
+static double timed_get(const char *path)
+{
+	char cmd[256], out[64] = "";
+	double t = -1;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "curl -s -f -o /dev/null -m 1 -w '%%{time_total}' "
+		 "http://127.0.0.1:%d%s", port, path);
+	p = popen(cmd, "r");
+	if (fgets(out, sizeof(out), p))
+		t = atof(out);
+	return pclose(p) == 0 ? t : -1;
+}
+
+/* reproducer: 32 slow connections locked every local client out, for as long
+ * as each sent a byte every 5 s */
+Test(run, many_and_slow_clients_cannot_lock_out_healthz_and_metrics, .timeout = 180)
+{
+	enum { KEEPALIVE = 1000, SLOW = 100 };
+	static int ka[KEEPALIVE], slow[SLOW];
+	struct rlimit rl = { 4096, 4096 };
+	double worst = 0, t;
+	char args[256], buf[256];
+	const char *rel;
+	int64_t t0;
+	uint64_t id;
+	int i, n, ok = 0, tries = 0, cut = 0, sent = 1;
+
+	getrlimit(RLIMIT_NOFILE, &rl);
+	rl.rlim_cur = rl.rlim_max < 4096 ? rl.rlim_max : 4096;
+	cr_assert(eq(int, setrlimit(RLIMIT_NOFILE, &rl), 0));
+	cr_assert(ge(u64, (uint64_t)rl.rlim_cur, KEEPALIVE + SLOW + 64), "needs 1,200 descriptors");
+	rel = testlib_cgroup("crowd", &id);
+	snprintf(args, sizeof(args), "--cgroup %s", rel);
+	start_daemon(args);
+	for (i = 0; i < KEEPALIVE; i++) {
+		ka[i] = dial("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n");
+		cr_assert(ge(int, ka[i], 0), "keep-alive client %d could not connect", i);
+	}
+	for (i = 0; i < KEEPALIVE; i++) {
+		n = read(ka[i], buf, sizeof(buf) - 1);
+		cr_assert(gt(int, n, 12), "keep-alive client %d got no answer", i);
+		buf[n] = '\0';
+		cr_assert(ne(ptr, strstr(buf, " 200 "), NULL), "client %d: %s", i, buf);
+	}
+	for (i = 0; i < SLOW; i++) {
+		slow[i] = dial("G");
+		cr_assert(ge(int, slow[i], 0), "slow client %d could not connect", i);
+	}
+	t0 = time(NULL);
+	while (time(NULL) - t0 < 12) {
+		/* one more byte every 5 s: activity that must not extend the deadline */
+		if (time(NULL) - t0 >= 5 * sent) {
+			for (i = 0; i < SLOW; i++)
+				if (write(slow[i], "E", 1) != 1)
+					break;
+			sent++;
+		}
+		t = timed_get(tries % 2 ? "/metrics" : "/healthz");
+		tries++;
+		if (t >= 0)
+			ok++;
+		if (t > worst)
+			worst = t;
+		usleep(200000);
+	}
+	/* past the 10 s deadline the trickling connections are gone */
+	for (i = 0; i < SLOW; i++) {
+		struct pollfd pfd = { .fd = slow[i], .events = POLLIN };
+
+		if (poll(&pfd, 1, 2000) == 1 && read(slow[i], buf, sizeof(buf)) <= 0)
+			cut++;
+	}
+	for (i = 0; i < KEEPALIVE; i++)
+		close(ka[i]);
+	for (i = 0; i < SLOW; i++)
+		close(slow[i]);
+	cr_log_info("%d of %d requests answered within 1 s beside %d keep-alive and %d slow "
+		    "clients, the slowest in %.3f s; %d slow connections cut at the deadline", ok,
+		    tries, KEEPALIVE, SLOW, worst, cut);
+	cr_assert(eq(int, ok, tries), "only %d of %d /healthz and /metrics requests were answered "
+		  "within 1 s", ok, tries);
+	cr_assert(eq(int, cut, SLOW), "%d of %d trickling connections outlived the deadline", cut,
+		  SLOW);
 }

@@ -110,6 +110,17 @@ static int apply_pids(struct run_options *o, json_t *arr, char *err, size_t errl
 	return 0;
 }
 
+int parse_auth(const char *value, bool *all)
+{
+	if (!strcmp(value, "writes"))
+		*all = false;
+	else if (!strcmp(value, "all"))
+		*all = true;
+	else
+		return -EINVAL;
+	return 0;
+}
+
 static bool is_count(json_t *v, json_int_t max)
 {
 	return json_is_integer(v) && json_integer_value(v) > 0 && json_integer_value(v) <= max;
@@ -137,7 +148,15 @@ static int apply(struct run_options *o, json_t *root, char *err, size_t errlen)
 			o->agent.watch_all = true;
 			o->agent.all_root = json_string_value(v);
 		} else if (!strcmp(key, "listen") && json_is_string(v)) {
-			o->listen = json_string_value(v);
+			o->http.listen = json_string_value(v);
+		} else if (!strcmp(key, "token_file") && json_is_string(v)) {
+			o->http.token_file = json_string_value(v);
+		} else if (!strcmp(key, "auth") && json_is_string(v) &&
+			   parse_auth(json_string_value(v), &o->http.auth_all) == 0) {
+		} else if (!strcmp(key, "tls_cert") && json_is_string(v)) {
+			o->http.tls_cert = json_string_value(v);
+		} else if (!strcmp(key, "tls_key") && json_is_string(v)) {
+			o->http.tls_key = json_string_value(v);
 		} else if (!strcmp(key, "pin") && json_is_string(v)) {
 			o->pin = true;
 			o->pin_dir = json_string_value(v);

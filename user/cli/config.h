@@ -3,7 +3,8 @@
  * The options of `cgsnap run`, and its JSON config file (docs/RUN.md):
  *   {"settings": {"snapshot_history": "60s", ...}, "cgroups": [...],
  *    "all": "PATH", "pids": [...], "listen": "...", "pin": "DIR",
- *    "record": "FILE", "max_cgroups": N}
+ *    "record": "FILE", "max_cgroups": N, "token_file": "FILE", "auth": "writes",
+ *    "tls_cert": "FILE", "tls_key": "FILE"}
  * Setting keys are the names of the settings table; values are strings as
  * for flags, or numbers for ratios, sizes and counts.
  */
@@ -15,11 +16,12 @@
 #include <jansson.h>
 
 #include "agent.h"
+#include "http.h"
 #include "settings.h"
 
 struct run_options {
 	struct agent_opts agent;
-	const char *listen;
+	struct http_opts http;
 	const char *record;
 	bool pin;
 	const char *pin_dir;
@@ -31,6 +33,9 @@ struct run_options {
 /* add @pid (1 .. INT32_MAX) to --pid's list: 0, -ERANGE or -ENOMEM */
 int run_options_add_pid(struct run_options *o, long long pid);
 void run_options_free(struct run_options *o);
+
+/* --auth writes|all: 0 or -EINVAL */
+int parse_auth(const char *value, bool *all);
 
 /* Read the config file @path into @o. Returns 0, or -EINVAL / -ENOMEM with
  * "PATH:LINE: problem" or "PATH: problem" in @err. */

@@ -36,6 +36,7 @@ struct run_args {
 struct run {
 	struct run_args *args;
 	struct agent *ag;
+	struct http_server *srv;
 	struct record *record;
 };
 
@@ -65,6 +66,10 @@ enum {
 	OPT_MAX_CGROUPS,
 	OPT_QUIET,
 	OPT_CHECK,
+	OPT_TOKEN_FILE,
+	OPT_AUTH,
+	OPT_TLS_CERT,
+	OPT_TLS_KEY,
 };
 
 static const struct argp_option base_options[] = {
@@ -83,6 +88,13 @@ static const struct argp_option base_options[] = {
 	{ "pin", OPT_PIN, "DIR", OPTION_ARG_OPTIONAL,
 	  "Pin maps and links under DIR (default " DEFAULT_PIN_DIR ") and leave them there at "
 	  "exit; a restarted cgsnap reuses them and keeps counting", 2 },
+	{ "token-file", OPT_TOKEN_FILE, "FILE", 0,
+	  "Writes (POST) need 'Authorization: Bearer TOKEN' with the token in FILE, read again "
+	  "when it changes. Without it, writes are allowed on loopback only", 2 },
+	{ "auth", OPT_AUTH, "writes|all", 0,
+	  "What the token guards: writes (default), or all routes but /healthz", 2 },
+	{ "tls-cert", OPT_TLS_CERT, "FILE", 0, "Serve HTTPS with this PEM certificate (chain)", 2 },
+	{ "tls-key", OPT_TLS_KEY, "FILE", 0, "... and this PEM private key", 2 },
 	{ "record", OPT_RECORD, "FILE", 0,
 	  "Append every snapshot to FILE as the JSON Lines cgsnap replay reads", 2 },
 	{ "config", OPT_CONFIG, "FILE", 0,
@@ -131,7 +143,7 @@ static error_t run_parse(int key, char *arg, struct argp_state *state)
 		a->pending = arg ? 0 : OPT_ALL;
 		return opt_cgroup_root(state, arg);
 	case OPT_LISTEN:
-		o->listen = arg;
+		o->http.listen = arg;
 		return 0;
 	case OPT_PIN:
 		o->pin = true;
@@ -140,6 +152,19 @@ static error_t run_parse(int key, char *arg, struct argp_state *state)
 		return 0;
 	case OPT_RECORD:
 		o->record = arg;
+		return 0;
+	case OPT_TOKEN_FILE:
+		o->http.token_file = arg;
+		return 0;
+	case OPT_AUTH:
+		if (parse_auth(arg, &o->http.auth_all))
+			argp_error(state, "invalid --auth '%s': expected writes or all", arg);
+		return 0;
+	case OPT_TLS_CERT:
+		o->http.tls_cert = arg;
+		return 0;
+	case OPT_TLS_KEY:
+		o->http.tls_key = arg;
 		return 0;
 	case OPT_CONFIG:
 		return 0;	/* read before the flags, see load_config() */
@@ -293,8 +318,16 @@ static int parse(struct run_args *a, int argc, char **argv)
 	o->agent.keep_totals = true;
 	o->agent.drop_caps = true;
 	o->agent.pin_dir = o->pin ? o->pin_dir : NULL;
-	if (!o->listen)
-		o->listen = HTTP_DEFAULT_LISTEN;
+	if (!o->http.listen)
+		o->http.listen = HTTP_DEFAULT_LISTEN;
+	if (o->http.auth_all && !o->http.token_file) {
+		report("--auth all needs --token-file");
+		return -EINVAL;
+	}
+	if (!o->http.tls_cert != !o->http.tls_key) {
+		report("--tls-cert and --tls-key go together");
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -302,11 +335,12 @@ static void log_start(struct run *r)
 {
 	const struct run_options *o = &r->args->o;
 
-	logmsg(LOG_INFO, "watching %u cgroups under %s (%s%s), serving http://%s/ (metrics at "
+	logmsg(LOG_INFO, "watching %u cgroups under %s (%s%s), serving http%s://%s/ (metrics at "
 	       "/metrics)", agent__nr_watched(r->ag), agent__v2_root(r->ag),
 	       o->agent.watch_all ? "all of " : "", o->agent.watch_all ?
 	       (o->agent.all_root ? o->agent.all_root : "the hierarchy") : "the given cgroups",
-	       o->listen);
+	       o->http.tls_cert ? "s" : "", o->http.listen);
+	logmsg(LOG_INFO, "http: %s", http_describe(r->srv));
 	if (o->pin)
 		logmsg(LOG_INFO, "%s in %s", agent__pins_reused(r->ag) ?
 		       "reusing the pinned maps and attached programs" : "pinned maps and links",
@@ -327,8 +361,10 @@ static void print_check(const struct run_options *o)
 		printf(" %s", o->agent.cgroups[i]);
 	for (i = 0; i < o->nr_pids; i++)
 		printf(" pid %d", o->pids[i]);
-	printf("\nlisten: %s\npin: %s\nrecord: %s\n", o->listen, o->pin ? o->pin_dir : "no",
+	printf("\nlisten: %s\npin: %s\nrecord: %s\n", o->http.listen, o->pin ? o->pin_dir : "no",
 	       o->record ? o->record : "no");
+	printf("token file: %s\nauth: %s\ntls: %s\n", o->http.token_file ? o->http.token_file :
+	       "no", o->http.auth_all ? "all" : "writes", o->http.tls_cert ? o->http.tls_cert : "no");
 	for (k = 0; k < settings_table_len; k++) {
 		setting_format(&settings_table[k], &o->agent.settings, v, sizeof(v));
 		printf("%s: %s\n", settings_table[k].name, v);
@@ -360,15 +396,14 @@ static void sd_notify_ready(void)
 static int serve(struct run *r)
 {
 	const struct run_options *o = &r->args->o;
-	struct http_server *srv;
 	char err[512];
 	int ret;
 
 	r->ag = agent__open(&o->agent);
 	if (!r->ag)
 		return -errno;
-	srv = http_start(o->listen, r->ag, err, sizeof(err));
-	if (!srv) {
+	r->srv = http_start(&o->http, r->ag, err, sizeof(err));
+	if (!r->srv) {
 		report("%s", err);
 		return -EADDRINUSE;
 	}
@@ -380,7 +415,8 @@ static int serve(struct run *r)
 		ret = agent__run(r->ag, INT64_MAX);
 		logmsg(LOG_INFO, "stopping%s", o->pin ? ": maps and links stay pinned" : "");
 	}
-	http_stop(srv);
+	http_stop(r->srv);
+	r->srv = NULL;
 	return ret;
 }
 

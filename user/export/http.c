@@ -4,22 +4,51 @@
  * table. What each route answers is in api.c. Every error is a 4xx or 5xx
  * with {"error": "..."}.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 
+#include "auth.h"
 #include "escape.h"
 #include "http.h"
 #include "httpd.h"
+#include "report.h"
+
+/* a connection, from accept to close: when its current request began */
+struct conn {
+	int fd;
+	int64_t since;		/* accepted, or its previous request answered */
+	bool answering;		/* the request arrived whole */
+	bool cut;
+	struct conn *prev, *next;
+};
 
 struct http_server {
 	struct MHD_Daemon *mhd;
 	struct agent *ag;
+	struct auth *auth;
+	char *tls_cert, *tls_key;
+	pthread_mutex_t lock;	/* conns, and the log's window */
+	struct conn *conns;
+	pthread_t watchdog;
+	bool watching, stopping;
+	int64_t log_window;	/* the rate-limited log: its 10 s window */
+	unsigned int log_suppressed;
 };
 
 enum { GET = 1, POST = 2 };
+
+static void mark(struct http_server *srv, struct MHD_Connection *conn, bool answering);
 
 /* exact paths, and /v1/cgroups/{ref}/ACTION */
 static const struct route {
@@ -53,6 +82,8 @@ static enum MHD_Result respond(struct request *req, unsigned int status, const c
 		return MHD_NO;
 	}
 	MHD_add_response_header(resp, "Content-Type", type);
+	if (req->unauthorized)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
 	if (allow)
 		MHD_add_response_header(resp, "Allow", allow);
 	ret = MHD_queue_response(req->conn, status, resp);
@@ -164,6 +195,22 @@ static const struct route *find_route(const char *url, struct request *req, char
 	return NULL;
 }
 
+/* Answer 401 or 403 if the request may not use @r; returns whether it did. */
+static bool check_auth(struct request *req, const struct route *r, unsigned int method)
+{
+	const char *hdr = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+						      MHD_HTTP_HEADER_AUTHORIZATION);
+	const char *why = NULL;
+	unsigned int status;
+
+	status = auth_check(req->srv->auth, method == POST, r->handler == api_healthz, hdr, &why);
+	if (!status)
+		return false;
+	req->unauthorized = status == MHD_HTTP_UNAUTHORIZED;
+	http_error(req, status, "%s", why);
+	return true;
+}
+
 static enum MHD_Result route(struct request *req, const char *url, const char *method)
 {
 	unsigned int m = !strcmp(method, "GET") || !strcmp(method, "HEAD") ? GET :
@@ -180,7 +227,7 @@ static enum MHD_Result route(struct request *req, const char *url, const char *m
 				  "/metrics, /healthz)", url);
 	if (!(r->methods & m))
 		return method_not_allowed(req, r->methods);
-	return r->handler(req);
+	return check_auth(req, r, m) ? MHD_YES : r->handler(req);
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
@@ -196,6 +243,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 			return MHD_NO;
 		req->conn = conn;
 		req->ag = srv->ag;
+		req->srv = srv;
 		*con_cls = req;
 		return MHD_YES;
 	}
@@ -209,26 +257,230 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	mark(srv, conn, true);
 	return route(req, url, method);
 }
 
 static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		      enum MHD_RequestTerminationCode toe)
 {
+	mark(cls, conn, false);
 	free(*con_cls);
 	*con_cls = NULL;
 }
 
-struct http_server *http_start(const char *listen, struct agent *ag, char *err, size_t errlen)
+static int64_t mono_ns(void)
 {
-	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Connections, tracked for the request deadline. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct http_server *srv = cls;
+	const union MHD_ConnectionInfo *info;
+	struct conn *c = *socket_context;
+
+	pthread_mutex_lock(&srv->lock);
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		c = calloc(1, sizeof(*c));
+		if (c && info) {
+			c->fd = info->connect_fd;
+			c->since = mono_ns();
+			c->next = srv->conns;
+			if (srv->conns)
+				srv->conns->prev = c;
+			srv->conns = c;
+		} else {
+			free(c);
+			c = NULL;
+		}
+		*socket_context = c;
+	} else if (c) {
+		if (c->prev)
+			c->prev->next = c->next;
+		else
+			srv->conns = c->next;
+		if (c->next)
+			c->next->prev = c->prev;
+		free(c);
+		*socket_context = NULL;
+	}
+	pthread_mutex_unlock(&srv->lock);
+}
+
+/* the request on @conn arrived whole (@answering), or was answered */
+static void mark(struct http_server *srv, struct MHD_Connection *conn, bool answering)
+{
+	const union MHD_ConnectionInfo *info;
+	struct conn *c;
+
+	info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	c = info ? info->socket_context : NULL;
+	if (!c)
+		return;
+	pthread_mutex_lock(&srv->lock);
+	c->answering = answering;
+	if (!answering)
+		c->since = mono_ns();
+	pthread_mutex_unlock(&srv->lock);
+}
+
+/* Cut connections whose request is not whole after the deadline: activity
+ * (one byte every few seconds) does not extend it. shutdown() lets
+ * libmicrohttpd see the end and close the connection itself. */
+static void *watchdog(void *arg)
+{
+	const int64_t deadline = HTTP_REQUEST_DEADLINE_S * 1000000000LL;
+	struct http_server *srv = arg;
+	struct conn *c;
+
+	for (;;) {
+		pthread_mutex_lock(&srv->lock);
+		if (srv->stopping) {
+			pthread_mutex_unlock(&srv->lock);
+			return NULL;
+		}
+		for (c = srv->conns; c; c = c->next) {
+			if (c->answering || c->cut || mono_ns() - c->since < deadline)
+				continue;
+			shutdown(c->fd, SHUT_RDWR);
+			c->cut = true;
+		}
+		pthread_mutex_unlock(&srv->lock);
+		usleep(250000);
+	}
+}
+
+/* libmicrohttpd's messages (refused connections, above all): one structured
+ * line per 10 s at most, with how many were held back */
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	struct http_server *srv = cls;
+	int64_t now = mono_ns();
+	char raw[512], msg[2048];
+	size_t n;
+
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	n = strlen(raw);
+	while (n && raw[n - 1] == '\n')
+		raw[--n] = '\0';
+	pthread_mutex_lock(&srv->lock);
+	if (now - srv->log_window < 10 * 1000000000LL && srv->log_window) {
+		srv->log_suppressed++;
+		pthread_mutex_unlock(&srv->lock);
+		return;
+	}
+	report("warning: http: %s%s", escape_text(raw, msg, sizeof(msg)),
+	       srv->log_suppressed ? " (and more messages in the last 10 s)" : "");
+	srv->log_window = now;
+	srv->log_suppressed = 0;
+	pthread_mutex_unlock(&srv->lock);
+}
+
+/* the contents of @path (a PEM file) in *@out */
+static int read_pem(const char *path, char **out, char *err, size_t errlen)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = fopen(path, "re");
+	FILE *m = open_memstream(&buf, &len);
+	char chunk[4096];
+	size_t n;
+
+	if (!f || !m) {
+		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && len < (1 << 20))
+		fwrite(chunk, 1, n, m);
+	if (ferror(f) || fclose(m)) {
+		m = NULL;
+		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	fclose(f);
+	*out = buf;
+	return 0;
+fail:
+	if (m)
+		fclose(m);
+	if (f)
+		fclose(f);
+	free(buf);
+	return -1;
+}
+
+/* how many connections the file descriptor limit allows, raised if it can be */
+static unsigned int connection_budget(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return 64;
+	if (rl.rlim_cur < HTTP_MAX_CONNECTIONS + 256 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max < HTTP_MAX_CONNECTIONS + 256 ? rl.rlim_max :
+									  HTTP_MAX_CONNECTIONS + 256;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur < 128)
+		return 64;
+	return rl.rlim_cur - 64 < HTTP_MAX_CONNECTIONS ? rl.rlim_cur - 64 : HTTP_MAX_CONNECTIONS;
+}
+
+static bool is_loopback(const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in *a4 = (const struct sockaddr_in *)ss;
+	const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)ss;
+
+	if (ss->ss_family == AF_INET)
+		return (ntohl(a4->sin_addr.s_addr) >> 24) == 127;
+	return IN6_IS_ADDR_LOOPBACK(&a6->sin6_addr);
+}
+
+static int prepare(struct http_server *srv, const struct http_opts *o,
+		   const struct sockaddr_storage *ss, char *err, size_t errlen)
+{
+	srv->auth = auth_new(o->token_file, o->auth_all, is_loopback(ss), err, errlen);
+	if (!srv->auth)
+		return -1;
+	if (!o->tls_cert != !o->tls_key) {
+		snprintf(err, errlen, "--tls-cert and --tls-key go together");
+		return -1;
+	}
+	if (!o->tls_cert)
+		return 0;
+	if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+		snprintf(err, errlen, "this libmicrohttpd has no TLS support");
+		return -1;
+	}
+	if (read_pem(o->tls_cert, &srv->tls_cert, err, errlen) ||
+	    read_pem(o->tls_key, &srv->tls_key, err, errlen))
+		return -1;
+	return 0;
+}
+
+struct http_server *http_start(const struct http_opts *o, struct agent *ag, char *err,
+			       size_t errlen)
+{
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	unsigned int budget = connection_budget();
 	struct sockaddr_storage ss;
+	struct MHD_OptionItem tls[3] = {
+		{ MHD_OPTION_END, 0, NULL }, { MHD_OPTION_END, 0, NULL },
+		{ MHD_OPTION_END, 0, NULL },
+	};
 	struct http_server *srv;
 	socklen_t len;
 
-	if (addr_resolve(listen, &ss, &len)) {
+	if (addr_resolve(o->listen, &ss, &len)) {
 		snprintf(err, errlen, "invalid listen address '%s': expected IP:PORT or "
-				      "[IPV6]:PORT with a numeric address", listen);
+				      "[IPV6]:PORT with a numeric address", o->listen);
 		return NULL;
 	}
 	if (ss.ss_family == AF_INET6)
@@ -239,26 +491,58 @@ struct http_server *http_start(const char *listen, struct agent *ag, char *err, 
 		return NULL;
 	}
 	srv->ag = ag;
+	pthread_mutex_init(&srv->lock, NULL);
+	if (prepare(srv, o, &ss, err, errlen))
+		goto fail;
+	if (srv->tls_cert) {
+		flags |= MHD_USE_TLS;
+		tls[0] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, srv->tls_cert };
+		tls[1] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key };
+	}
 	srv->mhd = MHD_start_daemon(flags, 0, NULL, NULL, handle, srv,
 				    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-				    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
-				    MHD_OPTION_CONNECTION_LIMIT, 64U,
-				    MHD_OPTION_PER_IP_CONNECTION_LIMIT, 32U,
-				    MHD_OPTION_CONNECTION_TIMEOUT, 10U,
+				    MHD_OPTION_NOTIFY_COMPLETED, completed, srv,
+				    MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
+				    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
+				    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)HTTP_THREADS,
+				    MHD_OPTION_CONNECTION_LIMIT, budget,
+				    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+				    budget < HTTP_MAX_PER_ADDRESS ? budget : HTTP_MAX_PER_ADDRESS,
+				    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_REQUEST_DEADLINE_S,
+				    MHD_OPTION_ARRAY, tls,
 				    MHD_OPTION_END);
 	if (!srv->mhd) {
-		snprintf(err, errlen, "cannot listen on %s: %s", listen,
+		snprintf(err, errlen, "cannot listen on %s: %s", o->listen,
 			 errno ? strerror(errno) : "libmicrohttpd failed to start");
-		free(srv);
-		return NULL;
+		goto fail;
 	}
+	srv->watching = !pthread_create(&srv->watchdog, NULL, watchdog, srv);
 	return srv;
+fail:
+	http_stop(srv);
+	return NULL;
+}
+
+const char *http_describe(const struct http_server *srv)
+{
+	return auth_describe(srv->auth);
 }
 
 void http_stop(struct http_server *srv)
 {
 	if (!srv)
 		return;
-	MHD_stop_daemon(srv->mhd);
+	if (srv->watching) {
+		pthread_mutex_lock(&srv->lock);
+		srv->stopping = true;
+		pthread_mutex_unlock(&srv->lock);
+		pthread_join(srv->watchdog, NULL);
+	}
+	if (srv->mhd)
+		MHD_stop_daemon(srv->mhd);
+	auth_free(srv->auth);
+	free(srv->tls_cert);
+	free(srv->tls_key);
+	pthread_mutex_destroy(&srv->lock);
 	free(srv);
 }

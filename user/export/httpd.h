@@ -12,10 +12,14 @@
 
 #define HTTP_MAX_BODY 4096
 
+struct http_server;
+
 /* one request, as a handler sees it */
 struct request {
 	struct MHD_Connection *conn;
+	struct http_server *srv;
 	struct agent *ag;
+	bool unauthorized;		/* a 401: say which scheme */
 	const char *ref;		/* the {path-or-id} of /v1/cgroups/{ref}/... */
 	char body[HTTP_MAX_BODY + 1];
 	size_t len;
