@@ -968,3 +968,71 @@ Test(run, many_and_slow_clients_cannot_lock_out_healthz_and_metrics, .timeout = 
 	cr_assert(eq(int, cut, SLOW), "%d of %d trickling connections outlived the deadline", cut,
 		  SLOW);
 }
+
+/* resident memory of process @pid, KiB */
+static long rss_kib(pid_t pid)
+{
+	char path[64], line[256];
+	long kib = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld", &kib) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kib;
+}
+
+static size_t nr_listed(void)
+{
+	json_t *list = get_json("/v1/cgroups");
+	size_t n = json_array_size(json_object_get(list, "cgroups"));
+
+	json_decref(list);
+	return n;
+}
+
+/* reproducer: a daemon that watched 1,001 cgroups kept 187 MB after they
+ * were gone, and one large scrape raised its RSS for good */
+Test(run, memory_is_returned_when_cgroups_vanish, .timeout = 240)
+{
+	enum { N = 1000 };
+	char args[256], dir[1200], body[128];
+	const char *parent;
+	long before, peak, after;
+	uint64_t id;
+	int i;
+
+	parent = testlib_cgroup("churn", &id);
+	snprintf(args, sizeof(args), "--all %s", parent);
+	start_daemon(args);
+	sleep(3);	/* histories of the parent fill up */
+	before = rss_kib(daemon_pid);
+	for (i = 0; i < N; i++) {
+		snprintf(dir, sizeof(dir), "%s/%s/c%d", testlib_v2_root(), parent, i);
+		cr_assert(eq(int, mkdir(dir, 0755), 0));
+	}
+	for (i = 0; i < 120 && nr_listed() < N + 1; i++)
+		usleep(250000);
+	cr_assert(eq(sz, nr_listed(), N + 1));
+	sleep(5);	/* their histories fill up too */
+	snprintf(body, sizeof(body), "curl -s -f -o /dev/null http://127.0.0.1:%d/metrics", port);
+	cr_assert(eq(int, run_cmd(body), 0), "the scrape failed");
+	peak = rss_kib(daemon_pid);
+	for (i = 0; i < N; i++) {
+		snprintf(dir, sizeof(dir), "%s/%s/c%d", testlib_v2_root(), parent, i);
+		cr_assert(eq(int, rmdir(dir), 0));
+	}
+	for (i = 0; i < 120 && nr_listed() > 1; i++)
+		usleep(250000);
+	cr_assert(eq(sz, nr_listed(), 1));
+	sleep(3);
+	after = rss_kib(daemon_pid);
+	cr_log_info("RSS: %ld KiB before, %ld KiB with %d more cgroups and a scrape, %ld KiB after "
+		    "they are gone", before, peak, N, after);
+	cr_assert(le(long, after, 2 * before), "RSS %ld KiB after the cgroups went, %ld before",
+		  after, before);
+}

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <ctype.h>
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@ struct agent {
 	bool pins_reused;
 	bool started;
 	int64_t last_tick;		/* when the last tick ended */
+	unsigned int gone;		/* cgroups freed during the tick in progress */
 	int64_t next[NR_TICKS];		/* when each tick is due */
 	int64_t tick_cpu_ns[2];		/* CPU time of the last runq and system tick */
 	uint64_t tick_cpu_total_ns[2];
@@ -81,6 +83,8 @@ static void on_collector_event(const struct collector_event *cev, void *ctx)
 		.warning = cev->warning,
 	};
 
+	if (cev->type == COLLECTOR_GONE)
+		ag->gone++;
 	announce(ag, &ev);
 }
 
@@ -321,6 +325,10 @@ static int tick(struct agent *ag, int64_t now)
 		announce(ag, &ev);
 		ag->last_tick = now;
 	}
+	/* what vanished cgroups held goes back to the kernel, not to the heap */
+	if (ag->gone)
+		malloc_trim(0);
+	ag->gone = 0;
 	pthread_mutex_unlock(&ag->lock);
 	return err;
 }

@@ -2,6 +2,7 @@
 /* cgsnap run: the privileged sidecar / node agent. */
 #include <argp.h>
 #include <errno.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -426,6 +427,9 @@ int cmd_run(int argc, char **argv)
 	struct run r = { .args = &a };
 	int ret = 0;
 
+	/* A fixed threshold: glibc raises it after a large block is freed, and
+	 * then keeps every later scrape buffer in the heap for good. */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	a.o.agent.on_event = on_event;
 	a.o.agent.ctx = &r;
 	if (parse(&a, argc, argv)) {
