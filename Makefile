@@ -78,6 +78,7 @@ help:
 	@echo '  run        set up, build, and run the main job'
 	@echo '  test       set up, build, run the tests, then again under ASan+UBSan'
 	@echo '  bench      set up, build, and print the benchmark figures'
+	@echo '  fuzz       set up, build the libFuzzer targets, run each FUZZ_SECONDS (30)'
 	@echo '  install    install into $$(DESTDIR)$$(PREFIX) (PREFIX=$(PREFIX))'
 	@echo '  vmlinux    regenerate vmlinux/vmlinux.h from /sys/kernel/btf/vmlinux'
 	@echo '  clean      remove .output/'
@@ -173,6 +174,29 @@ run: setup
 bench: setup
 	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/cgsnap-bench $(OUTPUT)/cgsnap-workload
 	$(Q)./scripts/bench.sh $(OUTPUT)
+
+# fuzzing: libFuzzer (clang), with ASan and UBSan, every user/ source but main
+FUZZ_OUT := .output/fuzz
+FUZZ_SECONDS ?= 30
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS := -g -O1 $(FUZZ_SAN) -fsanitize=fuzzer-no-link \
+	       $(filter-out -Werror -g -O2,$(ALL_CFLAGS)) -I$(OUTPUT)
+FUZZ_OBJS := $(patsubst user/%.c,$(FUZZ_OUT)/obj/%.o,$(LIB_SRCS) $(APP_SRCS))
+
+$(FUZZ_OUT)/obj/%.o: user/%.c $(USER_HDRS) bpf/cgsnap.h $(SKELS)
+	$(call msg,CC-FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
+	$(call msg,FUZZER,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_OBJS) $(LDLIBS) -o $@
+
+.PHONY: fuzz
+fuzz: setup
+	$(Q)$(MAKE) --no-print-directory $(patsubst %,$(FUZZ_OUT)/fuzz_%,$(FUZZ_TARGETS))
+	$(Q)./scripts/fuzz.sh $(FUZZ_OUT) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 .PHONY: install
 install: all

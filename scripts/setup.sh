@@ -7,8 +7,8 @@ PACKAGES=(
 	make gcc clang llvm pkg-config
 	libbpf-dev bpftool libelf-dev zlib1g-dev
 	libjansson-dev libmicrohttpd-dev libcap-dev
-	libcriterion-dev
-	stress-ng prometheus curl
+	libcriterion-dev libclang-rt-14-dev
+	stress-ng prometheus curl openssl
 )
 
 missing=()

@@ -174,19 +174,49 @@ static int apply(struct run_options *o, json_t *root, char *err, size_t errlen)
 	return 0;
 }
 
-int config_load(const char *path, struct run_options *o, char *err, size_t errlen)
+int config_parse(const char *text, size_t len, const char *name, struct run_options *o,
+		 char *err, size_t errlen)
 {
 	char why[512] = "";
 	json_error_t jerr;
 	int ret;
 
-	o->config = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	json_decref(o->config);
+	o->config = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!o->config) {
-		snprintf(err, errlen, "%s:%d: %s", path, jerr.line, jerr.text);
+		snprintf(err, errlen, "%s:%d: %s", name, jerr.line, jerr.text);
 		return -EINVAL;
 	}
 	ret = apply(o, o->config, why, sizeof(why));
 	if (ret)
-		snprintf(err, errlen, "%s: %s", path, ret == -ENOMEM ? "out of memory" : why);
+		snprintf(err, errlen, "%s: %s", name, ret == -ENOMEM ? "out of memory" : why);
+	return ret;
+}
+
+int config_load(const char *path, struct run_options *o, char *err, size_t errlen)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = fopen(path, "re"), *m;
+	char chunk[4096];
+	size_t n;
+	int ret;
+
+	if (!f) {
+		snprintf(err, errlen, "%s:0: cannot read: %s", path, strerror(errno));
+		return -EINVAL;
+	}
+	m = open_memstream(&text, &len);
+	while (m && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		fwrite(chunk, 1, n, m);
+	ret = ferror(f) ? -EIO : 0;
+	fclose(f);
+	if (!m || fclose(m) || ret) {
+		snprintf(err, errlen, "%s:0: cannot read: %s", path, strerror(errno));
+		free(text);
+		return -EINVAL;
+	}
+	ret = config_parse(text, len, path, o, err, errlen);
+	free(text);
 	return ret;
 }

@@ -37,6 +37,10 @@ void run_options_free(struct run_options *o);
 /* --auth writes|all: 0 or -EINVAL */
 int parse_auth(const char *value, bool *all);
 
+/* The same from @len bytes of JSON @text, named @name in messages. */
+int config_parse(const char *text, size_t len, const char *name, struct run_options *o,
+		 char *err, size_t errlen);
+
 /* Read the config file @path into @o. Returns 0, or -EINVAL / -ENOMEM with
  * "PATH:LINE: problem" or "PATH: problem" in @err. */
 int config_load(const char *path, struct run_options *o, char *err, size_t errlen);

@@ -168,31 +168,28 @@ static enum MHD_Result method_not_allowed(struct request *req, unsigned int meth
 		       methods == POST ? "POST" : "GET, HEAD");
 }
 
-/* the route of @url: for /v1/cgroups/{ref}/ACTION, with req->ref set (in @ref) */
-static const struct route *find_route(const char *url, struct request *req, char *ref,
-				      size_t reflen)
+int http_match(const char *url, char *ref, size_t reflen)
 {
 	const char *rest, *slash;
 	size_t i;
 
 	for (i = 0; i < NR_ROUTES; i++)
 		if (!routes[i].per_cgroup && !strcmp(url, routes[i].path))
-			return &routes[i];
+			return i;
 	if (strncmp(url, CGROUPS_PREFIX, strlen(CGROUPS_PREFIX)))
-		return NULL;
+		return -1;
 	rest = url + strlen(CGROUPS_PREFIX);
 	slash = strrchr(rest, '/');
 	/* an empty reference (/v1/cgroups//status) is the root cgroup */
 	if (!slash || (size_t)(slash - rest) >= reflen)
-		return NULL;
+		return -2;
 	for (i = 0; i < NR_ROUTES; i++) {
 		if (!routes[i].per_cgroup || strcmp(slash + 1, routes[i].path))
 			continue;
 		snprintf(ref, reflen, "%.*s", (int)(slash - rest), rest);
-		req->ref = ref;
-		return &routes[i];
+		return i;
 	}
-	return NULL;
+	return -2;
 }
 
 /* Answer 401 or 403 if the request may not use @r; returns whether it did. */
@@ -217,14 +214,18 @@ static enum MHD_Result route(struct request *req, const char *url, const char *m
 			 !strcmp(method, "POST") ? POST : 0;
 	const struct route *r;
 	char ref[4096];
+	int i;
 
-	r = find_route(url, req, ref, sizeof(ref));
-	if (!r && !strncmp(url, CGROUPS_PREFIX, strlen(CGROUPS_PREFIX)))
+	i = http_match(url, ref, sizeof(ref));
+	if (i == -2)
 		return http_error(req, MHD_HTTP_NOT_FOUND, "no such resource: expected "
 				  "/v1/cgroups/{path-or-id}/status, samples, scale or client-errors");
-	if (!r)
+	if (i < 0)
 		return http_error(req, MHD_HTTP_NOT_FOUND, "no such resource '%s' (see /v1/cgroups, "
 				  "/metrics, /healthz)", url);
+	r = &routes[i];
+	if (r->per_cgroup)
+		req->ref = ref;
 	if (!(r->methods & m))
 		return method_not_allowed(req, r->methods);
 	return check_auth(req, r, m) ? MHD_YES : r->handler(req);

@@ -39,6 +39,10 @@ const char *http_arg(struct request *req, const char *name);
 /* whether the query has argument @name, with or without a value (?verbose) */
 bool http_has_arg(struct request *req, const char *name);
 
+/* The route @url names: its index, with /v1/cgroups/{ref}/...'s ref in
+ * @ref; -1 for no route, -2 for no action under /v1/cgroups/. */
+int http_match(const char *url, char *ref, size_t reflen);
+
 /* the handlers of docs/API.md */
 enum MHD_Result api_healthz(struct request *req);
 enum MHD_Result api_metrics(struct request *req);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "escape.h"
 #include "metrics.h"
 #include "names.h"
 
@@ -18,23 +19,31 @@ static void header(FILE *f, const char *name, const char *type, const char *help
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-/* the label value @s, escaped as the exposition format wants */
-static void label(FILE *f, const char *s)
+void metrics_label(FILE *f, const char *s)
 {
-	for (; *s; s++) {
+	char buf[1024], *p = buf;
+	size_t len = strlen(s) * 4 + 1;
+
+	/* names are data: whatever bytes @s holds, the value is valid UTF-8 */
+	if (len > sizeof(buf))
+		p = malloc(len);
+	if (!p)
+		return;
+	escape_text(s, p, p == buf ? sizeof(buf) : len);
+	for (s = p; *s; s++) {
 		if (*s == '\\' || *s == '"')
 			fprintf(f, "\\%c", *s);
-		else if (*s == '\n')
-			fputs("\\n", f);
 		else
-			fputc(*s, f);
+			fputc(*s, f);	/* escape_text() left no newline */
 	}
+	if (p != buf)
+		free(p);
 }
 
 static void cg_labels(FILE *f, const struct agent_cgroup *w)
 {
 	fputs("cgroup=\"/", f);
-	label(f, w->path);
+	metrics_label(f, w->path);
 	fprintf(f, "\",id=\"%llu\"", (unsigned long long)w->id);
 }
 

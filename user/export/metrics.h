@@ -15,4 +15,8 @@
 int metrics_write(FILE *f, const struct agent_cgroup *cgs, unsigned int n,
 		  const struct cgsnap_settings *settings, const struct agent_self *self);
 
+/* Write @s as a label value: its printable form (common/escape.h), with
+ * backslash and double quote escaped as the exposition format wants. */
+void metrics_label(FILE *f, const char *s);
+
 #endif /* __CGSNAP_METRICS_H */
