@@ -439,12 +439,31 @@ Test(run, sigterm_leaves_nothing_behind)
 		  "pins left in /sys/fs/bpf");
 }
 
+/* cgsnap_runqueue_wait_seconds_count of the cgroup with id @id, -1 if absent */
+static long long runq_total(uint64_t id)
+{
+	char body[1 << 16], needle[96], *p;
+
+	if (http("GET", "/metrics", NULL, body, sizeof(body)) != 200)
+		return -1;
+	snprintf(needle, sizeof(needle), "id=\"%llu\"}", (unsigned long long)id);
+	for (p = strstr(body, "cgsnap_runqueue_wait_seconds_count{"); p;
+	     p = strstr(p + 1, "cgsnap_runqueue_wait_seconds_count{")) {
+		char *eol = strchr(p, '\n'), *hit = strstr(p, needle);
+
+		if (hit && (!eol || hit < eol))
+			return atoll(hit + strlen(needle));
+	}
+	return -1;
+}
+
 Test(run, pins_show_named_fields_and_survive_kill_9)
 {
 	char args[512], cmd[512], body[1 << 16];
 	const char *rel;
 	uint64_t id;
 	int before = settled_progs(0);
+	long long total;
 	json_t *st;
 
 	rel = testlib_cgroup("pinned", &id);
@@ -464,11 +483,18 @@ Test(run, pins_show_named_fields_and_survive_kill_9)
 		 free_port());
 	cr_assert(eq(int, run_cmd(cmd), 0), "a second cgsnap was let onto the same pins");
 
+	usleep(1200000);	/* a tick: the totals hold the waits */
+	total = runq_total(id);
+	cr_assert(ge(i64, total, 100), "before kill -9: %lld waits", total);
 	kill(daemon_pid, SIGKILL);
 	waitpid(daemon_pid, NULL, 0);
 	daemon_pid = 0;
 	cr_assert(eq(int, nr_switch_progs(), before + 1), "kill -9: the pinned links keep it");
+	/* reproducer: the restart's baseline discarded what the maps held */
+	waitpid(testlib_spawn(rel, sleeper), NULL, 0);	/* counted while no agent runs */
 	start_daemon(args);
+	cr_assert(ge(i64, runq_total(id), total + 100), "the totals went back after the restart: "
+		  "%lld, %lld before", runq_total(id), total);
 	cr_assert(eq(int, nr_switch_progs(), before + 1), "restart attached a second copy");
 	snprintf(cmd, sizeof(cmd), "grep -q 'reusing the pinned maps and attached programs' %s",
 		 logfile);

@@ -166,6 +166,7 @@ static int open_collector(struct agent *ag)
 		.layout = &ag->layout,
 		.settings = &ag->opts->settings,
 		.keep_totals = ag->opts->keep_totals,
+		.continue_totals = ag->pins_reused,
 		.on_event = on_collector_event,
 		.ctx = ag,
 	};

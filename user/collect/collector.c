@@ -213,7 +213,9 @@ static void account_runq(struct collector *c, struct cg_node *n, struct cg_state
 		st->rq = calloc(1, sizeof(*st->rq));
 		if (!st->rq)
 			return;
-		if (!c->started) {	/* baseline: what came before us is not ours */
+		/* the baseline: what came before us is not this interval's; it is
+		 * the totals' when the maps are a previous run's (continue_totals) */
+		if (!c->started && !c->opts.continue_totals) {
 			runq_prev_set(st->rq, cur, slots);
 			return;
 		}
@@ -221,7 +223,8 @@ static void account_runq(struct collector *c, struct cg_node *n, struct cg_state
 	if (!runq_delta(st->rq, cur, slots, &d))
 		return;
 	for (a = n; (w = watched_up(&a));) {
-		lat_add(&w->runq, &d);
+		if (c->started)
+			lat_add(&w->runq, &d);
 		if (w->runq_total)
 			lat_add(w->runq_total, &d);
 	}
@@ -332,14 +335,15 @@ static void account_mem(uint64_t id, const struct cgsnap_mem *v, void *ctx)
 		st->mem = calloc(1, sizeof(*st->mem));
 		if (!st->mem)
 			return;
-		if (!c->started) {
+		if (!c->started && !c->opts.continue_totals) {
 			*st->mem = cur;
 			return;
 		}
 	}
 	mem_delta(st->mem, &cur, &d);
 	for (a = n; (w = watched_up(&a));) {
-		mem_add(&w->mem, &d);
+		if (c->started)
+			mem_add(&w->mem, &d);
 		if (w->mem_total)
 			mem_add(w->mem_total, &d);
 	}

@@ -55,6 +55,8 @@ struct collector_opts {
 	struct kmaps_fds maps;			/* the cg_* maps */
 	const char *meminfo;			/* normally /proc/meminfo */
 	bool keep_totals;			/* also accumulate since watching began */
+	bool continue_totals;			/* ... and since the maps began: they
+						 * are a previous run's (--pin) */
 	void (*on_event)(const struct collector_event *ev, void *ctx);
 	void *ctx;
 };
