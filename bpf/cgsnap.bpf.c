@@ -216,13 +216,20 @@ static __always_inline void account_wait(__u32 slot, __u64 delta, __u32 holder)
 }
 
 /* @next got the CPU from @prev: if it was waiting, charge the wait to its cgroup */
-static __always_inline int handle_switch(struct task_struct *prev, struct task_struct *next)
+static __always_inline int handle_switch(bool preempt, struct task_struct *prev,
+					 struct task_struct *next)
 {
 	__u64 now = bpf_ktime_get_ns(), start, cgid;
 	struct task_ts *ts;
 
-	/* preempted (or yielding) while still runnable: its wait starts now */
-	if (get_task_state(prev) == TASK_RUNNING)
+	/*
+	 * @prev stays queued, so its wait starts now, when it yields while
+	 * runnable or when it is preempted: a task preempted between setting
+	 * TASK_(UN)INTERRUPTIBLE and calling schedule() itself is not
+	 * dequeued (__schedule() tests the preempt flag before the state), and
+	 * schedstat counts its wait. Testing the state alone missed those.
+	 */
+	if (preempt || get_task_state(prev) == TASK_RUNNING)
 		stamp(prev, now);
 	if (!next->pid)
 		return 0;
@@ -264,7 +271,7 @@ int BPF_PROG(sched_wakeup_new, struct task_struct *p)
 SEC("tp_btf/sched_switch")
 int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	return handle_switch(prev, next);
+	return handle_switch(preempt, prev, next);
 }
 
 /* memory pressure */

@@ -120,8 +120,8 @@ Test(kernel, runq_matches_schedstat_when_saturated)
 {
 	char args[128];
 	const char *busy, *idle;
-	uint64_t id;
-	pid_t pid;
+	uint64_t id, delay, slices, bound;
+	pid_t pid, idle_pid;
 	const struct lat_acc *t;
 
 	busy = testlib_cgroup("busy", &id);
@@ -130,15 +130,26 @@ Test(kernel, runq_matches_schedstat_when_saturated)
 	cr_assert(eq(int, collector__watch(coll, idle), 0));
 	cr_assert(eq(int, collector__start(coll, now_ns()), 0));
 	/* the idle sibling: one process that starts and blocks */
-	run_workload(idle, NULL, "--duration-ms 0");
+	idle_pid = run_workload(idle, NULL, "--duration-ms 0");
 	snprintf(args, sizeof(args), "--spinners %ld --sleepers 2 --sleep-us 1000 --duration-ms 3000",
 		 2 * sysconf(_SC_NPROCESSORS_ONLN));
 	pid = run_workload(busy, NULL, args);
 	compare_schedstat(busy, pid, 0.02);
+	/*
+	 * None of the busy cgroup's seconds of waits leak into its sibling: what
+	 * the sibling shows is its own start-up, which a loaded machine makes
+	 * longer; its own schedstat is the measure (times 2: schedstat's short-wait
+	 * bias, see DESIGN.md).
+	 */
+	testlib_schedstat(idle_pid, &delay, &slices);
+	bound = 2 * delay + 5000000 > 20000000 ? 2 * delay + 5000000 : 20000000;
 	t = watched(idle)->runq_total;
+	cr_log_info("idle sibling: %llu waits, %.3f ms; its schedstat %llu, %.3f ms",
+		    (unsigned long long)t->count, t->sum_ns / 1e6, (unsigned long long)slices,
+		    delay / 1e6);
 	cr_assert(le(u64, t->count, 20), "idle sibling: %llu waits", (unsigned long long)t->count);
-	cr_assert(lt(u64, t->sum_ns, 20000000), "idle sibling waited %llu ns",
-		  (unsigned long long)t->sum_ns);
+	cr_assert(lt(u64, t->sum_ns, bound), "idle sibling waited %llu ns, its own schedstat %llu",
+		  (unsigned long long)t->sum_ns, (unsigned long long)delay);
 }
 
 Test(kernel, runq_counts_match_schedstat_under_light_load)
@@ -168,11 +179,18 @@ Test(kernel, noisy_neighbour_split)
 	cr_assert(eq(int, collector__watch(coll, b), 0));
 	cr_assert(eq(int, collector__watch(coll, alone), 0));
 	cr_assert(eq(int, collector__start(coll, now_ns()), 0));
-	/* a and b contend for CPU 0; "alone" contends with itself on CPU 1 */
-	char *const spin_a[] = { "sh", "-c", "exec $0 --spinners 1 --cpu 0 --duration-ms 1500",
+	/*
+	 * a and b contend for CPU 0; "alone" contends with itself on CPU 1.
+	 * SCHED_FIFO spinners that yield to each other every millisecond keep
+	 * the machine's other work off those CPUs meanwhile: the holder of a
+	 * wait is who ran just before the task got the CPU, and a foreign task
+	 * running there (a fork storm's) would rightly be "other".
+	 */
+	char *const spin_a[] = { "sh", "-c",
+				 "exec $0 --spinners 1 --cpu 0 --fifo --duration-ms 1500",
 				 (char *)testlib_workload(), NULL };
 	char *const spin_alone[] = { "sh", "-c",
-				     "exec $0 --spinners 2 --cpu 1 --duration-ms 1500",
+				     "exec $0 --spinners 2 --cpu 1 --fifo --duration-ms 1500",
 				     (char *)testlib_workload(), NULL };
 	int fa, fb, fc;
 
@@ -184,14 +202,18 @@ Test(kernel, noisy_neighbour_split)
 	cr_assert(eq(int, collector__tick_runq(coll, now_ns()), 0));
 
 	t = watched(a)->runq_total;
-	cr_log_info("a: %llu waits, other cgroup %llu", (unsigned long long)t->count,
-		    (unsigned long long)t->holder_count[CGSNAP_HOLDER_OTHER]);
+	cr_log_info("a: %llu waits, %.1f ms; behind other cgroups %llu, %.1f ms",
+		    (unsigned long long)t->count, t->sum_ns / 1e6,
+		    (unsigned long long)t->holder_count[CGSNAP_HOLDER_OTHER],
+		    t->holder_ns[CGSNAP_HOLDER_OTHER] / 1e6);
 	cr_assert(gt(u64, t->count, 50));
 	cr_assert(ge(dbl, (double)t->holder_count[CGSNAP_HOLDER_OTHER] / t->count, 0.5),
 		  "a waits mostly behind b");
 	t = watched(alone)->runq_total;
-	cr_log_info("alone: %llu waits, same cgroup %llu", (unsigned long long)t->count,
-		    (unsigned long long)t->holder_count[CGSNAP_HOLDER_SAME]);
+	cr_log_info("alone: %llu waits, %.1f ms; behind itself %llu, %.1f ms",
+		    (unsigned long long)t->count, t->sum_ns / 1e6,
+		    (unsigned long long)t->holder_count[CGSNAP_HOLDER_SAME],
+		    t->holder_ns[CGSNAP_HOLDER_SAME] / 1e6);
 	cr_assert(gt(u64, t->count, 50));
 	cr_assert(ge(dbl, (double)t->holder_count[CGSNAP_HOLDER_SAME] / t->count, 0.5),
 		  "alone waits mostly behind itself");
@@ -273,16 +295,19 @@ Test(kernel, memory_pressure_and_oom_kills)
 Test(kernel, stat_json_end_to_end)
 {
 	char cmd[1024], out[1 << 16], *const spin[] = {
-		"sh", "-c", "exec $0 --spinners 3 --duration-ms 4000", (char *)testlib_workload(), NULL };
+		"sh", "-c", "exec $0 --spinners 3 --cpu 0 --fifo --duration-ms 30000",
+		(char *)testlib_workload(), NULL };
 	json_error_t jerr;
 	json_t *root, *cg;
 	const char *rel;
 	uint64_t id;
+	double ratio;
 	size_t n;
 	FILE *p;
 	int fd;
 
 	rel = testlib_cgroup("stat", &id);
+	/* they outlast cgsnap stat's start-up on a loaded machine; teardown kills them */
 	testlib_spawn_ex(rel, NULL, spin, &fd);
 	/* the absolute cgroupfs path works as well as the relative one */
 	snprintf(cmd, sizeof(cmd), "%s stat --cgroup %s/%s --duration 1500ms --json",
@@ -298,8 +323,11 @@ Test(kernel, stat_json_end_to_end)
 	cg = json_array_get(json_object_get(root, "cgroups"), 0);
 	cr_assert(eq(i64, json_integer_value(json_object_get(cg, "id")), (json_int_t)id));
 	cr_assert(gt(i64, json_integer_value(json_object_get(json_object_get(cg, "runq"), "count")), 100));
-	cr_assert(gt(dbl, json_real_value(json_object_get(json_object_get(cg, "cpu"), "used_ratio")),
-		     0.5), "3 spinners on 2 CPUs use most of them");
+	/* SCHED_FIFO on CPU 0: whatever else runs, they take turns there and hold it but
+	 * for the kernel's RT throttling (5%): about 0.475 of the 2 CPUs */
+	ratio = json_real_value(json_object_get(json_object_get(cg, "cpu"), "used_ratio"));
+	cr_assert(ge(dbl, ratio, 0.4), "3 spinners on CPU 0 used %.3f of 2 CPUs", ratio);
+	cr_assert(le(dbl, ratio, 0.55), "3 spinners on CPU 0 used %.3f of 2 CPUs", ratio);
 	cr_assert(ne(ptr, json_object_get(json_object_get(root, "dropped"), "slots_full"), NULL));
 	json_decref(root);
 }

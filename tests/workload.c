@@ -2,9 +2,12 @@
 /*
  * cgsnap-workload: known workloads for the kernel tests and benchmarks.
  *
- *   --spinners N --sleepers M [--sleep-us U] [--duration-ms D] [--cpu C]
+ *   --spinners N --sleepers M [--sleep-us U] [--duration-ms D] [--cpu C] [--fifo]
  *       N threads spin, M threads sleep U us and wake, for D ms (all pinned
- *       to CPU C if given). Then every thread blocks, "done" is printed, and
+ *       to CPU C if given). With --fifo they run SCHED_FIFO and spinners
+ *       yield every millisecond: they take turns among themselves, and no
+ *       ordinary task runs on their CPU meanwhile (but in the kernel's RT
+ *       throttling window), whatever else the machine does. Then every thread blocks, "done" is printed, and
  *       the process waits to be killed, so /proc/PID/task/ stays readable.
  *   --read-file PATH --duration-ms D
  *       read PATH over and over (page-cache pressure), then as above.
@@ -30,6 +33,9 @@
 #include <unistd.h>
 
 static volatile int stop;
+static int fifo;
+
+static double now_s(void);
 static int block_pipe[2];
 static long sleep_us = 1000;
 static int cpu = -1;
@@ -62,10 +68,16 @@ static void block(void)
 static void *spinner(void *arg)
 {
 	volatile unsigned long x = 0;
+	double next = now_s() + 0.001;
 
 	pin();
-	while (!stop)
+	while (!stop) {
 		x++;
+		if (fifo && !(x & 1023) && now_s() >= next) {
+			sched_yield();	/* to a sibling of the same priority, if any */
+			next = now_s() + 0.001;
+		}
+	}
 	block();
 	return NULL;
 }
@@ -165,6 +177,7 @@ int main(int argc, char **argv)
 		{ "read-file", required_argument, NULL, 'r' },
 		{ "alloc-mb", required_argument, NULL, 'a' },
 		{ "pingpong", required_argument, NULL, 'p' },
+		{ "fifo", no_argument, NULL, 'f' },
 		{},
 	};
 	long spinners = 0, sleepers = 0, duration_ms = 1000, alloc_mb = 0, rounds = 0;
@@ -181,6 +194,7 @@ int main(int argc, char **argv)
 		case 'r': read_path = optarg; break;
 		case 'a': alloc_mb = atol(optarg); break;
 		case 'p': rounds = atol(optarg); break;
+		case 'f': fifo = 1; break;
 		default:
 			fprintf(stderr, "usage: see the comment at the top of tests/workload.c\n");
 			return 2;
@@ -198,6 +212,25 @@ int main(int argc, char **argv)
 			return 1;
 		memset(p, 1, alloc_mb << 20);
 		done();
+	}
+	if (fifo) {
+		struct sched_param sp = { .sched_priority = 1 };
+		FILE *f = fopen("/proc/sys/kernel/sched_rt_runtime_us", "r");
+		long rt = -1;
+
+		/* RT throttling leaves the rest of the machine its 5%: without it,
+		 * spinners at SCHED_FIFO would starve their CPUs' kernel threads */
+		if (!f || fscanf(f, "%ld", &rt) != 1 || rt < 0) {
+			fprintf(stderr, "cgsnap-workload: --fifo needs RT throttling "
+					"(kernel.sched_rt_runtime_us is -1 or unreadable)\n");
+			return 1;
+		}
+		fclose(f);
+		/* the threads inherit it */
+		if (sched_setscheduler(0, SCHED_FIFO, &sp)) {
+			perror("cgsnap-workload: sched_setscheduler");
+			return 1;
+		}
 	}
 	start(spinner, spinners);
 	start(sleeper, sleepers);
