@@ -257,13 +257,53 @@ static int run_cmd(const char *cmd)
 	return run_quiet(cmd);
 }
 
+/*
+ * Start a real Prometheus server on loopback, in prom_dir (made here if need
+ * be), scraping this agent every second with @job_extra (YAML lines of the
+ * scrape job, "" for none). Then wait until @query (URL-encoded) answers
+ * with something @match (a grep pattern) finds; returns whether it did.
+ */
+static bool prometheus_sees(const char *job_extra, const char *query, const char *match)
+{
+	char cfg[256], cmd[1024];
+	int prom_port = free_port(), i;
+	FILE *f;
+
+	if (!prom_dir[0])
+		snprintf(prom_dir, sizeof(prom_dir), "/tmp/cgsnap-test-prom-%d", getpid());
+	mkdir(prom_dir, 0700);
+	snprintf(cfg, sizeof(cfg), "%s/prometheus.yml", prom_dir);
+	f = fopen(cfg, "w");
+	cr_assert(ne(ptr, f, NULL));
+	fprintf(f, "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: cgsnap\n%s"
+		   "    static_configs:\n      - targets: ['127.0.0.1:%d']\n", job_extra, port);
+	fclose(f);
+	prom_pid = fork();
+	if (prom_pid == 0) {
+		char listen[64], data[128], conf[300];
+
+		snprintf(listen, sizeof(listen), "--web.listen-address=127.0.0.1:%d", prom_port);
+		snprintf(data, sizeof(data), "--storage.tsdb.path=%s/data", prom_dir);
+		snprintf(conf, sizeof(conf), "--config.file=%s", cfg);
+		freopen("/dev/null", "w", stderr);
+		execlp("prometheus", "prometheus", conf, data, listen, NULL);
+		_exit(127);
+	}
+	snprintf(cmd, sizeof(cmd), "curl -s 'http://127.0.0.1:%d/api/v1/query?query=%s' | "
+		 "grep -q '%s'", prom_port, query, match);
+	for (i = 0; i < 60; i++) {
+		if (!run_cmd(cmd))
+			return true;
+		usleep(500000);
+	}
+	return false;
+}
+
 Test(run, metrics_pass_promtool_and_prometheus_scrapes_them)
 {
-	char body[1 << 16], cmd[1024], path[256], cfg[256];
+	char body[1 << 16], cmd[1024], query[256];
 	const char *rel;
 	uint64_t id;
-	int prom_port, i, code = 0;
-	FILE *f;
 
 	rel = testlib_cgroup("metrics", &id);
 	snprintf(cmd, sizeof(cmd), "--cgroup %s", rel);
@@ -277,36 +317,10 @@ Test(run, metrics_pass_promtool_and_prometheus_scrapes_them)
 	cr_assert(ne(ptr, strstr(body, "cgsnap_overload_ratio{"), NULL));
 
 	/* a real Prometheus server on loopback scrapes it */
-	snprintf(prom_dir, sizeof(prom_dir), "/tmp/cgsnap-test-prom-%d", getpid());
-	mkdir(prom_dir, 0700);
-	prom_port = free_port();
-	snprintf(cfg, sizeof(cfg), "%s/prometheus.yml", prom_dir);
-	f = fopen(cfg, "w");
-	fprintf(f, "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: cgsnap\n"
-		   "    static_configs:\n      - targets: ['127.0.0.1:%d']\n", port);
-	fclose(f);
-	prom_pid = fork();
-	if (prom_pid == 0) {
-		char listen[64], data[128], conf[300];
-
-		snprintf(listen, sizeof(listen), "--web.listen-address=127.0.0.1:%d", prom_port);
-		snprintf(data, sizeof(data), "--storage.tsdb.path=%s/data", prom_dir);
-		snprintf(conf, sizeof(conf), "--config.file=%s", cfg);
-		freopen("/dev/null", "w", stderr);
-		execlp("prometheus", "prometheus", conf, data, listen, NULL);
-		_exit(127);
-	}
-	for (i = 0; i < 60; i++) {
-		snprintf(cmd, sizeof(cmd), "curl -s 'http://127.0.0.1:%d/api/v1/query?query="
-			 "cgsnap_runqueue_wait_seconds_count%%7Bid%%3D%%22%llu%%22%%7D' | "
-			 "grep -q '\"result\":\\[{'", prom_port, (unsigned long long)id);
-		code = run_cmd(cmd);
-		if (!code)
-			break;
-		usleep(500000);
-	}
-	snprintf(path, sizeof(path), "id %llu", (unsigned long long)id);
-	cr_assert(eq(int, code, 0), "Prometheus never returned a cgsnap series (%s)", path);
+	snprintf(query, sizeof(query), "cgsnap_runqueue_wait_seconds_count%%7Bid%%3D%%22%llu%%22%%7D",
+		 (unsigned long long)id);
+	cr_assert(prometheus_sees("", query, "\"result\":\\[{"),
+		  "Prometheus never returned a cgsnap series (id %llu)", (unsigned long long)id);
 }
 
 static void expect(const char *method, const char *path, const char *data, int status,
@@ -839,11 +853,9 @@ Test(run, writes_need_the_token_and_it_rotates)
 
 Test(run, tls_with_curl_and_prometheus)
 {
-	char args[1024], cmd[2048], cfg[256], cert[200], key[200];
+	char args[1024], cmd[2048], job[300], cert[200], key[200];
 	const char *rel;
 	uint64_t id;
-	int prom_port, i, code = 0;
-	FILE *f;
 
 	snprintf(prom_dir, sizeof(prom_dir), "/tmp/cgsnap-test-prom-%d", getpid());
 	cr_assert(eq(int, mkdir(prom_dir, 0700), 0));
@@ -862,34 +874,10 @@ Test(run, tls_with_curl_and_prometheus)
 	cr_assert(ne(int, run_cmd(cmd), 0), "plain HTTP must not be answered on a TLS port");
 
 	/* a real Prometheus server scrapes it over TLS, checking the certificate */
-	prom_port = free_port();
-	snprintf(cfg, sizeof(cfg), "%s/prometheus.yml", prom_dir);
-	f = fopen(cfg, "w");
-	fprintf(f, "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: cgsnap\n"
-		   "    scheme: https\n    tls_config:\n      ca_file: %s\n"
-		   "    static_configs:\n      - targets: ['127.0.0.1:%d']\n", cert, port);
-	fclose(f);
-	prom_pid = fork();
-	if (prom_pid == 0) {
-		char listen[64], data[128], conf[300];
-
-		snprintf(listen, sizeof(listen), "--web.listen-address=127.0.0.1:%d", prom_port);
-		snprintf(data, sizeof(data), "--storage.tsdb.path=%s/data", prom_dir);
-		snprintf(conf, sizeof(conf), "--config.file=%s", cfg);
-		freopen("/dev/null", "w", stderr);
-		execlp("prometheus", "prometheus", conf, data, listen, NULL);
-		_exit(127);
-	}
-	for (i = 0; i < 60; i++) {
-		snprintf(cmd, sizeof(cmd), "curl -s 'http://127.0.0.1:%d/api/v1/query?query="
-			 "up%%7Bjob%%3D%%22cgsnap%%22%%7D' | grep -q '\"value\":\\[[0-9.]*,\"1\"\\]'",
-			 prom_port);
-		code = run_cmd(cmd);
-		if (!code)
-			break;
-		usleep(500000);
-	}
-	cr_assert(eq(int, code, 0), "Prometheus did not scrape cgsnap over TLS");
+	snprintf(job, sizeof(job), "    scheme: https\n    tls_config:\n      ca_file: %s\n", cert);
+	cr_assert(prometheus_sees(job, "up%7Bjob%3D%22cgsnap%22%7D",
+				  "\"value\":\\[[0-9.]*,\"1\"\\]"),
+		  "Prometheus did not scrape cgsnap over TLS");
 }
 
 /* a TCP connection to the agent, @req sent; -1 on failure */
