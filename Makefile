@@ -42,7 +42,7 @@ APP_OBJS := $(patsubst user/%.c,$(OUTPUT)/obj/%.o,$(APP_SRCS))
 TEST_SRCS := $(wildcard tests/test_*.c)
 TEST_OBJS := $(patsubst tests/%.c,$(OUTPUT)/tests/%.o,$(TEST_SRCS) tests/testlib.c)
 
-LIBS_PC := libbpf jansson libmicrohttpd
+LIBS_PC := libbpf jansson libmicrohttpd zlib
 DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(LIBS_PC) 2>/dev/null)
 DEP_LIBS := $(shell $(PKG_CONFIG) --libs $(LIBS_PC) 2>/dev/null || echo -lbpf -lelf -lz -ljansson -lmicrohttpd)
 

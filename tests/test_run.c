@@ -315,6 +315,17 @@ Test(run, metrics_pass_promtool_and_prometheus_scrapes_them)
 	cr_assert(eq(int, http("GET", "/metrics", NULL, body, sizeof(body)), 200));
 	cr_assert(ne(ptr, strstr(body, "cgsnap_runqueue_wait_seconds_bucket{cgroup=\"/"), NULL));
 	cr_assert(ne(ptr, strstr(body, "cgsnap_overload_ratio{"), NULL));
+	/* gzip when the scraper asks (Prometheus does), plain text when it does not */
+	snprintf(cmd, sizeof(cmd), "curl -s -f -H 'Accept-Encoding: gzip' -D /dev/stderr "
+		 "http://127.0.0.1:%d/metrics 2>&1 >/dev/null | grep -qi '^content-encoding: gzip'",
+		 port);
+	cr_assert(eq(int, run_cmd(cmd), 0), "no gzip for a client that accepts it");
+	snprintf(cmd, sizeof(cmd), "curl -s -f -H 'Accept-Encoding: gzip' http://127.0.0.1:%d/metrics"
+		 " | gunzip | promtool check metrics", port);
+	cr_assert(eq(int, run_cmd(cmd), 0), "the gzip body is not the metrics");
+	snprintf(cmd, sizeof(cmd), "curl -s -f -D /dev/stderr http://127.0.0.1:%d/metrics 2>&1 "
+		 ">/dev/null | grep -qi '^content-encoding'", port);
+	cr_assert(ne(int, run_cmd(cmd), 0), "gzip for a client that did not ask");
 
 	/* a real Prometheus server on loopback scrapes it */
 	snprintf(query, sizeof(query), "cgsnap_runqueue_wait_seconds_count%%7Bid%%3D%%22%llu%%22%%7D",

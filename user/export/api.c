@@ -71,7 +71,8 @@ enum MHD_Result api_metrics(struct request *req)
 		free(buf);
 		return http_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot render metrics");
 	}
-	return http_body(req, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", buf, len);
+	return http_body_gzip(req, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", buf,
+			      len);
 }
 
 enum MHD_Result api_cgroups(struct request *req)

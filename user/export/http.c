@@ -17,6 +17,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <zlib.h>
 
 #include "auth.h"
 #include "escape.h"
@@ -70,8 +71,12 @@ static const struct route {
 #define NR_ROUTES (sizeof(routes) / sizeof(routes[0]))
 #define CGROUPS_PREFIX "/v1/cgroups/"
 
-static enum MHD_Result respond(struct request *req, unsigned int status, const char *type,
-			       char *body, size_t len, const char *allow)
+/* how a body may be encoded: it varies with Accept-Encoding; it is gzip */
+enum { ENC_VARY = 1, ENC_GZIP = 2 };
+
+static enum MHD_Result respond_encoded(struct request *req, unsigned int status,
+				       const char *type, char *body, size_t len, const char *allow,
+				       unsigned int enc)
 {
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
@@ -82,6 +87,10 @@ static enum MHD_Result respond(struct request *req, unsigned int status, const c
 		return MHD_NO;
 	}
 	MHD_add_response_header(resp, "Content-Type", type);
+	if (enc & ENC_GZIP)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+	if (enc & ENC_VARY)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
 	if (req->unauthorized)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
 	if (allow)
@@ -91,10 +100,66 @@ static enum MHD_Result respond(struct request *req, unsigned int status, const c
 	return ret;
 }
 
+static enum MHD_Result respond(struct request *req, unsigned int status, const char *type,
+			       char *body, size_t len, const char *allow)
+{
+	return respond_encoded(req, status, type, body, len, allow, 0);
+}
+
 enum MHD_Result http_body(struct request *req, unsigned int status, const char *type, char *body,
 			  size_t len)
 {
 	return respond(req, status, type, body, len, NULL);
+}
+
+/* whether Accept-Encoding lists gzip (without q=0) */
+static bool accepts_gzip(struct request *req)
+{
+	const char *ae = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_ACCEPT_ENCODING);
+	const char *p = ae ? strcasestr(ae, "gzip") : NULL;
+
+	return p && strncmp(p + 4, ";q=0", 4) != 0 && strncmp(p + 4, "; q=0", 5) != 0;
+}
+
+/* @in as a gzip stream, malloc'ed in *@out; 0 or -ENOMEM */
+static int gzip(const char *in, size_t len, char **out, size_t *outlen)
+{
+	z_stream z = { .next_in = (Bytef *)in, .avail_in = len };
+	size_t cap;
+	int ret;
+
+	/* 15 + 16: a gzip header; level 1: scrapes are frequent, text compresses anyway */
+	if (deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return -ENOMEM;
+	cap = deflateBound(&z, len);
+	*out = malloc(cap);
+	if (!*out) {
+		deflateEnd(&z);
+		return -ENOMEM;
+	}
+	z.next_out = (Bytef *)*out;
+	z.avail_out = cap;
+	ret = deflate(&z, Z_FINISH);
+	*outlen = cap - z.avail_out;
+	deflateEnd(&z);
+	if (ret != Z_STREAM_END) {
+		free(*out);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+enum MHD_Result http_body_gzip(struct request *req, unsigned int status, const char *type,
+			       char *body, size_t len)
+{
+	size_t zlen;
+	char *z;
+
+	if (!accepts_gzip(req) || gzip(body, len, &z, &zlen))
+		return respond_encoded(req, status, type, body, len, NULL, ENC_VARY);
+	free(body);
+	return respond_encoded(req, status, type, z, zlen, NULL, ENC_VARY | ENC_GZIP);
 }
 
 /* the answer when a response cannot be built */

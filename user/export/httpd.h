@@ -34,6 +34,9 @@ enum MHD_Result http_error(struct request *req, unsigned int status, const char 
 /* respond with @body (malloc'ed, taken) of @len bytes and @type */
 enum MHD_Result http_body(struct request *req, unsigned int status, const char *type, char *body,
 			  size_t len);
+/* the same, gzip-compressed when the client accepts it */
+enum MHD_Result http_body_gzip(struct request *req, unsigned int status, const char *type,
+			       char *body, size_t len);
 /* the query argument @name, or NULL */
 const char *http_arg(struct request *req, const char *name);
 /* whether the query has argument @name, with or without a value (?verbose) */
