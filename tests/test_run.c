@@ -416,6 +416,9 @@ Test(run, client_errors_and_bad_requests)
 	expect("DELETE", path, NULL, 405, "method not allowed");
 	/* and the daemon is still there */
 	expect("GET", "/healthz", NULL, 200, "\"ok\"");
+	/* none of this is worth a warning in the log (nor is starting) */
+	snprintf(args, sizeof(args), "grep -q 'warning' %s", logfile);
+	cr_assert(ne(int, run_cmd(args), 0), "the log holds a warning");
 }
 
 /* how many BPF programs named sched_switch are loaded */

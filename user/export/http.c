@@ -565,11 +565,12 @@ struct http_server *http_start(const struct http_opts *o, struct agent *ag, char
 		tls[0] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, srv->tls_cert };
 		tls[1] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key };
 	}
+	/* the logger first: libmicrohttpd uses its own for what comes before */
 	srv->mhd = MHD_start_daemon(flags, 0, NULL, NULL, handle, srv,
+				    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
 				    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 				    MHD_OPTION_NOTIFY_COMPLETED, completed, srv,
 				    MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
-				    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
 				    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)HTTP_THREADS,
 				    MHD_OPTION_CONNECTION_LIMIT, budget,
 				    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
