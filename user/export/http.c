@@ -1,55 +1,36 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * The transport: libmicrohttpd, the request body, responses, and the route
- * table. What each route answers is in api.c. Every error is a 4xx or 5xx
+ * table (connections and their deadline: conntrack.c). What each route answers is in api.c. Every error is a 4xx or 5xx
  * with {"error": "..."}.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <zlib.h>
 
 #include "auth.h"
+#include "conntrack.h"
 #include "escape.h"
 #include "http.h"
 #include "httpd.h"
-#include "report.h"
-
-/* a connection, from accept to close: when its current request began */
-struct conn {
-	int fd;
-	int64_t since;		/* accepted, or its previous request answered */
-	bool answering;		/* the request arrived whole */
-	bool cut;
-	struct conn *prev, *next;
-};
 
 struct http_server {
 	struct MHD_Daemon *mhd;
 	struct agent *ag;
 	struct auth *auth;
 	char *tls_cert, *tls_key;
-	pthread_mutex_t lock;	/* conns, and the log's window */
-	struct conn *conns;
-	pthread_t watchdog;
-	bool watching, stopping;
-	int64_t log_window;	/* the rate-limited log: its 10 s window */
-	unsigned int log_suppressed;
+	struct conntrack ct;
 };
 
 enum { GET = 1, POST = 2 };
-
-static void mark(struct http_server *srv, struct MHD_Connection *conn, bool answering);
 
 /* exact paths, and /v1/cgroups/{ref}/ACTION */
 static const struct route {
@@ -323,130 +304,18 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	mark(srv, conn, true);
+	conntrack_mark(&srv->ct, conn, true);
 	return route(req, url, method);
 }
 
 static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		      enum MHD_RequestTerminationCode toe)
 {
-	mark(cls, conn, false);
+	struct http_server *srv = cls;
+
+	conntrack_mark(&srv->ct, conn, false);
 	free(*con_cls);
 	*con_cls = NULL;
-}
-
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-/* Connections, tracked for the request deadline. */
-static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
-			  enum MHD_ConnectionNotificationCode code)
-{
-	struct http_server *srv = cls;
-	const union MHD_ConnectionInfo *info;
-	struct conn *c = *socket_context;
-
-	pthread_mutex_lock(&srv->lock);
-	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-		info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-		c = calloc(1, sizeof(*c));
-		if (c && info) {
-			c->fd = info->connect_fd;
-			c->since = mono_ns();
-			c->next = srv->conns;
-			if (srv->conns)
-				srv->conns->prev = c;
-			srv->conns = c;
-		} else {
-			free(c);
-			c = NULL;
-		}
-		*socket_context = c;
-	} else if (c) {
-		if (c->prev)
-			c->prev->next = c->next;
-		else
-			srv->conns = c->next;
-		if (c->next)
-			c->next->prev = c->prev;
-		free(c);
-		*socket_context = NULL;
-	}
-	pthread_mutex_unlock(&srv->lock);
-}
-
-/* the request on @conn arrived whole (@answering), or was answered */
-static void mark(struct http_server *srv, struct MHD_Connection *conn, bool answering)
-{
-	const union MHD_ConnectionInfo *info;
-	struct conn *c;
-
-	info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	c = info ? info->socket_context : NULL;
-	if (!c)
-		return;
-	pthread_mutex_lock(&srv->lock);
-	c->answering = answering;
-	if (!answering)
-		c->since = mono_ns();
-	pthread_mutex_unlock(&srv->lock);
-}
-
-/* Cut connections whose request is not whole after the deadline: activity
- * (one byte every few seconds) does not extend it. shutdown() lets
- * libmicrohttpd see the end and close the connection itself. */
-static void *watchdog(void *arg)
-{
-	const int64_t deadline = HTTP_REQUEST_DEADLINE_S * 1000000000LL;
-	struct http_server *srv = arg;
-	struct conn *c;
-
-	for (;;) {
-		pthread_mutex_lock(&srv->lock);
-		if (srv->stopping) {
-			pthread_mutex_unlock(&srv->lock);
-			return NULL;
-		}
-		for (c = srv->conns; c; c = c->next) {
-			if (c->answering || c->cut || mono_ns() - c->since < deadline)
-				continue;
-			shutdown(c->fd, SHUT_RDWR);
-			c->cut = true;
-		}
-		pthread_mutex_unlock(&srv->lock);
-		usleep(250000);
-	}
-}
-
-/* libmicrohttpd's messages (refused connections, above all): one structured
- * line per 10 s at most, with how many were held back */
-static void on_mhd_log(void *cls, const char *fmt, va_list ap)
-{
-	struct http_server *srv = cls;
-	int64_t now = mono_ns();
-	char raw[512], msg[2048];
-	size_t n;
-
-	vsnprintf(raw, sizeof(raw), fmt, ap);
-	n = strlen(raw);
-	while (n && raw[n - 1] == '\n')
-		raw[--n] = '\0';
-	pthread_mutex_lock(&srv->lock);
-	if (now - srv->log_window < 10 * 1000000000LL && srv->log_window) {
-		srv->log_suppressed++;
-		pthread_mutex_unlock(&srv->lock);
-		return;
-	}
-	report("warning: http: %s%s", escape_text(raw, msg, sizeof(msg)),
-	       srv->log_suppressed ? " (and more messages in the last 10 s)" : "");
-	srv->log_window = now;
-	srv->log_suppressed = 0;
-	pthread_mutex_unlock(&srv->lock);
 }
 
 /* the contents of @path (a PEM file) in *@out */
@@ -557,7 +426,7 @@ struct http_server *http_start(const struct http_opts *o, struct agent *ag, char
 		return NULL;
 	}
 	srv->ag = ag;
-	pthread_mutex_init(&srv->lock, NULL);
+	conntrack_init(&srv->ct);
 	if (prepare(srv, o, &ss, err, errlen))
 		goto fail;
 	if (srv->tls_cert) {
@@ -567,10 +436,10 @@ struct http_server *http_start(const struct http_opts *o, struct agent *ag, char
 	}
 	/* the logger first: libmicrohttpd uses its own for what comes before */
 	srv->mhd = MHD_start_daemon(flags, 0, NULL, NULL, handle, srv,
-				    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
+				    MHD_OPTION_EXTERNAL_LOGGER, conntrack_log, &srv->ct,
 				    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 				    MHD_OPTION_NOTIFY_COMPLETED, completed, srv,
-				    MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
+				    MHD_OPTION_NOTIFY_CONNECTION, conntrack_notify, &srv->ct,
 				    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)HTTP_THREADS,
 				    MHD_OPTION_CONNECTION_LIMIT, budget,
 				    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
@@ -583,7 +452,7 @@ struct http_server *http_start(const struct http_opts *o, struct agent *ag, char
 			 errno ? strerror(errno) : "libmicrohttpd failed to start");
 		goto fail;
 	}
-	srv->watching = !pthread_create(&srv->watchdog, NULL, watchdog, srv);
+	conntrack_start(&srv->ct, HTTP_REQUEST_DEADLINE_S);
 	return srv;
 fail:
 	http_stop(srv);
@@ -599,17 +468,12 @@ void http_stop(struct http_server *srv)
 {
 	if (!srv)
 		return;
-	if (srv->watching) {
-		pthread_mutex_lock(&srv->lock);
-		srv->stopping = true;
-		pthread_mutex_unlock(&srv->lock);
-		pthread_join(srv->watchdog, NULL);
-	}
+	conntrack_stop(&srv->ct);
 	if (srv->mhd)
 		MHD_stop_daemon(srv->mhd);
 	auth_free(srv->auth);
 	free(srv->tls_cert);
 	free(srv->tls_key);
-	pthread_mutex_destroy(&srv->lock);
+	conntrack_fini(&srv->ct);
 	free(srv);
 }
