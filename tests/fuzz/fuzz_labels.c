@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* libFuzzer: the Prometheus label escaper. Whatever the name, the value
- * written is valid UTF-8, on one line, and every quote is escaped. */
+/* libFuzzer: a cgroup name as it reaches a Prometheus label (its printable
+ * form, then the label escaper). Whatever the name, the value written is
+ * valid UTF-8, on one line, and every quote and backslash is escaped. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +11,7 @@
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
-	char *name = malloc(size + 1), *out = NULL;
+	char *name = malloc(size + 1), *printable, *out = NULL;
 	size_t len = 0, i;
 	FILE *f;
 
@@ -18,9 +19,10 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		return 0;
 	memcpy(name, data, size);
 	name[size] = '\0';
-	f = open_memstream(&out, &len);
+	printable = escape_text_dup(name);
+	f = printable ? open_memstream(&out, &len) : NULL;
 	if (f) {
-		metrics_label(f, name);
+		metrics_label(f, printable);
 		fclose(f);
 		if (!text_is_clean(out))
 			__builtin_trap();
@@ -32,6 +34,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		}
 	}
 	free(out);
+	free(printable);
 	free(name);
 	return 0;
 }

@@ -7,7 +7,11 @@
 
 #include "cgroupfs.h"
 #include "config.h"
+#include "readfile.h"
 #include "settings.h"
+
+/* far beyond any config; a larger file is a mistake, not a config */
+#define CONFIG_MAX_BYTES (16 << 20)
 
 int run_options_add_pid(struct run_options *o, long long pid)
 {
@@ -195,25 +199,13 @@ int config_parse(const char *text, size_t len, const char *name, struct run_opti
 
 int config_load(const char *path, struct run_options *o, char *err, size_t errlen)
 {
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = fopen(path, "re"), *m;
-	char chunk[4096];
-	size_t n;
+	char *text;
+	size_t len;
 	int ret;
 
-	if (!f) {
-		snprintf(err, errlen, "%s:0: cannot read: %s", path, strerror(errno));
-		return -EINVAL;
-	}
-	m = open_memstream(&text, &len);
-	while (m && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		fwrite(chunk, 1, n, m);
-	ret = ferror(f) ? -EIO : 0;
-	fclose(f);
-	if (!m || fclose(m) || ret) {
-		snprintf(err, errlen, "%s:0: cannot read: %s", path, strerror(errno));
-		free(text);
+	ret = read_file(path, CONFIG_MAX_BYTES, &text, &len);
+	if (ret) {
+		snprintf(err, errlen, "%s:0: cannot read: %s", path, strerror(-ret));
 		return -EINVAL;
 	}
 	ret = config_parse(text, len, path, o, err, errlen);

@@ -21,6 +21,7 @@
 #include "escape.h"
 #include "http.h"
 #include "httpd.h"
+#include "readfile.h"
 
 struct http_server {
 	struct MHD_Daemon *mhd;
@@ -318,37 +319,15 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 }
 
-/* the contents of @path (a PEM file) in *@out */
+/* the contents of @path (a PEM file, at most 1 MiB) in *@out */
 static int read_pem(const char *path, char **out, char *err, size_t errlen)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = fopen(path, "re");
-	FILE *m = open_memstream(&buf, &len);
-	char chunk[4096];
-	size_t n;
+	size_t len;
+	int ret = read_file(path, 1 << 20, out, &len);
 
-	if (!f || !m) {
-		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
-		goto fail;
-	}
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && len < (1 << 20))
-		fwrite(chunk, 1, n, m);
-	if (ferror(f) || fclose(m)) {
-		m = NULL;
-		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
-		goto fail;
-	}
-	fclose(f);
-	*out = buf;
-	return 0;
-fail:
-	if (m)
-		fclose(m);
-	if (f)
-		fclose(f);
-	free(buf);
-	return -1;
+	if (ret)
+		snprintf(err, errlen, "cannot read %s: %s", path, strerror(-ret));
+	return ret;
 }
 
 /* how many connections the file descriptor limit allows, raised if it can be */

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "escape.h"
 #include "metrics.h"
 #include "names.h"
 
@@ -21,23 +20,12 @@ static void header(FILE *f, const char *name, const char *type, const char *help
 
 void metrics_label(FILE *f, const char *s)
 {
-	char buf[1024], *p = buf;
-	size_t len = strlen(s) * 4 + 1;
-
-	/* names are data: whatever bytes @s holds, the value is valid UTF-8 */
-	if (len > sizeof(buf))
-		p = malloc(len);
-	if (!p)
-		return;
-	escape_text(s, p, p == buf ? sizeof(buf) : len);
-	for (s = p; *s; s++) {
+	for (; *s; s++) {
 		if (*s == '\\' || *s == '"')
 			fprintf(f, "\\%c", *s);
 		else
-			fputc(*s, f);	/* escape_text() left no newline */
+			fputc(*s, f);	/* printable: no newline left to escape */
 	}
-	if (p != buf)
-		free(p);
 }
 
 static void cg_labels(FILE *f, const struct agent_cgroup *w)

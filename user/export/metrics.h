@@ -15,7 +15,8 @@
 int metrics_write(FILE *f, const struct agent_cgroup *cgs, unsigned int n,
 		  const struct cgsnap_settings *settings, const struct agent_self *self);
 
-/* Write @s as a label value: its printable form (common/escape.h), with
+/* Write @s, a printable form (common/escape.h: valid UTF-8, no control
+ * character, as every name the agent hands out is), as a label value:
  * backslash and double quote escaped as the exposition format wants. */
 void metrics_label(FILE *f, const char *s);
 
