@@ -79,6 +79,7 @@ help:
 	@echo '  test       set up, build, run the tests, then again under ASan+UBSan'
 	@echo '  bench      set up, build, and print the benchmark figures'
 	@echo '  fuzz       set up, build the libFuzzer targets, run each FUZZ_SECONDS (30)'
+	@echo '  vmtest     set up, build, run the kernel tests on Debian 6.1 and 6.12 (qemu, pure v2)'
 	@echo '  install    install into $$(DESTDIR)$$(PREFIX) (PREFIX=$(PREFIX))'
 	@echo '  vmlinux    regenerate vmlinux/vmlinux.h from /sys/kernel/btf/vmlinux'
 	@echo '  clean      remove .output/'
@@ -174,6 +175,14 @@ run: setup
 bench: setup
 	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/cgsnap-bench $(OUTPUT)/cgsnap-workload
 	$(Q)./scripts/bench.sh $(OUTPUT)
+
+# the kernel tests and an end-to-end check on other kernels, pure cgroup v2,
+# in qemu (scripts/vmtest.sh); VMTEST_KERNELS picks some of "6.1 6.12"
+VMTEST_KERNELS ?= 6.1 6.12
+.PHONY: vmtest
+vmtest: setup
+	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/cgsnap-tests $(OUTPUT)/cgsnap-workload
+	$(Q)./scripts/vmtest.sh $(OUTPUT) $(VMTEST_KERNELS)
 
 # fuzzing: libFuzzer (clang), with ASan and UBSan, every user/ source but main
 FUZZ_OUT := .output/fuzz

@@ -29,7 +29,8 @@ struct task_ts {
 	__u64 runq_ns;				/* when the task became runnable; 0: not waiting */
 	__u64 cgid;				/* the task's cgroup when last switched in, */
 	__u32 slot;				/* and that cgroup's slot */
-	__u32 __pad;
+	__u32 last_reclaim;			/* kind + 1 of the last reclaim entered */
+	__u64 last_reclaim_ns;			/* and when; 0: never */
 	__u64 reclaim_ns[CGSNAP_RECLAIM_MAX];	/* when it entered reclaim; 0: not in reclaim */
 	__u64 reclaim_cgid;			/* cgroup charged with the stall at begin */
 };
@@ -102,6 +103,12 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } cg_drops SEC(".maps");
+
+/* cgroup creation and removal (struct cgsnap_cg_event) */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);	/* ~3,600 events between two reads */
+} cg_events SEC(".maps");
 
 static const struct cgsnap_mem zero_mem;
 
@@ -289,6 +296,9 @@ static __always_inline void reclaim_begin(__u32 kind)
 		return;
 	}
 	kind &= CGSNAP_RECLAIM_MAX - 1;
+	now = bpf_ktime_get_ns();
+	ts->last_reclaim = kind + 1;
+	ts->last_reclaim_ns = now;
 	if (ts->reclaim_ns[kind])	/* nested begin: keep the outer one */
 		return;
 	cgid = bpf_get_current_cgroup_id();
@@ -297,7 +307,6 @@ static __always_inline void reclaim_begin(__u32 kind)
 		count_drop(CGSNAP_DROP_MEM_FULL);
 		return;
 	}
-	now = bpf_ktime_get_ns();
 	ts->reclaim_ns[kind] = now;
 	ts->reclaim_cgid = cgid;
 	bpf_spin_lock(&m->lock);
@@ -364,6 +373,25 @@ int BPF_PROG(memcg_reclaim_end)
 	return 0;
 }
 
+/*
+ * Which OOM: the killer runs in the context of the task whose allocation
+ * failed, and mark_victim carries no oom_control. A memcg OOM follows that
+ * task's failed memcg reclaim (try_charge retries it, then calls the OOM
+ * killer); a global one follows direct reclaim, or no reclaim at all
+ * (sysrq-f, a kernel thread). So the cause is the kind of the reclaim that
+ * task entered last, if it entered one within the last few seconds.
+ */
+#define OOM_RECLAIM_WINDOW_NS	(5ULL * 1000000000)
+
+static __always_inline bool oom_is_memcg(void)
+{
+	struct task_ts *ts;
+
+	ts = bpf_task_storage_get(&task_ts, bpf_get_current_task_btf(), NULL, 0);
+	return ts && ts->last_reclaim == CGSNAP_RECLAIM_MEMCG + 1 &&
+	       bpf_ktime_get_ns() - ts->last_reclaim_ns < OOM_RECLAIM_WINDOW_NS;
+}
+
 SEC("tp_btf/mark_victim")
 int BPF_PROG(mark_victim, struct task_struct *task)
 {
@@ -376,5 +404,58 @@ int BPF_PROG(mark_victim, struct task_struct *task)
 		return 0;
 	}
 	__sync_fetch_and_add(&m->oom_kills, 1);
+	if (oom_is_memcg())
+		__sync_fetch_and_add(&m->oom_kills_memcg, 1);
+	return 0;
+}
+
+/*
+ * cgroup lifecycle: v2 hierarchy only (hierarchy 0; a hybrid host's v1
+ * controllers have their own). The name is the directory's, not the path
+ * the tracepoint carries: that path is relative to the init cgroup
+ * namespace, the agent's may differ; the agent joins the name to the
+ * parent it knows.
+ */
+static __always_inline void cg_event(struct cgroup *cgrp, __u32 type)
+{
+	struct cgsnap_cg_event *e;
+	struct cgroup_subsys_state *parent;
+
+	if (cgrp->root->hierarchy_id != 0)
+		return;
+	e = bpf_ringbuf_reserve(&cg_events, sizeof(*e), 0);
+	if (!e) {
+		count_drop(CGSNAP_DROP_EVENTS_FULL);
+		return;
+	}
+	e->type = type;
+	e->level = cgrp->level;
+	e->id = cgrp->kn->id;
+	parent = cgrp->self.parent;
+	e->parent_id = parent ? parent->cgroup->kn->id : 0;
+	e->t_ns = bpf_ktime_get_ns();
+	if (bpf_probe_read_kernel_str(e->name, sizeof(e->name), cgrp->kn->name) < 0)
+		e->name[0] = '\0';
+	bpf_ringbuf_submit(e, 0);
+}
+
+SEC("tp_btf/cgroup_mkdir")
+int BPF_PROG(cgroup_mkdir, struct cgroup *cgrp)
+{
+	cg_event(cgrp, CGSNAP_EVENT_MKDIR);
+	return 0;
+}
+
+SEC("tp_btf/cgroup_rmdir")
+int BPF_PROG(cgroup_rmdir, struct cgroup *cgrp)
+{
+	cg_event(cgrp, CGSNAP_EVENT_RMDIR);
+	return 0;
+}
+
+SEC("tp_btf/cgroup_release")
+int BPF_PROG(cgroup_release, struct cgroup *cgrp)
+{
+	cg_event(cgrp, CGSNAP_EVENT_RELEASE);
 	return 0;
 }

@@ -74,7 +74,9 @@ enum cgsnap_drop {
 	CGSNAP_DROP_MEM_FULL = 1,	/* cg_mem map full: a stall or OOM kill was not counted */
 	CGSNAP_DROP_NO_STORAGE = 2,	/* task storage unavailable: an event was not stamped */
 	CGSNAP_DROP_NEG_DELTA = 3,	/* end before start: a negative duration was discarded */
-	CGSNAP_DROP_MAX = 4,
+	CGSNAP_DROP_EVENTS_FULL = 4,	/* cg_events full: a cgroup's creation or removal was
+					 * not told (the next scan finds it) */
+	CGSNAP_DROP_MAX = 5,
 };
 
 enum cgsnap_reclaim {
@@ -112,8 +114,33 @@ struct cgsnap_mem {
 	__u64 count[CGSNAP_RECLAIM_MAX];	/* reclaim stalls that ended, by kind */
 	__u64 sum_ns[CGSNAP_RECLAIM_MAX];
 	__u64 max_ns;
-	__u64 oom_kills;			/* tasks of the cgroup chosen as OOM victim */
+	__u64 oom_kills;			/* tasks of the cgroup chosen as OOM victim, */
+	__u64 oom_kills_memcg;			/* of which by a memcg OOM (a cgroup's limit);
+						 * the rest by a global one (the host) */
 	__u32 slots[CGSNAP_HIST_SLOTS];		/* stall duration histogram, both kinds */
+};
+
+/*
+ * cgroup lifecycle, from the cgroup_mkdir, cgroup_rmdir and cgroup_release
+ * tracepoints of the v2 hierarchy, through the cg_events ring buffer: the
+ * agent learns of a cgroup at once instead of at its next scan, and reads
+ * the last counters of one that is removed before recycling its slot.
+ */
+#define CGSNAP_EVENT_NAME_MAX	256	/* a kernfs name is at most 255 bytes */
+
+enum cgsnap_event_type {
+	CGSNAP_EVENT_MKDIR = 1,
+	CGSNAP_EVENT_RMDIR = 2,
+	CGSNAP_EVENT_RELEASE = 3,
+};
+
+struct cgsnap_cg_event {
+	__u32 type;				/* enum cgsnap_event_type */
+	__u32 level;				/* depth: the root is 0 */
+	__u64 id;				/* the cgroup's id (its inode number) */
+	__u64 parent_id;
+	__u64 t_ns;				/* bpf_ktime_get_ns() */
+	char name[CGSNAP_EVENT_NAME_MAX];	/* its directory's name */
 };
 
 #endif /* __CGSNAP_H */

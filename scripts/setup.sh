@@ -9,6 +9,7 @@ PACKAGES=(
 	libjansson-dev libmicrohttpd-dev libcap-dev
 	libcriterion-dev libclang-rt-14-dev
 	stress-ng prometheus curl openssl
+	qemu-system-x86 busybox-static kmod cpio file xz-utils zstd
 )
 
 missing=()

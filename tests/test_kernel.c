@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +50,7 @@ static void setup(void)
 	co.layout = &layout;
 	loader_map_fds(skel, &co.maps);
 	co.keep_totals = true;
+	co.keep_removed = true;
 	coll = collector__new(&co);
 	cr_assert(ne(ptr, coll, NULL));
 }
@@ -134,12 +136,18 @@ Test(kernel, runq_matches_schedstat_when_saturated)
 	snprintf(args, sizeof(args), "--spinners %ld --sleepers 2 --sleep-us 1000 --duration-ms 3000",
 		 2 * sysconf(_SC_NPROCESSORS_ONLN));
 	pid = run_workload(busy, NULL, args);
-	compare_schedstat(busy, pid, 0.02);
+	/*
+	 * Under software emulation (make vmtest sets CGSNAP_TEST_EMULATED),
+	 * the kernel's path from its own stamp to the tracepoint takes ~20 us
+	 * instead of well under one, and 9,000 waits add up to 3% of the sum.
+	 * The count stays within 1% everywhere.
+	 */
+	compare_schedstat(busy, pid, getenv("CGSNAP_TEST_EMULATED") ? 0.05 : 0.02);
 	/*
 	 * None of the busy cgroup's seconds of waits leak into its sibling: what
-	 * the sibling shows is its own start-up, which a loaded machine makes
-	 * longer; its own schedstat is the measure (times 2: schedstat's short-wait
-	 * bias, see DESIGN.md).
+	 * the sibling shows is its own start-up, which a loaded or emulated
+	 * machine makes longer; its own schedstat is the measure (its count, and
+	 * its sum times 2: schedstat's short-wait bias, see DESIGN.md).
 	 */
 	testlib_schedstat(idle_pid, &delay, &slices);
 	bound = 2 * delay + 5000000 > 20000000 ? 2 * delay + 5000000 : 20000000;
@@ -147,7 +155,9 @@ Test(kernel, runq_matches_schedstat_when_saturated)
 	cr_log_info("idle sibling: %llu waits, %.3f ms; its schedstat %llu, %.3f ms",
 		    (unsigned long long)t->count, t->sum_ns / 1e6, (unsigned long long)slices,
 		    delay / 1e6);
-	cr_assert(le(u64, t->count, 20), "idle sibling: %llu waits", (unsigned long long)t->count);
+	cr_assert(le(u64, t->count, slices + slices / 10 + 20),
+		  "idle sibling: %llu waits, its own schedstat %llu",
+		  (unsigned long long)t->count, (unsigned long long)slices);
 	cr_assert(lt(u64, t->sum_ns, bound), "idle sibling waited %llu ns, its own schedstat %llu",
 		  (unsigned long long)t->sum_ns, (unsigned long long)delay);
 }
@@ -186,19 +196,31 @@ Test(kernel, noisy_neighbour_split)
 	 * wait is who ran just before the task got the CPU, and a foreign task
 	 * running there (a fork storm's) would rightly be "other".
 	 */
-	char *const spin_a[] = { "sh", "-c",
-				 "exec $0 --spinners 1 --cpu 0 --fifo --duration-ms 1500",
-				 (char *)testlib_workload(), NULL };
-	char *const spin_alone[] = { "sh", "-c",
-				     "exec $0 --spinners 2 --cpu 1 --fifo --duration-ms 1500",
-				     (char *)testlib_workload(), NULL };
-	int fa, fb, fc;
+	char go[64], cmd_a[160], cmd_alone[160];
+
+	snprintf(go, sizeof(go), "/run/cgsnap-test-%d.go", getpid());
+	unlink(go);
+	snprintf(cmd_a, sizeof(cmd_a),
+		 "exec $0 --spinners 1 --cpu 0 --fifo --duration-ms 1500 --go %s", go);
+	snprintf(cmd_alone, sizeof(cmd_alone),
+		 "exec $0 --spinners 2 --cpu 1 --fifo --duration-ms 1500 --go %s", go);
+	char *const spin_a[] = { "sh", "-c", cmd_a, (char *)testlib_workload(), NULL };
+	char *const spin_alone[] = { "sh", "-c", cmd_alone, (char *)testlib_workload(), NULL };
+	int fa, fb, fc, fd;
 
 	testlib_spawn_ex(a, NULL, spin_a, &fa);
 	testlib_spawn_ex(b, NULL, spin_a, &fb);
 	testlib_spawn_ex(alone, NULL, spin_alone, &fc);
-	cr_assert(testlib_wait_done(fa, 30000) && testlib_wait_done(fb, 30000) &&
-		  testlib_wait_done(fc, 30000));
+	/* all three start together, however long each took to come up */
+	cr_assert(testlib_wait_line(fa, "ready", 30000) && testlib_wait_line(fb, "ready", 30000) &&
+		  testlib_wait_line(fc, "ready", 30000));
+	fd = open(go, O_WRONLY | O_CREAT, 0600);
+	cr_assert(ge(int, fd, 0));
+	close(fd);
+	bool done = testlib_wait_done(fa, 30000) && testlib_wait_done(fb, 30000) &&
+		    testlib_wait_done(fc, 30000);
+	unlink(go);
+	cr_assert(done);
 	cr_assert(eq(int, collector__tick_runq(coll, now_ns()), 0));
 
 	t = watched(a)->runq_total;
@@ -290,6 +312,52 @@ Test(kernel, memory_pressure_and_oom_kills)
 	cr_assert(ge(u64, kernel_kills, 1));
 	cr_assert(eq(u64, m->oom_kills, kernel_kills), "OOM kills: cgsnap %llu, kernel %llu",
 		  (unsigned long long)m->oom_kills, (unsigned long long)kernel_kills);
+	/* its own limit's doing, not the host's */
+	cr_assert(eq(u64, m->oom_kills_memcg, kernel_kills), "memcg OOM kills: %llu of %llu",
+		  (unsigned long long)m->oom_kills_memcg, (unsigned long long)m->oom_kills);
+}
+
+/*
+ * A global OOM kill, caused by the host running out of memory, not by a
+ * cgroup's limit: a workload with oom_score_adj 1000 (the killer's first
+ * choice) allocates more than the machine has. Only on a small machine:
+ * make vmtest runs it in its 2 GiB guests; on a large host it is skipped.
+ */
+Test(kernel, global_oom_kill_is_told_from_a_memcg_one, .timeout = 300)
+{
+	char args[96], *const argv[] = { "sh", "-c", args, (char *)testlib_workload(), NULL };
+	const struct mem_acc *m;
+	unsigned long long mem_kib = 0;
+	const char *rel;
+	char line[256];
+	uint64_t id;
+	int status;
+	pid_t pid;
+	FILE *f;
+
+	f = fopen("/proc/meminfo", "re");
+	cr_assert(ne(ptr, f, NULL));
+	while (fgets(line, sizeof(line), f) && sscanf(line, "MemTotal: %llu kB", &mem_kib) != 1)
+		;
+	fclose(f);
+	if (mem_kib > 4ULL << 20)
+		cr_skip_test("a real global OOM needs a machine of at most 4 GiB, this one has "
+			     "%llu MiB: make vmtest runs this test in its 2 GiB guests",
+			     mem_kib >> 10);
+	rel = testlib_cgroup("global-oom", &id);
+	cr_assert(eq(int, collector__watch(coll, rel), 0));
+	cr_assert(eq(int, collector__start(coll, now_ns()), 0));
+	/* twice the machine's memory: no cgroup limit in the way, only the host's */
+	snprintf(args, sizeof(args), "echo 1000 >/proc/self/oom_score_adj; exec $0 --alloc-mb %llu",
+		 mem_kib >> 9);
+	pid = testlib_spawn(rel, argv);
+	cr_assert(eq(int, waitpid(pid, &status, 0), pid));
+	cr_assert(eq(int, WIFSIGNALED(status) ? WTERMSIG(status) : 0, SIGKILL),
+		  "the OOM killer did not choose our workload");
+	cr_assert(eq(int, collector__tick_system(coll, now_ns()), 0));
+	m = watched(rel)->mem_total;
+	cr_assert(eq(u64, m->oom_kills, 1));
+	cr_assert(eq(u64, m->oom_kills_memcg, 0), "a global OOM kill counted as the cgroup's own");
 }
 
 Test(kernel, stat_json_end_to_end)
@@ -414,4 +482,66 @@ Test(kernel, vanished_cgroup_is_reported_freed_and_its_slot_recycled)
 	cr_assert(eq(int, bpf_map_lookup_elem(bpf_map__fd(skel->maps.cg_free), NULL, &freed), 0),
 		  "the free queue is empty");
 	cr_assert(eq(u32, freed, slot));
+}
+
+/*
+ * Cgroups that live 100-300 ms, several created and removed between two
+ * ticks (as containers and jobs do, and faster than any scan): each is
+ * watched from the kernel's cgroup_mkdir, its waits are counted up to its
+ * cgroup_rmdir, and it is kept as removed, its count within 5% of the
+ * schedstat of its threads read just before they were killed.
+ */
+Test(kernel, short_lived_cgroups_are_seen_and_counted, .timeout = 240)
+{
+	enum { N = 30 };
+	const char *parent;
+	char rel[N][160], full[1700], args[160];
+	uint64_t ids[N], delay, slices[N];
+	const struct watched *w;
+	unsigned int seen = 0;
+	pid_t pid;
+	int i, j;
+
+	parent = testlib_cgroup("churn", &ids[0]);
+	cr_assert(eq(int, collector__watch_all(coll, parent), 0));
+	cr_assert(eq(int, collector__start(coll, now_ns()), 0));
+	srand(getpid());
+	for (i = 0; i < N; i++) {
+		snprintf(rel[i], sizeof(rel[i]), "%s/job-%d", parent, i);
+		snprintf(full, sizeof(full), "%s/%s", testlib_v2_root(), rel[i]);
+		cr_assert(eq(int, mkdir(full, 0755), 0), "mkdir %s: %s", full, strerror(errno));
+		cr_assert(eq(int, cgroup_path_to_id(testlib_v2_root(), rel[i], &ids[i]), 0));
+		snprintf(args, sizeof(args), "--spinners 2 --sleepers 2 --sleep-us 500 "
+			 "--duration-ms %d", 100 + rand() % 200);
+		pid = run_workload(rel[i], NULL, args);
+		testlib_schedstat(pid, &delay, &slices[i]);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		/* the exited task leaves its cgroup asynchronously */
+		for (j = 0; rmdir(full) && errno == EBUSY && j < 500; j++)
+			usleep(2000);
+		cr_assert(eq(int, access(full, F_OK), -1), "%s was not removed", full);
+		/* a tick every fourth cgroup: three live and die unseen by any scan */
+		if (i % 4 == 3)
+			cr_assert(eq(int, collector__tick_runq(coll, now_ns()), 0));
+	}
+	cr_assert(eq(int, collector__tick_runq(coll, now_ns()), 0));
+	for (i = 0; i < N; i++) {
+		for (w = collector__first_removed(coll); w && w->id != ids[i];
+		     w = collector__next((struct watched *)w))
+			;
+		cr_assert(ne(ptr, (void *)w, NULL), "%s (id %llu) is not listed as removed", rel[i],
+			  (unsigned long long)ids[i]);
+		cr_assert(w->removed);
+		cr_log_info("%s: cgsnap %llu waits, schedstat %llu", rel[i],
+			    (unsigned long long)w->runq_total->count, (unsigned long long)slices[i]);
+		cr_assert(gt(u64, slices[i], 100), "too few events to compare");
+		cr_assert(le(dbl, rel_diff(w->runq_total->count, slices[i]), 0.05),
+			  "%s: %llu waits vs schedstat %llu: more than 5%% apart", rel[i],
+			  (unsigned long long)w->runq_total->count, (unsigned long long)slices[i]);
+		seen++;
+	}
+	cr_assert(eq(u32, seen, N));
+	/* the parent, watched all along, holds their waits too */
+	cr_assert(ge(u64, watched(parent)->runq_total->count, N * 100));
 }

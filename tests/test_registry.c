@@ -176,3 +176,43 @@ Test(registry, relative_paths)
 	cr_assert(eq(str, (char *)registry__relative(r, root, buf, sizeof(buf)), ""));
 	registry__free(r);
 }
+
+/* what the kernel tells (cgroup_mkdir, cgroup_rmdir) lands without a scan */
+Test(registry, kernel_events_add_and_remove_without_a_scan)
+{
+	struct registry *r = registry__new(root, &ops, NULL);
+	uint64_t a = ino("a"), ab = ino("a/b");
+	struct cg_node *n;
+
+	cr_assert(eq(int, registry__watch_all(r, "a"), 0));
+	cr_assert(eq(int, registry__scan(r), 0));
+	cr_assert(eq(int, nr_watched, 2));
+	/* a child of a known parent: added and watched, its path the parent's + name */
+	cr_assert(eq(int, registry__add(r, 1000001, ab, "job-1"), 1));
+	n = registry__find(r, 1000001);
+	cr_assert(ne(ptr, n, NULL));
+	cr_assert(eq(str, n->path, "a/b/job-1"));
+	cr_assert(eq(str, watched[2], "a/b/job-1"));
+	/* and its child, before any tick */
+	cr_assert(eq(int, registry__add(r, 1000002, 1000001, "step"), 1));
+	cr_assert(eq(str, registry__find(r, 1000002)->path, "a/b/job-1/step"));
+	/* known already, unknown parent, not a name */
+	cr_assert(eq(int, registry__add(r, 1000001, ab, "job-1"), 0));
+	cr_assert(eq(int, registry__add(r, 1000003, 424242, "x"), 0));
+	cr_assert(eq(int, registry__add(r, 1000004, a, ".."), -EINVAL));
+	cr_assert(eq(int, registry__add(r, 1000004, a, "x/y"), -EINVAL));
+	/* removal takes effect at the flush, with what is below it (a lost
+	 * rmdir of the child must not leave it with a freed parent) */
+	registry__remove(r, 1000001);
+	cr_assert(ne(ptr, registry__find(r, 1000001), NULL));
+	registry__flush(r);
+	cr_assert(eq(ptr, registry__find(r, 1000001), NULL));
+	cr_assert(eq(ptr, registry__find(r, 1000002), NULL));
+	cr_assert(eq(int, nr_gone, 2));
+	cr_assert(ne(ptr, registry__find(r, ab), NULL));
+	/* the root stays */
+	registry__remove(r, ino(""));
+	registry__flush(r);
+	cr_assert(ne(ptr, registry__find(r, a), NULL));
+	registry__free(r);
+}

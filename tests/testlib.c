@@ -124,6 +124,12 @@ pid_t testlib_spawn(const char *rel, char *const argv[])
 
 bool testlib_wait_done(int fd, int timeout_ms)
 {
+	return testlib_wait_line(fd, "done", timeout_ms);
+}
+
+bool testlib_wait_line(int fd, const char *line, int timeout_ms)
+{
+	char want[64];
 	char buf[256];
 	size_t n = 0;
 	ssize_t r;
@@ -135,7 +141,8 @@ bool testlib_wait_done(int fd, int timeout_ms)
 			return false;
 		n += r;
 		buf[n] = '\0';
-		if (strstr(buf, "done\n"))
+		snprintf(want, sizeof(want), "%s\n", line);
+		if (strstr(buf, want))
 			return true;
 		if (n == sizeof(buf) - 1)
 			n = 0;
@@ -236,12 +243,53 @@ static int rmdir_one(const char *path, const struct stat *st, int type, struct F
 	return 0;
 }
 
+static int killed_some;
+
+static int kill_procs(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	char procs[PATH_MAX];
+	long pid;
+	FILE *f;
+
+	if (type != FTW_D)
+		return 0;
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", path);
+	f = fopen(procs, "re");
+	if (!f)
+		return 0;
+	while (fscanf(f, "%ld", &pid) == 1)
+		if (pid > 0 && !kill((pid_t)pid, SIGKILL))
+			killed_some = 1;
+	fclose(f);
+	return 0;
+}
+
+void testlib_kill_cgroup(const char *rel)
+{
+	char full[1600];
+	int tries;
+
+	snprintf(full, sizeof(full), "%s%s%s", rel[0] == '/' ? "" : testlib_v2_root(),
+		 rel[0] == '/' ? "" : "/", rel);
+	/* what forks while we kill is killed on the next pass */
+	for (tries = 0; tries < 500; tries++) {
+		killed_some = 0;
+		nftw(full, kill_procs, 16, FTW_PHYS);
+		if (!killed_some)
+			return;
+		usleep(10000);
+	}
+}
+
 void testlib_cleanup(void)
 {
 	int i;
 
 	for (i = 0; i < nr_procs; i++)
 		kill(procs_pids[i], SIGKILL);
+	/* and what they started: stress-ng's workers, a shell's children */
+	for (i = nr_cgroups - 1; i >= 0; i--)
+		testlib_kill_cgroup(cgroups[i]);
 	for (i = 0; i < nr_procs; i++)
 		waitpid(procs_pids[i], NULL, 0);
 	nr_procs = 0;

@@ -32,6 +32,8 @@ pid_t testlib_spawn_ex(const char *rel, const char *extra_procs, char *const arg
 
 /* Read @fd until a line "done" arrives (true) or @timeout_ms passes. */
 bool testlib_wait_done(int fd, int timeout_ms);
+/* wait until the workload on @fd printed @line (e.g. "ready"), as above */
+bool testlib_wait_line(int fd, const char *line, int timeout_ms);
 
 /* Sum field 2 (run_delay ns) and field 3 (timeslices) of the schedstat of
  * every thread of @pid. */
@@ -52,6 +54,9 @@ uint64_t testlib_oom_kills(const char *file);
 const char *testlib_workload(void);
 
 /* Kill and reap every spawned process, remove every created cgroup. */
+/* SIGKILL every process in cgroup @rel (relative to the v2 root, or a full
+ * path) and its descendants, until none is left */
+void testlib_kill_cgroup(const char *rel);
 void testlib_cleanup(void);
 
 #endif /* __TESTLIB_H */

@@ -3,12 +3,16 @@
  * cgsnap-workload: known workloads for the kernel tests and benchmarks.
  *
  *   --spinners N --sleepers M [--sleep-us U] [--duration-ms D] [--cpu C] [--fifo]
+ *             [--go FILE]
  *       N threads spin, M threads sleep U us and wake, for D ms (all pinned
  *       to CPU C if given). With --fifo they run SCHED_FIFO and spinners
  *       yield every millisecond: they take turns among themselves, and no
  *       ordinary task runs on their CPU meanwhile (but in the kernel's RT
- *       throttling window), whatever else the machine does. Then every thread blocks, "done" is printed, and
- *       the process waits to be killed, so /proc/PID/task/ stays readable.
+ *       throttling window), whatever else the machine does. With --go, "ready"
+ *       is printed and nothing starts before FILE exists: workloads started
+ *       one after another (slowly, in an emulated guest) then overlap for
+ *       all of D. Then every thread blocks, "done" is printed, and the
+ *       process waits to be killed, so /proc/PID/task/ stays readable.
  *   --read-file PATH --duration-ms D
  *       read PATH over and over (page-cache pressure), then as above.
  *   --alloc-mb N
@@ -40,6 +44,7 @@ static int block_pipe[2];
 static long sleep_us = 1000;
 static int cpu = -1;
 static const char *read_path;
+static const char *go_path;
 
 static void pin(void)
 {
@@ -178,6 +183,7 @@ int main(int argc, char **argv)
 		{ "alloc-mb", required_argument, NULL, 'a' },
 		{ "pingpong", required_argument, NULL, 'p' },
 		{ "fifo", no_argument, NULL, 'f' },
+		{ "go", required_argument, NULL, 'g' },
 		{},
 	};
 	long spinners = 0, sleepers = 0, duration_ms = 1000, alloc_mb = 0, rounds = 0;
@@ -195,6 +201,7 @@ int main(int argc, char **argv)
 		case 'a': alloc_mb = atol(optarg); break;
 		case 'p': rounds = atol(optarg); break;
 		case 'f': fifo = 1; break;
+		case 'g': go_path = optarg; break;
 		default:
 			fprintf(stderr, "usage: see the comment at the top of tests/workload.c\n");
 			return 2;
@@ -231,6 +238,14 @@ int main(int argc, char **argv)
 			perror("cgsnap-workload: sched_setscheduler");
 			return 1;
 		}
+	}
+	if (go_path) {
+		struct timespec ms = { .tv_nsec = 1000000 };
+
+		printf("ready\n");
+		fflush(stdout);
+		while (access(go_path, F_OK))
+			nanosleep(&ms, NULL);
 	}
 	start(spinner, spinners);
 	start(sleeper, sleepers);

@@ -83,8 +83,19 @@ static void on_collector_event(const struct collector_event *cev, void *ctx)
 		.warning = cev->warning,
 	};
 
-	if (cev->type == COLLECTOR_GONE)
+	struct cgsnap_status st;
+
+	if (cev->type == COLLECTOR_GONE) {
 		ag->gone++;
+		/* its final word: the verdict of its last snapshots, its totals */
+		ev.verdict = VERDICT_NONE;
+		if (!cgsnap_snapshotter__current_status(cev->w->snap, &st)) {
+			ev.verdict = policy_verdict(&st);
+			ev.status = &st;
+		}
+		ev.runq = cev->w->runq_total;
+		ev.mem = cev->w->mem_total;
+	}
 	announce(ag, &ev);
 }
 
@@ -166,6 +177,7 @@ static int open_collector(struct agent *ag)
 		.layout = &ag->layout,
 		.settings = &ag->opts->settings,
 		.keep_totals = ag->opts->keep_totals,
+		.keep_removed = ag->opts->keep_removed,
 		.continue_totals = ag->pins_reused,
 		.on_event = on_collector_event,
 		.ctx = ag,
@@ -389,6 +401,7 @@ static int copy_cgroup(const struct watched *w, bool totals, struct agent_cgroup
 
 	memset(out, 0, offsetof(struct agent_cgroup, runq));	/* the totals: below */
 	out->id = w->id;
+	out->removed = w->removed;
 	out->path = strdup(w->name);
 	if (!out->path)
 		return -ENOMEM;
@@ -424,8 +437,11 @@ int agent__cgroups(struct agent *ag, bool totals, struct agent_cgroup **out, uns
 	int err = 0;
 
 	pthread_mutex_lock(&ag->lock);
-	v = malloc((collector__nr_watched(ag->collector) + 1) * sizeof(*v));
+	v = malloc((collector__nr_watched(ag->collector) + collector__nr_removed(ag->collector) +
+		    1) * sizeof(*v));
 	for (w = collector__first(ag->collector); v && w && !err; w = collector__next(w))
+		err = copy_cgroup(w, totals, &v[i++]);
+	for (w = collector__first_removed(ag->collector); v && w && !err; w = collector__next(w))
 		err = copy_cgroup(w, totals, &v[i++]);
 	pthread_mutex_unlock(&ag->lock);
 	if (!v || err) {

@@ -35,6 +35,7 @@ struct agent_opts {
 	bool verbose;			/* libbpf's debug messages */
 	unsigned int max_cgroups;	/* run-queue slots; 0: twice the cgroups there are */
 	bool keep_totals;		/* counters since watching began (stat, metrics) */
+	bool keep_removed;		/* agent__cgroups() lists removed cgroups too (stat) */
 	bool drop_caps;			/* drop every capability once attached */
 	const char *pin_dir;		/* pin maps and links there (cgsnap run --pin) */
 	void (*on_event)(const struct agent_event *ev, void *ctx);
@@ -43,7 +44,8 @@ struct agent_opts {
 
 enum agent_event_type {
 	AGENT_WATCHED,		/* a cgroup is now watched */
-	AGENT_GONE,		/* a watched cgroup disappeared */
+	AGENT_GONE,		/* a watched cgroup disappeared (.verdict and .status:
+				 * its last; .runq, .mem: its totals, when kept) */
 	AGENT_SNAPSHOT,		/* a snapshot was taken (.snap, with .overloaded) */
 	AGENT_MEMORY_WARNING,	/* docs/SPEC.md section 5 (.warning) */
 	AGENT_VERDICT,		/* the current verdict changed (.verdict, .status) */
@@ -59,11 +61,14 @@ struct agent_event {
 	const struct cgsnap_memory_warning *warning;
 	enum verdict verdict, previous;
 	const struct cgsnap_status *status;
+	const struct lat_acc *runq;
+	const struct mem_acc *mem;
 };
 
 /* One watched cgroup, copied out of the agent. */
 struct agent_cgroup {
 	uint64_t id;
+	bool removed;			/* gone during the measurement (keep_removed) */
 	char *path;			/* relative to the v2 mount, printable */
 	bool active;			/* its snapshotter runs: the statuses are valid */
 	struct cgsnap_status current, historical;

@@ -26,6 +26,8 @@ struct registry {
 	unsigned int nr_wanted;
 	char **all_roots;		/* every cgroup under these */
 	unsigned int nr_all;
+	bool removed;			/* registry__remove() since the last sweep */
+	uint32_t epoch;			/* changes when nodes may have been freed */
 };
 
 static uint32_t hash_id(uint64_t id, uint32_t nbuckets)
@@ -138,27 +140,89 @@ static void node_free(struct cg_node *n)
 	free(n);
 }
 
-/* free the nodes the last scan did not find: their cgroups are gone */
+/* a node of the current generation under a stale ancestor is stale too */
+static bool stale(const struct registry *r, const struct cg_node *n)
+{
+	for (; n; n = n->parent)
+		if (n->gen != r->gen)
+			return true;
+	return false;
+}
+
+/*
+ * Free the stale nodes: those the last scan did not find, or removed, and
+ * their descendants. Every gone() is called before any node is freed, so
+ * that gone() may walk a node's ancestors.
+ */
 static void sweep(struct registry *r)
 {
 	struct cg_node **pp, *n;
 	uint32_t i;
 
+	for (i = 0; i < r->nbuckets; i++)
+		for (n = r->buckets[i]; n; n = n->hnext)
+			n->dead = stale(r, n);
+	for (i = 0; i < r->nbuckets && r->ops.gone; i++)
+		for (n = r->buckets[i]; n; n = n->hnext)
+			if (n->dead)
+				r->ops.gone(n, r->ctx);
 	for (i = 0; i < r->nbuckets; i++) {
 		pp = &r->buckets[i];
 		while ((n = *pp)) {
-			if (n->gen == r->gen) {
+			if (!n->dead) {
 				pp = &n->hnext;
 				continue;
 			}
 			*pp = n->hnext;
-			if (r->ops.gone)
-				r->ops.gone(n, r->ctx);
 			node_free(n);
 			r->nr_nodes--;
 		}
 	}
-	/* children of freed nodes were freed too: no parent pointer dangles */
+	r->removed = false;
+	r->epoch++;
+}
+
+int registry__add(struct registry *r, uint64_t id, uint64_t parent_id, const char *name)
+{
+	struct cg_node *parent = registry__find(r, parent_id), *n;
+	char *path;
+
+	if (!parent || stale(r, parent) || registry__find(r, id))
+		return 0;
+	if (!*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+		return -EINVAL;
+	if (asprintf(&path, "%s%s%s", parent->path, *parent->path ? "/" : "", name) < 0)
+		return -ENOMEM;
+	n = node_get(r, id);
+	if (!n) {
+		free(path);
+		return -ENOMEM;
+	}
+	n->gen = r->gen;
+	n->parent = parent;
+	n->path = path;
+	if (!wants(r, path))
+		return 1;
+	n->watched = true;
+	if (r->ops.watch && r->ops.watch(n, r->ctx))
+		return -ENOMEM;
+	return 1;
+}
+
+void registry__remove(struct registry *r, uint64_t id)
+{
+	struct cg_node *n = registry__find(r, id);
+
+	if (!n || !n->parent)	/* the root stays */
+		return;
+	n->gen = r->gen - 1;
+	r->removed = true;
+}
+
+void registry__flush(struct registry *r)
+{
+	if (r->removed)
+		sweep(r);
 }
 
 int registry__scan(struct registry *r)
@@ -208,7 +272,7 @@ void registry__defer_scan(struct registry *r, int64_t now)
 
 uint32_t registry__generation(const struct registry *r)
 {
-	return r->gen;
+	return r->epoch;
 }
 
 bool registry__scanned(const struct registry *r)

@@ -23,6 +23,7 @@ struct cg_node {
 	/* private */
 	struct cg_node *hnext;
 	uint32_t gen;
+	bool dead;
 };
 
 struct registry_ops {
@@ -64,6 +65,18 @@ void registry__defer_scan(struct registry *r, int64_t now);
 uint32_t registry__generation(const struct registry *r);
 /* whether a scan was made */
 bool registry__scanned(const struct registry *r);
+
+/*
+ * The kernel told that cgroup @id was created as @name under @parent_id:
+ * add it now, watched if a watch selects it (ops.watch is called). Returns
+ * 1 if added, 0 if not (its parent is unknown: a scan will find it; or it
+ * is known already), -EINVAL for a name that is not one, -ENOMEM.
+ */
+int registry__add(struct registry *r, uint64_t id, uint64_t parent_id, const char *name);
+/* The kernel told that cgroup @id is removed: it is gone, with what is
+ * still known below it, at the next registry__flush() (ops.gone). */
+void registry__remove(struct registry *r, uint64_t id);
+void registry__flush(struct registry *r);
 
 /* the node of cgroup @id, or NULL */
 struct cg_node *registry__find(const struct registry *r, uint64_t id);

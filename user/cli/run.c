@@ -254,6 +254,30 @@ static void log_verdict(const struct agent_event *ev)
 	logmsg(LOG_INFO, "cgroup /%s: OVERLOADED (%s)", ev->path, why);
 }
 
+/* one line for a removed cgroup: its last verdict and what it went through */
+static void log_gone(const struct agent_event *ev)
+{
+	char why[256] = "";
+	const char *verdict = "no verdict yet";
+	uint64_t stalls = 0;
+	int i;
+
+	if (ev->verdict == VERDICT_OVERLOADED) {
+		policy_explain(ev->status, why, sizeof(why));
+		verdict = "OVERLOADED";
+	} else if (ev->verdict == VERDICT_IDLE) {
+		verdict = "idle";
+	}
+	for (i = 0; ev->mem && i < CGSNAP_RECLAIM_MAX; i++)
+		stalls += ev->mem->count[i];
+	logmsg(LOG_INFO, "cgroup /%s removed: final verdict %s%s%s%s; %llu run-queue waits "
+	       "(%.3f ms in all, longest %.3f ms), %llu reclaim stalls, %llu OOM kills",
+	       ev->path, verdict, *why ? " (" : "", why, *why ? ")" : "",
+	       (unsigned long long)(ev->runq ? ev->runq->count : 0),
+	       ev->runq ? ev->runq->sum_ns / 1e6 : 0.0, ev->runq ? ev->runq->max_ns / 1e6 : 0.0,
+	       (unsigned long long)stalls, (unsigned long long)(ev->mem ? ev->mem->oom_kills : 0));
+}
+
 static void on_event(const struct agent_event *ev, void *ctx)
 {
 	const struct cgsnap_memory_warning *mw = ev->warning;
@@ -265,7 +289,7 @@ static void on_event(const struct agent_event *ev, void *ctx)
 		       (unsigned long long)ev->id);
 		break;
 	case AGENT_GONE:
-		logmsg(LOG_INFO, "cgroup /%s is gone: no longer watched", ev->path);
+		log_gone(ev);
 		break;
 	case AGENT_MEMORY_WARNING:
 		logmsg(LOG_WARN, "cgroup /%s: memory critically overloaded: %lld of %lld bytes "

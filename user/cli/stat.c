@@ -161,7 +161,9 @@ static void print_mem_text(const struct agent_cgroup *w, int64_t duration)
 	       (unsigned long long)m->count[1], fmt_ns(m->sum_ns[0] + m->sum_ns[1], b[0], 32),
 	       fmt_ns(m->max_ns, b[1], 32), fmt_ns(m->some_ns, b[2], 32),
 	       duration > 0 ? 100.0 * m->some_ns / duration : 0.0);
-	printf("  OOM kills        %llu\n", (unsigned long long)m->oom_kills);
+	printf("  OOM kills        %llu (cgroup limit %llu, host out of memory %llu)\n",
+	       (unsigned long long)m->oom_kills, (unsigned long long)m->oom_kills_memcg,
+	       (unsigned long long)(m->oom_kills - m->oom_kills_memcg));
 	if (w->sys.valid) {
 		printf("  memory           working set %s of %s budget",
 		       fmt_bytes(w->sys.mem.working_set_bytes, b[0], 32),
@@ -194,7 +196,8 @@ static void print_text(const struct agent_cgroup *cgs, unsigned int n, const str
 
 		if (!a->all && !active(c))
 			continue;
-		printf("\ncgroup /%s (id %llu)\n", c->path, (unsigned long long)c->id);
+		printf("\ncgroup /%s (id %llu)%s\n", c->path, (unsigned long long)c->id,
+		       c->removed ? " (removed)" : "");
 		print_runq_text(&c->runq);
 		print_mem_text(c, duration);
 		print_cpu_text(c);
@@ -243,12 +246,15 @@ static json_t *runq_json(const struct lat_acc *t)
 
 static json_t *mem_json(const struct mem_acc *m, int64_t duration)
 {
-	return json_pack("{s:{s:I,s:I},s:{s:I,s:I},s:I,s:I,s:f,s:I,s:o}",
+	return json_pack("{s:{s:I,s:I},s:{s:I,s:I},s:I,s:I,s:f,s:I,s:{s:I,s:I},s:o}",
 			 "direct", "count", (json_int_t)m->count[0], "sum_ns", (json_int_t)m->sum_ns[0],
 			 "memcg", "count", (json_int_t)m->count[1], "sum_ns", (json_int_t)m->sum_ns[1],
 			 "max_ns", (json_int_t)m->max_ns, "some_ns", (json_int_t)m->some_ns,
 			 "some_ratio", duration > 0 ? (double)m->some_ns / duration : 0.0,
-			 "oom_kills", (json_int_t)m->oom_kills, "histogram", hist_json(m->slots));
+			 "oom_kills", (json_int_t)m->oom_kills, "oom_kills_by_cause", "memcg",
+			 (json_int_t)m->oom_kills_memcg, "global",
+			 (json_int_t)(m->oom_kills - m->oom_kills_memcg), "histogram",
+			 hist_json(m->slots));
 }
 
 static json_t *cgroup_json(const struct agent_cgroup *c, int64_t duration)
@@ -265,9 +271,9 @@ static json_t *cgroup_json(const struct agent_cgroup *c, int64_t duration)
 				c->sys.mem.limit_bytes < 0 ? json_null() :
 				json_integer(c->sys.mem.limit_bytes),
 				"budget_bytes", (json_int_t)c->sys.budget_bytes);
-	return json_pack("{s:s+,s:I,s:o,s:o,s:o,s:o}", "path", "/", c->path, "id",
-			 (json_int_t)c->id, "runq", runq_json(&c->runq), "reclaim",
-			 mem_json(&c->mem, duration), "cpu", cpu, "memory", mem);
+	return json_pack("{s:s+,s:I,s:b,s:o,s:o,s:o,s:o}", "path", "/", c->path, "id",
+			 (json_int_t)c->id, "removed", c->removed, "runq", runq_json(&c->runq),
+			 "reclaim", mem_json(&c->mem, duration), "cpu", cpu, "memory", mem);
 }
 
 static int print_json(const struct agent_cgroup *cgs, unsigned int n, const struct stat_args *a,
@@ -291,12 +297,6 @@ static int print_json(const struct agent_cgroup *cgs, unsigned int n, const stru
 	if (err || fputc('\n', stdout) == EOF || fflush(stdout))
 		return -EIO;
 	return 0;
-}
-
-static void on_event(const struct agent_event *ev, void *ctx)
-{
-	if (ev->type == AGENT_GONE)
-		report("cgroup /%s disappeared during the measurement", ev->path);
 }
 
 static int print_results(struct agent *ag, const struct stat_args *a, int64_t duration)
@@ -340,7 +340,8 @@ int cmd_stat(int argc, char **argv)
 	if (argp_parse(&argp, argc, argv, 0, NULL, &a))
 		return 2;
 	a.agent.keep_totals = true;
-	a.agent.on_event = on_event;
+	/* a cgroup removed during the measurement is listed, marked removed */
+	a.agent.keep_removed = true;
 	if (!a.agent.nr_cgroups)
 		a.agent.watch_all = true;
 	ag = agent__open(&a.agent);

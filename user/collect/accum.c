@@ -94,6 +94,7 @@ void mem_current(const struct cgsnap_mem *v, int64_t now, struct mem_prev *cur)
 	if (v->nr_stalled && (__u64)now > v->stall_start_ns)
 		cur->some_ns += now - v->stall_start_ns;
 	cur->oom_kills = v->oom_kills;
+	cur->oom_kills_memcg = v->oom_kills_memcg;
 	memcpy(cur->slots, v->slots, sizeof(cur->slots));
 }
 
@@ -102,7 +103,7 @@ void mem_delta(struct mem_prev *p, const struct mem_prev *cur, struct mem_acc *d
 	int i;
 
 	if (cur->count[0] + cur->count[1] < p->count[0] + p->count[1] ||
-	    cur->oom_kills < p->oom_kills)
+	    cur->oom_kills < p->oom_kills || cur->oom_kills_memcg < p->oom_kills_memcg)
 		memset(p, 0, sizeof(*p));	/* the entry was reset */
 	for (i = 0; i < CGSNAP_RECLAIM_MAX; i++) {
 		d->count[i] = cur->count[i] - p->count[i];
@@ -111,6 +112,7 @@ void mem_delta(struct mem_prev *p, const struct mem_prev *cur, struct mem_acc *d
 	d->max_ns = cur->max_ns > p->max_ns ? cur->max_ns : 0;
 	d->some_ns = cur->some_ns > p->some_ns ? cur->some_ns - p->some_ns : 0;
 	d->oom_kills = cur->oom_kills - p->oom_kills;
+	d->oom_kills_memcg = cur->oom_kills_memcg - p->oom_kills_memcg;
 	for (i = 0; i < CGSNAP_HIST_SLOTS; i++)
 		d->slots[i] = delta32(cur->slots[i], p->slots[i]);
 	*p = *cur;
@@ -128,6 +130,7 @@ void mem_add(struct mem_acc *a, const struct mem_acc *d)
 		a->max_ns = d->max_ns;
 	a->some_ns += d->some_ns;
 	a->oom_kills += d->oom_kills;
+	a->oom_kills_memcg += d->oom_kills_memcg;
 	for (i = 0; i < CGSNAP_HIST_SLOTS; i++)
 		a->slots[i] += d->slots[i];
 }

@@ -30,7 +30,8 @@ struct mem_acc {
 	uint64_t sum_ns[CGSNAP_RECLAIM_MAX];
 	uint64_t max_ns;
 	uint64_t some_ns;	/* time with a task of the cgroup in reclaim */
-	uint64_t oom_kills;
+	uint64_t oom_kills;	/* all OOM kills of its tasks, */
+	uint64_t oom_kills_memcg;	/* of which by a cgroup's limit (the rest: global) */
 	uint64_t slots[CGSNAP_HIST_SLOTS];
 };
 
@@ -47,6 +48,7 @@ struct mem_prev {
 	__u64 max_ns;
 	__u64 some_ns;				/* including the stall in progress */
 	__u64 oom_kills;
+	__u64 oom_kills_memcg;
 	__u32 slots[CGSNAP_HIST_SLOTS];
 };
 

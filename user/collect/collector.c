@@ -45,6 +45,8 @@ struct collector {
 	bool started;
 	struct wentry *watched;
 	unsigned int nr_watched;
+	struct wentry *removed;	/* opts.keep_removed: the removed, newest first */
+	unsigned int nr_removed;
 	int64_t now;		/* of the tick in progress */
 	/* slot -> node, valid while the owner and the scan generation stay */
 	struct slot_cache {
@@ -162,21 +164,76 @@ static void unlink_watched(struct collector *c, struct wentry *w)
 	}
 }
 
-/* the cgroup of @n is gone: tell, and free what the kernel side holds for it */
+static void account_runq(struct collector *c, struct cg_node *n, struct cg_state *st,
+			 const struct cgsnap_runq *cur);
+static void account_mem(uint64_t id, const struct cgsnap_mem *v, void *ctx);
+
+/*
+ * The last counters of @n, whose cgroup is gone: what its tasks did since
+ * the last tick (all of it, for a cgroup that lived shorter than a tick)
+ * still counts, for it and the watched cgroups above it.
+ */
+static void final_counts(struct collector *c, struct cg_node *n, struct cg_state *st)
+{
+	struct cgsnap_runq cur;
+	struct cgsnap_mem mem;
+
+	if (!c->started)
+		return;
+	if (!st->has_slot && !kmaps__slot_of(c->maps, n->id, &st->slot))
+		st->has_slot = st->slot < c->opts.maps.nr_slots;
+	if (st->has_slot && kmaps__owners(c->maps)[st->slot] == n->id) {
+		kmaps__runq_sum(c->maps, st->slot, &cur);
+		account_runq(c, n, st, &cur);
+	}
+	if (!kmaps__mem_of(c->maps, n->id, &mem))
+		account_mem(n->id, &mem, c);
+}
+
+/* the cgroup of @n is gone: count its last waits, tell, and free what the
+ * kernel side holds for it */
 static void on_gone(struct cg_node *n, void *ctx)
 {
 	struct collector *c = ctx;
 	struct cg_state *st = state_of(n);
+	struct wentry *w = st->w;
 
-	if (st->w) {
-		unlink_watched(c, st->w);
-		emit(c, COLLECTOR_GONE, &st->w->pub, NULL);
-		wentry_free(st->w);
+	final_counts(c, n, st);
+	if (w) {
+		unlink_watched(c, w);
+		w->pub.removed = true;
+		w->pub.removed_ns = c->now;
+		w->node = NULL;
+		emit(c, COLLECTOR_GONE, &w->pub, NULL);
+		if (c->opts.keep_removed) {
+			w->next = c->removed;
+			c->removed = w;
+			c->nr_removed++;
+		} else {
+			wentry_free(w);
+		}
 	}
 	if (st->has_slot)
 		kmaps__recycle(c->maps, st->slot, n->id);
 	kmaps__forget_mem(c->maps, n->id);
 	state_free(n);
+}
+
+/* a cgroup created or removed, as the kernel tells it */
+static void on_cg_event(const struct cgsnap_cg_event *e, void *ctx)
+{
+	struct collector *c = ctx;
+
+	switch (e->type) {
+	case CGSNAP_EVENT_MKDIR:
+		/* < 0: not a name (ignored), or no memory: the next scan retries */
+		registry__add(c->reg, e->id, e->parent_id, e->name);
+		break;
+	case CGSNAP_EVENT_RMDIR:
+	case CGSNAP_EVENT_RELEASE:
+		registry__remove(c->reg, e->id);
+		break;
+	}
 }
 
 static void on_release(struct cg_node *n, void *ctx)
@@ -261,6 +318,10 @@ static int collect_runq(struct collector *c, int64_t now)
 	uint32_t hi, i;
 	int scanned;
 
+	c->now = now;
+	/* cgroups created since the last tick are known before their waits
+	 * are read; removed ones leave after (registry__flush() below) */
+	kmaps__events(c->maps, on_cg_event, c);
 	hi = kmaps__scan_slots(c->maps);
 	slot_cache_check(c);
 	for (i = 0; i < hi && !unknown; i++)
@@ -296,6 +357,7 @@ static int collect_runq(struct collector *c, int64_t now)
 		kmaps__runq_sum(c->maps, i, &cur);
 		account_runq(c, n, st, &cur);
 	}
+	registry__flush(c->reg);
 	return 0;
 }
 
@@ -517,6 +579,10 @@ void collector__free(struct collector *c)
 		c->watched = w->next;
 		wentry_free(w);
 	}
+	while ((w = c->removed)) {
+		c->removed = w->next;
+		wentry_free(w);
+	}
 	registry__free(c->reg);
 	kmaps__close(c->maps);
 	free(c->slots);
@@ -562,6 +628,16 @@ struct watched *collector__find_path(struct collector *c, const char *path)
 		if (!strcmp(w->pub.path, rel) || !strcmp(w->pub.name, rel))
 			return &w->pub;
 	return NULL;
+}
+
+struct watched *collector__first_removed(struct collector *c)
+{
+	return c->removed ? &c->removed->pub : NULL;
+}
+
+unsigned int collector__nr_removed(const struct collector *c)
+{
+	return c->nr_removed;
 }
 
 unsigned int collector__nr_watched(const struct collector *c)

@@ -31,13 +31,16 @@ struct watched {
 	const struct lat_acc *runq_total;	/* since watching began (keep_totals) */
 	const struct mem_acc *mem_total;
 	int verdict;			/* the agent's: the verdict it last announced */
+	bool removed;			/* the cgroup is gone (collector_opts.keep_removed) */
+	int64_t removed_ns;		/* the tick that found out */
 };
 
 struct collector;
 
 enum collector_event_type {
 	COLLECTOR_WATCHED,	/* a cgroup is now watched */
-	COLLECTOR_GONE,		/* a watched cgroup disappeared; it is freed after the callback */
+	COLLECTOR_GONE,		/* a watched cgroup disappeared, its last counters
+				 * counted; freed after the callback unless kept */
 	COLLECTOR_MEMORY_WARNING,	/* docs/SPEC.md section 5 */
 	COLLECTOR_SNAPSHOT,	/* a snapshot was added to w's snapshotter */
 };
@@ -57,6 +60,8 @@ struct collector_opts {
 	bool keep_totals;			/* also accumulate since watching began */
 	bool continue_totals;			/* ... and since the maps began: they
 						 * are a previous run's (--pin) */
+	bool keep_removed;			/* keep removed cgroups, with their
+						 * totals, until collector__free() */
 	void (*on_event)(const struct collector_event *ev, void *ctx);
 	void *ctx;
 };
@@ -96,6 +101,10 @@ struct watched *collector__next(struct watched *w);
 struct watched *collector__find_id(struct collector *c, uint64_t id);
 struct watched *collector__find_path(struct collector *c, const char *path);
 unsigned int collector__nr_watched(const struct collector *c);
+/* the removed cgroups kept (keep_removed), newest first; collector__next()
+ * walks them */
+struct watched *collector__first_removed(struct collector *c);
+unsigned int collector__nr_removed(const struct collector *c);
 
 /* run-queue slots in use at the last tick */
 unsigned int collector__nr_map_entries(const struct collector *c);

@@ -127,9 +127,20 @@ static void memory_metrics(FILE *f, const struct agent_cgroup *ws, unsigned int 
 	PER_CGROUP(f, ws, n, "cgsnap_memory_stall_some_seconds_total", "counter",
 		   "Time during which at least one task of the cgroup was stalled in reclaim.", 1,
 		   "%.9f\n", w->mem.some_ns / 1e9);
-	PER_CGROUP(f, ws, n, "cgsnap_oom_kills_total", "counter",
-		   "Tasks of the cgroup chosen as OOM victims.", 1, "%llu\n",
-		   (unsigned long long)w->mem.oom_kills);
+	header(f, "cgsnap_oom_kills_total", "counter",
+	       "Tasks of the cgroup chosen as OOM victims, by cause: memcg (a cgroup's "
+	       "memory limit) or global (the host ran out of memory).");
+	for (i = 0; i < n; i++) {
+		const struct mem_acc *m = &ws[i].mem;
+
+		fputs("cgsnap_oom_kills_total{", f);
+		cg_labels(f, &ws[i]);
+		fprintf(f, ",cause=\"memcg\"} %llu\n", (unsigned long long)m->oom_kills_memcg);
+		fputs("cgsnap_oom_kills_total{", f);
+		cg_labels(f, &ws[i]);
+		fprintf(f, ",cause=\"global\"} %llu\n",
+			(unsigned long long)(m->oom_kills - m->oom_kills_memcg));
+	}
 	PER_CGROUP(f, ws, n, "cgsnap_memory_working_set_bytes", "gauge",
 		   "Memory usage minus inactive file cache, as the kubelet computes it.",
 		   w->sys.valid, "%lld\n", (long long)w->sys.mem.working_set_bytes);

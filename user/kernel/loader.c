@@ -356,6 +356,7 @@ void loader_map_fds(const struct cgsnap_bpf *skel, struct kmaps_fds *fds)
 	fds->slot_fd = bpf_map__fd(skel->maps.cg_slot);
 	fds->owner_fd = bpf_map__fd(skel->maps.cg_owner);
 	fds->free_fd = bpf_map__fd(skel->maps.cg_free);
+	fds->events_fd = bpf_map__fd(skel->maps.cg_events);
 	fds->nr_slots = bpf_map__max_entries(skel->maps.cg_owner);
 }
 

@@ -17,6 +17,9 @@ struct kmaps {
 	struct cgsnap_runq *runq;	/* cg_runq[nr_slots x ncpus] */
 	struct cgsnap_hist *hists;	/* cg_runq_hist[nr_slots] */
 	size_t owners_len, runq_len, hists_len;
+	struct ring_buffer *events;
+	void (*event_fn)(const struct cgsnap_cg_event *e, void *ctx);
+	void *event_ctx;
 };
 
 /* map array map @fd of @entries values of @value_size; NULL on failure */
@@ -28,6 +31,19 @@ static void *map_array(int fd, size_t value_size, size_t entries, size_t *len)
 	*len = (((value_size + 7) & ~7UL) * entries + page - 1) / page * page;
 	p = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	return p == MAP_FAILED ? NULL : p;
+}
+
+static int on_ringbuf(void *ctx, void *data, size_t size)
+{
+	struct kmaps *m = ctx;
+	struct cgsnap_cg_event e;
+
+	if (size < sizeof(e))
+		return 0;	/* not ours: skip it */
+	memcpy(&e, data, sizeof(e));
+	e.name[sizeof(e.name) - 1] = '\0';
+	m->event_fn(&e, m->event_ctx);
+	return 0;
 }
 
 struct kmaps *kmaps__open(const struct kmaps_fds *fds)
@@ -52,7 +68,9 @@ struct kmaps *kmaps__open(const struct kmaps_fds *fds)
 	m->runq = map_array(fds->runq_fd, sizeof(*m->runq), (size_t)fds->nr_slots * m->ncpus,
 			    &m->runq_len);
 	m->hists = map_array(fds->hist_fd, sizeof(*m->hists), fds->nr_slots, &m->hists_len);
-	if (!m->owners || !m->runq || !m->hists) {
+	if (m->owners && m->runq && m->hists && fds->events_fd >= 0)
+		m->events = ring_buffer__new(fds->events_fd, on_ringbuf, m, NULL);
+	if (!m->owners || !m->runq || !m->hists || (fds->events_fd >= 0 && !m->events)) {
 		int err = errno;
 
 		kmaps__close(m);
@@ -72,6 +90,7 @@ void kmaps__close(struct kmaps *m)
 		munmap(m->runq, m->runq_len);
 	if (m->hists)
 		munmap(m->hists, m->hists_len);
+	ring_buffer__free(m->events);
 	free(m);
 }
 
@@ -184,4 +203,34 @@ int kmaps__drops(const struct kmaps *m, uint64_t out[CGSNAP_DROP_MAX])
 			out[i] += vals[cpu];
 	}
 	return 0;
+}
+
+int kmaps__slot_of(const struct kmaps *m, uint64_t id, uint32_t *slot)
+{
+	__u64 key = id;
+	__u32 v;
+
+	if (bpf_map_lookup_elem(m->fds.slot_fd, &key, &v))
+		return -ENOENT;
+	*slot = v;
+	return 0;
+}
+
+int kmaps__mem_of(const struct kmaps *m, uint64_t id, struct cgsnap_mem *out)
+{
+	__u64 key = id;
+
+	if (bpf_map_lookup_elem_flags(m->fds.mem_fd, &key, out, BPF_F_LOCK))
+		return -ENOENT;
+	return 0;
+}
+
+int kmaps__events(struct kmaps *m, void (*fn)(const struct cgsnap_cg_event *e, void *ctx),
+		  void *ctx)
+{
+	if (!m->events)
+		return 0;
+	m->event_fn = fn;
+	m->event_ctx = ctx;
+	return ring_buffer__consume(m->events);
 }

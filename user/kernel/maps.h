@@ -19,6 +19,7 @@
 struct kmaps_fds {
 	int runq_fd, hist_fd, mem_fd, drops_fd;
 	int slot_fd, owner_fd, free_fd;
+	int events_fd;			/* cg_events; -1: none (no lifecycle events) */
 	unsigned int nr_slots;
 };
 
@@ -50,6 +51,16 @@ void kmaps__forget_mem(struct kmaps *m, uint64_t id);
 /* Call @fn for every cgroup with a reclaim entry, with a consistent copy. */
 int kmaps__for_each_mem(struct kmaps *m,
 			void (*fn)(uint64_t id, const struct cgsnap_mem *v, void *ctx), void *ctx);
+
+/* The slot the BPF side gave cgroup @id: 0, or -ENOENT if it has none. */
+int kmaps__slot_of(const struct kmaps *m, uint64_t id, uint32_t *slot);
+/* @id's reclaim entry, copied consistently: 0, or -ENOENT. */
+int kmaps__mem_of(const struct kmaps *m, uint64_t id, struct cgsnap_mem *out);
+
+/* Call @fn for every cgroup creation and removal the kernel told since the
+ * last call, in order. Returns the number of events, or a negative errno. */
+int kmaps__events(struct kmaps *m, void (*fn)(const struct cgsnap_cg_event *e, void *ctx),
+		  void *ctx);
 
 /* The drop counters (enum cgsnap_drop), summed over CPUs. */
 int kmaps__drops(const struct kmaps *m, uint64_t out[CGSNAP_DROP_MAX]);

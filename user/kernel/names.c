@@ -23,6 +23,7 @@ static const char *const drops[CGSNAP_DROP_MAX] = {
 	[CGSNAP_DROP_MEM_FULL] = "mem_map_full",
 	[CGSNAP_DROP_NO_STORAGE] = "no_task_storage",
 	[CGSNAP_DROP_NEG_DELTA] = "negative_delta",
+	[CGSNAP_DROP_EVENTS_FULL] = "events_full",
 };
 
 const char *holder_name(int holder)
