@@ -16,7 +16,8 @@
  *   --read-file PATH --duration-ms D
  *       read PATH over and over (page-cache pressure), then as above.
  *   --alloc-mb N
- *       allocate and touch N MiB of anonymous memory, then as above.
+ *       allocate and touch N MiB of anonymous memory (64 MiB at a time),
+ *       then as above.
  *   --pingpong N [--cpu C]
  *       N round trips over a pair of pipes between two processes on one
  *       CPU; prints the round trips per second.
@@ -212,12 +213,17 @@ int main(int argc, char **argv)
 	if (rounds)
 		return pingpong(rounds);
 	if (alloc_mb) {
-		char *p = mmap(NULL, alloc_mb << 20, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		/* in 64 MiB pieces: one mapping larger than the machine's memory
+		 * would be refused by overcommit's heuristic, not OOM-killed */
+		for (long mb = 0; mb < alloc_mb; mb += 64) {
+			size_t len = (size_t)(alloc_mb - mb < 64 ? alloc_mb - mb : 64) << 20;
+			char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+				       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
-		if (p == MAP_FAILED)
-			return 1;
-		memset(p, 1, alloc_mb << 20);
+			if (p == MAP_FAILED)
+				return 1;
+			memset(p, 1, len);
+		}
 		done();
 	}
 	if (fifo) {

@@ -32,31 +32,6 @@ struct agent {
 
 volatile sig_atomic_t agent_exiting;
 
-int agent_opts_add_cgroup(struct agent_opts *o, const char *path)
-{
-	char **v;
-
-	if (!cgroup_path_valid(path))
-		return -EINVAL;
-	v = realloc(o->cgroups, (o->nr_cgroups + 1) * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	o->cgroups = v;
-	v[o->nr_cgroups] = strdup(path);
-	if (!v[o->nr_cgroups])
-		return -ENOMEM;
-	o->nr_cgroups++;
-	return 0;
-}
-
-void agent_opts_free(struct agent_opts *o)
-{
-	while (o->nr_cgroups)
-		free(o->cgroups[--o->nr_cgroups]);
-	free(o->cgroups);
-	o->cgroups = NULL;
-}
-
 /* events: the collector's, passed on by cgroup id and path */
 
 static void announce(struct agent *ag, const struct agent_event *ev)

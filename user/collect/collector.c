@@ -11,64 +11,12 @@
 #include <string.h>
 
 #include "collector.h"
-#include "escape.h"
+#include "collector_int.h"
 #include "registry.h"
-
-/* a watched cgroup: the public part, then the collector's own */
-struct wentry {
-	struct watched pub;
-	struct lat_acc runq;		/* the current runq interval */
-	struct mem_acc mem;		/* the current system interval */
-	struct lat_acc *runq_total;
-	struct mem_acc *mem_total;
-	uint32_t cap_gen;		/* scan generation of sys.cpu_capacity */
-	uint32_t no_mem_gen;		/* scan generation that found no memory files */
-	bool have_no_mem;
-	struct cg_node *node;
-	struct wentry *next;
-};
-
-/* what the collector keeps per registry node (node->priv) */
-struct cg_state {
-	uint32_t slot;		/* its run-queue slot, when has_slot */
-	bool has_slot;
-	struct runq_prev *rq;
-	struct mem_prev *mem;
-	struct wentry *w;
-};
-
-struct collector {
-	struct collector_opts opts;
-	struct cgsnap_settings settings;
-	struct registry *reg;
-	struct kmaps *maps;
-	bool started;
-	struct wentry *watched;
-	unsigned int nr_watched;
-	struct wentry *removed;	/* opts.keep_removed: the removed, newest first */
-	unsigned int nr_removed;
-	int64_t now;		/* of the tick in progress */
-	/* slot -> node, valid while the owner and the scan generation stay */
-	struct slot_cache {
-		uint64_t owner;
-		struct cg_node *node;
-	} *slots;
-	uint32_t slots_gen;
-};
-
-static struct wentry *wentry_of(struct watched *w)
-{
-	return (struct wentry *)((char *)w - offsetof(struct wentry, pub));
-}
-
-static struct cg_state *state_of(const struct cg_node *n)
-{
-	return n->priv;
-}
 
 /* events */
 
-static void emit(struct collector *c, enum collector_event_type type, const struct watched *w,
+void coll_emit(struct collector *c, enum collector_event_type type, const struct watched *w,
 		 const struct cgsnap_memory_warning *warning)
 {
 	struct collector_event ev = { .type = type, .w = w, .warning = warning };
@@ -89,156 +37,7 @@ static void add_snapshot(struct collector *c, struct wentry *w, const struct cgs
 	ev.snap = cgsnap_snapshotter__latest(w->pub.snap, snap->kind);
 	c->opts.on_event(&ev, c->opts.ctx);
 	if (ret == 1)
-		emit(c, COLLECTOR_MEMORY_WARNING, &w->pub, &warning);
-}
-
-/* watched cgroups, created and dropped by the registry's scans */
-
-static void wentry_free(struct wentry *w)
-{
-	if (!w)
-		return;
-	cgsnap_snapshotter__free(w->pub.snap);
-	free(w->runq_total);
-	free(w->mem_total);
-	free((char *)w->pub.path);
-	free((char *)w->pub.name);
-	free(w);
-}
-
-static int on_watch(struct cg_node *n, void *ctx)
-{
-	struct collector *c = ctx;
-	struct cg_state *st = state_of(n);
-	struct wentry *w = calloc(1, sizeof(*w));
-
-	if (!w)
-		goto err;
-	w->pub.id = n->id;
-	w->pub.path = strdup(n->path);
-	w->pub.name = escape_text_dup(n->path);
-	w->pub.snap = cgsnap_snapshotter__new(&c->settings);
-	if (c->opts.keep_totals) {
-		w->runq_total = calloc(1, sizeof(*w->runq_total));
-		w->mem_total = calloc(1, sizeof(*w->mem_total));
-		if (!w->runq_total || !w->mem_total)
-			goto err;
-	}
-	if (!w->pub.path || !w->pub.name || !w->pub.snap)
-		goto err;
-	w->pub.runq_total = w->runq_total;
-	w->pub.mem_total = w->mem_total;
-	cgsnap_snapshotter__start(w->pub.snap);
-	w->node = n;
-	st->w = w;
-	w->next = c->watched;
-	c->watched = w;
-	c->nr_watched++;
-	emit(c, COLLECTOR_WATCHED, &w->pub, NULL);
-	return 0;
-err:
-	wentry_free(w);
-	n->watched = false;	/* the next scan tries again */
-	return -ENOMEM;
-}
-
-static void state_free(struct cg_node *n)
-{
-	struct cg_state *st = state_of(n);
-
-	free(st->rq);
-	free(st->mem);
-	memset(st, 0, sizeof(*st));
-}
-
-static void unlink_watched(struct collector *c, struct wentry *w)
-{
-	struct wentry **pp;
-
-	for (pp = &c->watched; *pp; pp = &(*pp)->next) {
-		if (*pp != w)
-			continue;
-		*pp = w->next;
-		c->nr_watched--;
-		return;
-	}
-}
-
-static void account_runq(struct collector *c, struct cg_node *n, struct cg_state *st,
-			 const struct cgsnap_runq *cur);
-static void account_mem(uint64_t id, const struct cgsnap_mem *v, void *ctx);
-
-/*
- * The last counters of @n, whose cgroup is gone: what its tasks did since
- * the last tick (all of it, for a cgroup that lived shorter than a tick)
- * still counts, for it and the watched cgroups above it.
- */
-static void final_counts(struct collector *c, struct cg_node *n, struct cg_state *st)
-{
-	struct cgsnap_runq cur;
-	struct cgsnap_mem mem;
-
-	if (!c->started)
-		return;
-	if (!st->has_slot && !kmaps__slot_of(c->maps, n->id, &st->slot))
-		st->has_slot = st->slot < c->opts.maps.nr_slots;
-	if (st->has_slot && kmaps__owners(c->maps)[st->slot] == n->id) {
-		kmaps__runq_sum(c->maps, st->slot, &cur);
-		account_runq(c, n, st, &cur);
-	}
-	if (!kmaps__mem_of(c->maps, n->id, &mem))
-		account_mem(n->id, &mem, c);
-}
-
-/* the cgroup of @n is gone: count its last waits, tell, and free what the
- * kernel side holds for it */
-static void on_gone(struct cg_node *n, void *ctx)
-{
-	struct collector *c = ctx;
-	struct cg_state *st = state_of(n);
-	struct wentry *w = st->w;
-
-	final_counts(c, n, st);
-	if (w) {
-		unlink_watched(c, w);
-		w->pub.removed = true;
-		w->pub.removed_ns = c->now;
-		w->node = NULL;
-		emit(c, COLLECTOR_GONE, &w->pub, NULL);
-		if (c->opts.keep_removed) {
-			w->next = c->removed;
-			c->removed = w;
-			c->nr_removed++;
-		} else {
-			wentry_free(w);
-		}
-	}
-	if (st->has_slot)
-		kmaps__recycle(c->maps, st->slot, n->id);
-	kmaps__forget_mem(c->maps, n->id);
-	state_free(n);
-}
-
-/* a cgroup created or removed, as the kernel tells it */
-static void on_cg_event(const struct cgsnap_cg_event *e, void *ctx)
-{
-	struct collector *c = ctx;
-
-	switch (e->type) {
-	case CGSNAP_EVENT_MKDIR:
-		/* < 0: not a name (ignored), or no memory: the next scan retries */
-		registry__add(c->reg, e->id, e->parent_id, e->name);
-		break;
-	case CGSNAP_EVENT_RMDIR:
-	case CGSNAP_EVENT_RELEASE:
-		registry__remove(c->reg, e->id);
-		break;
-	}
-}
-
-static void on_release(struct cg_node *n, void *ctx)
-{
-	state_free(n);
+		coll_emit(c, COLLECTOR_MEMORY_WARNING, &w->pub, &warning);
 }
 
 /* the watched cgroups from @*a up to the root, one per call; NULL at the end */
@@ -258,7 +57,7 @@ static struct wentry *watched_up(struct cg_node **a)
 
 /* run-queue waits */
 
-static void account_runq(struct collector *c, struct cg_node *n, struct cg_state *st,
+void coll_account_runq(struct collector *c, struct cg_node *n, struct cg_state *st,
 			 const struct cgsnap_runq *cur)
 {
 	static struct lat_delta d;	/* only its listed slots are read */
@@ -355,7 +154,7 @@ static int collect_runq(struct collector *c, int64_t now)
 		if (st->rq && kmaps__runq_count(c->maps, i) == st->rq->sum.count)
 			continue;
 		kmaps__runq_sum(c->maps, i, &cur);
-		account_runq(c, n, st, &cur);
+		coll_account_runq(c, n, st, &cur);
 	}
 	registry__flush(c->reg);
 	return 0;
@@ -380,7 +179,7 @@ int collector__tick_runq(struct collector *c, int64_t now)
 
 /* memory pressure */
 
-static void account_mem(uint64_t id, const struct cgsnap_mem *v, void *ctx)
+void coll_account_mem(uint64_t id, const struct cgsnap_mem *v, void *ctx)
 {
 	struct collector *c = ctx;
 	struct cg_node *a, *n = registry__find(c->reg, id);
@@ -414,7 +213,7 @@ static void account_mem(uint64_t id, const struct cgsnap_mem *v, void *ctx)
 static int collect_mem(struct collector *c, int64_t now)
 {
 	c->now = now;
-	return kmaps__for_each_mem(c->maps, account_mem, c);
+	return kmaps__for_each_mem(c->maps, coll_account_mem, c);
 }
 
 /* cpu and memory snapshots */

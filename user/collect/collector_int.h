@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The collector's insides, shared by collector.c (one tick's orchestration)
+ * and lifecycle.c (cgroups watched, created, removed). Not for other users.
+ */
+#ifndef __CGSNAP_COLLECTOR_INT_H
+#define __CGSNAP_COLLECTOR_INT_H
+
+#include <stddef.h>
+
+#include "collector.h"
+#include "registry.h"
+
+/* a watched cgroup: the public part, then the collector's own */
+struct wentry {
+	struct watched pub;
+	struct lat_acc runq;		/* the current runq interval */
+	struct mem_acc mem;		/* the current system interval */
+	struct lat_acc *runq_total;
+	struct mem_acc *mem_total;
+	uint32_t cap_gen;		/* scan generation of sys.cpu_capacity */
+	uint32_t no_mem_gen;		/* scan generation that found no memory files */
+	bool have_no_mem;
+	struct cg_node *node;
+	struct wentry *next;
+};
+
+/* what the collector keeps per registry node (node->priv) */
+struct cg_state {
+	uint32_t slot;		/* its run-queue slot, when has_slot */
+	bool has_slot;
+	struct runq_prev *rq;
+	struct mem_prev *mem;
+	struct wentry *w;
+};
+
+struct collector {
+	struct collector_opts opts;
+	struct cgsnap_settings settings;
+	struct registry *reg;
+	struct kmaps *maps;
+	bool started;
+	struct wentry *watched;
+	unsigned int nr_watched;
+	struct wentry *removed;	/* opts.keep_removed: the removed, newest first */
+	unsigned int nr_removed;
+	int64_t now;		/* of the tick in progress */
+	/* slot -> node, valid while the owner and the scan generation stay */
+	struct slot_cache {
+		uint64_t owner;
+		struct cg_node *node;
+	} *slots;
+	uint32_t slots_gen;
+};
+
+static inline struct wentry *wentry_of(struct watched *w)
+{
+	return (struct wentry *)((char *)w - offsetof(struct wentry, pub));
+}
+
+static inline struct cg_state *state_of(const struct cg_node *n)
+{
+	return n->priv;
+}
+
+/* collector.c */
+void coll_emit(struct collector *c, enum collector_event_type type, const struct watched *w,
+	       const struct cgsnap_memory_warning *warning);
+void coll_account_runq(struct collector *c, struct cg_node *n, struct cg_state *st,
+		       const struct cgsnap_runq *cur);
+void coll_account_mem(uint64_t id, const struct cgsnap_mem *v, void *ctx);
+
+/* lifecycle.c: the registry's callbacks (registry_ops), and the kernel's
+ * lifecycle events (kmaps__events()) */
+void wentry_free(struct wentry *w);
+int on_watch(struct cg_node *n, void *ctx);
+void on_gone(struct cg_node *n, void *ctx);
+void on_release(struct cg_node *n, void *ctx);
+void on_cg_event(const struct cgsnap_cg_event *e, void *ctx);
+
+#endif /* __CGSNAP_COLLECTOR_INT_H */

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Watched cgroups come and go: selected by a scan or told by the kernel
+ * (cgroup_mkdir), and gone when a scan misses them or the kernel tells
+ * (cgroup_rmdir, cgroup_release). A gone cgroup's last counters are read
+ * before its slot is recycled.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collector_int.h"
+#include "escape.h"
+
+/* watched cgroups, created and dropped by the registry's scans */
+
+void wentry_free(struct wentry *w)
+{
+	if (!w)
+		return;
+	cgsnap_snapshotter__free(w->pub.snap);
+	free(w->runq_total);
+	free(w->mem_total);
+	free((char *)w->pub.path);
+	free((char *)w->pub.name);
+	free(w);
+}
+
+int on_watch(struct cg_node *n, void *ctx)
+{
+	struct collector *c = ctx;
+	struct cg_state *st = state_of(n);
+	struct wentry *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		goto err;
+	w->pub.id = n->id;
+	w->pub.path = strdup(n->path);
+	w->pub.name = escape_text_dup(n->path);
+	w->pub.snap = cgsnap_snapshotter__new(&c->settings);
+	if (c->opts.keep_totals) {
+		w->runq_total = calloc(1, sizeof(*w->runq_total));
+		w->mem_total = calloc(1, sizeof(*w->mem_total));
+		if (!w->runq_total || !w->mem_total)
+			goto err;
+	}
+	if (!w->pub.path || !w->pub.name || !w->pub.snap)
+		goto err;
+	w->pub.runq_total = w->runq_total;
+	w->pub.mem_total = w->mem_total;
+	cgsnap_snapshotter__start(w->pub.snap);
+	w->node = n;
+	st->w = w;
+	w->next = c->watched;
+	c->watched = w;
+	c->nr_watched++;
+	coll_emit(c, COLLECTOR_WATCHED, &w->pub, NULL);
+	return 0;
+err:
+	wentry_free(w);
+	n->watched = false;	/* the next scan tries again */
+	return -ENOMEM;
+}
+
+static void state_free(struct cg_node *n)
+{
+	struct cg_state *st = state_of(n);
+
+	free(st->rq);
+	free(st->mem);
+	memset(st, 0, sizeof(*st));
+}
+
+static void unlink_watched(struct collector *c, struct wentry *w)
+{
+	struct wentry **pp;
+
+	for (pp = &c->watched; *pp; pp = &(*pp)->next) {
+		if (*pp != w)
+			continue;
+		*pp = w->next;
+		c->nr_watched--;
+		return;
+	}
+}
+
+/*
+ * The last counters of @n, whose cgroup is gone: what its tasks did since
+ * the last tick (all of it, for a cgroup that lived shorter than a tick)
+ * still counts, for it and the watched cgroups above it.
+ */
+static void final_counts(struct collector *c, struct cg_node *n, struct cg_state *st)
+{
+	struct cgsnap_runq cur;
+	struct cgsnap_mem mem;
+
+	if (!c->started)
+		return;
+	if (!st->has_slot && !kmaps__slot_of(c->maps, n->id, &st->slot))
+		st->has_slot = st->slot < c->opts.maps.nr_slots;
+	if (st->has_slot && kmaps__owners(c->maps)[st->slot] == n->id) {
+		kmaps__runq_sum(c->maps, st->slot, &cur);
+		coll_account_runq(c, n, st, &cur);
+	}
+	if (!kmaps__mem_of(c->maps, n->id, &mem))
+		coll_account_mem(n->id, &mem, c);
+}
+
+/* the cgroup of @n is gone: count its last waits, tell, and free what the
+ * kernel side holds for it */
+void on_gone(struct cg_node *n, void *ctx)
+{
+	struct collector *c = ctx;
+	struct cg_state *st = state_of(n);
+	struct wentry *w = st->w;
+
+	final_counts(c, n, st);
+	if (w) {
+		unlink_watched(c, w);
+		w->pub.removed = true;
+		w->pub.removed_ns = c->now;
+		w->node = NULL;
+		coll_emit(c, COLLECTOR_GONE, &w->pub, NULL);
+		if (c->opts.keep_removed) {
+			w->next = c->removed;
+			c->removed = w;
+			c->nr_removed++;
+		} else {
+			wentry_free(w);
+		}
+	}
+	if (st->has_slot)
+		kmaps__recycle(c->maps, st->slot, n->id);
+	kmaps__forget_mem(c->maps, n->id);
+	state_free(n);
+}
+
+/* a cgroup created or removed, as the kernel tells it */
+void on_cg_event(const struct cgsnap_cg_event *e, void *ctx)
+{
+	struct collector *c = ctx;
+
+	switch (e->type) {
+	case CGSNAP_EVENT_MKDIR:
+		/* < 0: not a name (ignored), or no memory: the next scan retries */
+		registry__add(c->reg, e->id, e->parent_id, e->name);
+		break;
+	case CGSNAP_EVENT_RMDIR:
+	case CGSNAP_EVENT_RELEASE:
+		registry__remove(c->reg, e->id);
+		break;
+	}
+}
+
+void on_release(struct cg_node *n, void *ctx)
+{
+	state_free(n);
+}
+
