@@ -16,8 +16,10 @@ finish() {
 
 mount -t proc proc /proc
 mount -t sysfs sys /sys
-mount -t tmpfs -o mode=1777 tmp /tmp
-mount -t tmpfs -o mode=0755 run /run
+# fresh /tmp and /run, unless the checkout is there (the overlay keeps
+# the host's copy untouched either way)
+case $repo/ in /tmp/*) ;; *) mount -t tmpfs -o mode=1777 tmp /tmp ;; esac
+case $repo/ in /run/*) ;; *) mount -t tmpfs -o mode=0755 run /run ;; esac
 mkdir -p /dev/shm /dev/pts
 mount -t tmpfs -o mode=1777 shm /dev/shm
 mount -t devpts devpts /dev/pts

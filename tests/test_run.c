@@ -22,6 +22,8 @@
 #include <unistd.h>
 #include <jansson.h>
 
+#include "accum.h"
+#include "snapshotter.h"
 #include "testlib.h"
 
 /* a body over the API's 4 KiB limit */
@@ -316,6 +318,10 @@ Test(run, metrics_pass_promtool_and_prometheus_scrapes_them)
 	rel = testlib_cgroup("metrics", &id);
 	snprintf(cmd, sizeof(cmd), "--cgroup %s", rel);
 	start_daemon(cmd);
+	/* waits: its run-queue series appear with the first */
+	snprintf(cmd, sizeof(cmd), "exec $0 --sleepers 2 --duration-ms 60000");
+	char *const sleepers[] = { "sh", "-c", cmd, (char *)testlib_workload(), NULL };
+	testlib_spawn(rel, sleepers);
 	sleep(2);	/* a few ticks: histograms and ratios have values */
 	snprintf(cmd, sizeof(cmd), "curl -s -f http://127.0.0.1:%d/metrics | promtool check "
 		 "metrics", port);
@@ -340,6 +346,73 @@ Test(run, metrics_pass_promtool_and_prometheus_scrapes_them)
 		 (unsigned long long)id);
 	cr_assert(prometheus_sees("", query, "\"result\":\\[{"),
 		  "Prometheus never returned a cgsnap series (id %llu)", (unsigned long long)id);
+}
+
+/* lines of @body that start with @prefix and hold @needle */
+static int count_lines(const char *body, const char *prefix, const char *needle)
+{
+	const char *l, *end;
+	int n = 0;
+
+	for (l = body; *l; l = *end ? end + 1 : end) {
+		end = strchrnul(l, '\n');
+		if (!strncmp(l, prefix, strlen(prefix)) && memmem(l, end - l, needle, strlen(needle)))
+			n++;
+	}
+	return n;
+}
+
+/*
+ * Series per cgroup (docs/API.md): an idle cgroup has no run-queue series;
+ * one that waited has 11 coarse buckets and +Inf by default, 28 and +Inf
+ * when full, none with none; a path glob gives one cgroup full ones.
+ */
+Test(run, metrics_series_per_cgroup_by_histogram_mode)
+{
+	static char body[1 << 16];
+	static const struct {
+		const char *args;
+		int busy_buckets;
+	} modes[] = {
+		{ "", 12 },
+		{ "--metrics-histograms full", 29 },
+		{ "--metrics-histograms none", 0 },
+		{ "--metrics-histograms none --metrics-full-histograms '/*-busy'", 29 },
+	};
+	char args[512], busy_id[64], idle_id[64], cmd[128];
+	const char *busy, *idle;
+	uint64_t id;
+	unsigned int m;
+	int i;
+
+	busy = testlib_cgroup("busy", &id);
+	snprintf(busy_id, sizeof(busy_id), "id=\"%llu\"", (unsigned long long)id);
+	idle = testlib_cgroup("idle", &id);
+	snprintf(idle_id, sizeof(idle_id), "id=\"%llu\"", (unsigned long long)id);
+	snprintf(cmd, sizeof(cmd), "exec $0 --sleepers 2 --duration-ms 120000");
+	char *const sleepers[] = { "sh", "-c", cmd, (char *)testlib_workload(), NULL };
+	testlib_spawn(busy, sleepers);
+	for (m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
+		snprintf(args, sizeof(args), "--cgroup %s --cgroup %s %s", busy, idle, modes[m].args);
+		start_daemon(args);
+		for (i = 0; i < 40; i++) {
+			cr_assert(eq(int, http("GET", "/metrics", NULL, body, sizeof(body)), 200));
+			if (count_lines(body, "cgsnap_runqueue_waits_by_holder_total{", busy_id))
+				break;
+			usleep(250000);
+		}
+		cr_assert(eq(int, count_lines(body, "cgsnap_runqueue_wait_seconds_bucket{", busy_id),
+			     modes[m].busy_buckets), "%s: %s", modes[m].args, body);
+		cr_assert(eq(int, count_lines(body, "cgsnap_runqueue_waits_by_holder_total{", busy_id),
+			     CGSNAP_HOLDER_MAX));
+		/* the idle one: its verdict and OOM series, no run-queue or reclaim ones */
+		cr_assert(eq(int, count_lines(body, "cgsnap_runqueue_", idle_id), 0), "%s", body);
+		cr_assert(eq(int, count_lines(body, "cgsnap_memory_reclaim_", idle_id), 0));
+		cr_assert(eq(int, count_lines(body, "cgsnap_oom_kills_total{", idle_id), 2));
+		cr_assert(eq(int, count_lines(body, "cgsnap_overload_ratio{", idle_id),
+			     2 * CGSNAP_KIND_COUNT));
+		stop_pid(&daemon_pid, SIGTERM);
+	}
 }
 
 static void expect(const char *method, const char *path, const char *data, int status,

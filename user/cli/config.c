@@ -30,6 +30,7 @@ int run_options_add_pid(struct run_options *o, long long pid)
 void run_options_free(struct run_options *o)
 {
 	agent_opts_free(&o->agent);
+	metrics_opts_free(&o->http.metrics);
 	free(o->pids);
 	o->pids = NULL;
 	json_decref(o->config);
@@ -58,6 +59,22 @@ int setting_from_json(const struct setting_desc *d, struct cgsnap_settings *s, j
 
 /* the "settings" object (its own loop: json_object_foreach iterates by key,
  * so nesting two with the same variables ends the outer) */
+static int apply_full_histograms(struct run_options *o, json_t *arr, char *err, size_t errlen)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(arr, i, v) {
+		if (!json_is_string(v)) {
+			snprintf(err, errlen, "metrics_full_histograms: expected strings (path globs)");
+			return -EINVAL;
+		}
+		if (metrics_opts_add_full(&o->http.metrics, json_string_value(v)))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 static int apply_settings(struct run_options *o, json_t *settings, char *err, size_t errlen)
 {
 	const struct setting_desc *d;
@@ -161,6 +178,11 @@ static int apply(struct run_options *o, json_t *root, char *err, size_t errlen)
 			o->http.tls_cert = json_string_value(v);
 		} else if (!strcmp(key, "tls_key") && json_is_string(v)) {
 			o->http.tls_key = json_string_value(v);
+		} else if (!strcmp(key, "metrics_histograms") && json_is_string(v) &&
+			   !metrics_histograms_parse(json_string_value(v),
+						     &o->http.metrics.histograms)) {
+		} else if (!strcmp(key, "metrics_full_histograms") && json_is_array(v)) {
+			ret = apply_full_histograms(o, v, err, errlen);
 		} else if (!strcmp(key, "pin") && json_is_string(v)) {
 			o->pin = true;
 			o->pin_dir = json_string_value(v);

@@ -71,6 +71,8 @@ enum {
 	OPT_AUTH,
 	OPT_TLS_CERT,
 	OPT_TLS_KEY,
+	OPT_METRICS_HISTOGRAMS,
+	OPT_METRICS_FULL,
 };
 
 static const struct argp_option base_options[] = {
@@ -96,6 +98,12 @@ static const struct argp_option base_options[] = {
 	  "What the token guards: writes (default), or all routes but /healthz", 2 },
 	{ "tls-cert", OPT_TLS_CERT, "FILE", 0, "Serve HTTPS with this PEM certificate (chain)", 2 },
 	{ "tls-key", OPT_TLS_KEY, "FILE", 0, "... and this PEM private key", 2 },
+	{ "metrics-histograms", OPT_METRICS_HISTOGRAMS, "MODE", 0,
+	  "Histogram buckets on /metrics: coarse (11, 4 us to 4 s; the default), full (28, "
+	  "one per power of two) or none", 2 },
+	{ "metrics-full-histograms", OPT_METRICS_FULL, "GLOB", 0,
+	  "Full histograms for the cgroups whose path (with its leading /) matches GLOB, "
+	  "e.g. '/kubepods.slice/*'; repeatable", 2 },
 	{ "record", OPT_RECORD, "FILE", 0,
 	  "Append every snapshot to FILE as the JSON Lines cgsnap replay reads", 2 },
 	{ "config", OPT_CONFIG, "FILE", 0,
@@ -167,6 +175,13 @@ static error_t run_parse(int key, char *arg, struct argp_state *state)
 	case OPT_TLS_KEY:
 		o->http.tls_key = arg;
 		return 0;
+	case OPT_METRICS_HISTOGRAMS:
+		if (metrics_histograms_parse(arg, &o->http.metrics.histograms))
+			argp_error(state, "invalid --metrics-histograms '%s': expected coarse, full "
+				   "or none", arg);
+		return 0;
+	case OPT_METRICS_FULL:
+		return metrics_opts_add_full(&o->http.metrics, arg) ? ENOMEM : 0;
 	case OPT_CONFIG:
 		return 0;	/* read before the flags, see load_config() */
 	case OPT_MAX_CGROUPS:
@@ -390,6 +405,10 @@ static void print_check(const struct run_options *o)
 	       o->record ? o->record : "no");
 	printf("token file: %s\nauth: %s\ntls: %s\n", o->http.token_file ? o->http.token_file :
 	       "no", o->http.auth_all ? "all" : "writes", o->http.tls_cert ? o->http.tls_cert : "no");
+	printf("metrics histograms: %s", metrics_histograms_name(o->http.metrics.histograms));
+	for (i = 0; i < o->http.metrics.nr_full; i++)
+		printf(", full for %s", o->http.metrics.full[i]);
+	printf("\n");
 	for (k = 0; k < settings_table_len; k++) {
 		setting_format(&settings_table[k], &o->agent.settings, v, sizeof(v));
 		printf("%s: %s\n", settings_table[k].name, v);

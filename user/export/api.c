@@ -63,7 +63,8 @@ enum MHD_Result api_metrics(struct request *req)
 		return http_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
 	agent__self(req->ag, &self);
 	f = open_memstream(&buf, &len);
-	err = f ? metrics_write(f, cgs, n, agent__settings(req->ag), &self) : -ENOMEM;
+	err = f ? metrics_write(f, cgs, n, agent__settings(req->ag), &self,
+				http_metrics_opts(req->srv)) : -ENOMEM;
 	if (f && fclose(f))
 		err = -ENOMEM;
 	agent_cgroups_free(cgs, n);

@@ -28,6 +28,7 @@ struct http_server {
 	struct agent *ag;
 	struct auth *auth;
 	char *tls_cert, *tls_key;
+	struct metrics_opts metrics;
 	struct conntrack ct;
 };
 
@@ -405,6 +406,7 @@ struct http_server *http_start(const struct http_opts *o, struct agent *ag, char
 		return NULL;
 	}
 	srv->ag = ag;
+	srv->metrics = o->metrics;
 	conntrack_init(&srv->ct);
 	if (prepare(srv, o, &ss, err, errlen))
 		goto fail;
@@ -436,6 +438,11 @@ struct http_server *http_start(const struct http_opts *o, struct agent *ag, char
 fail:
 	http_stop(srv);
 	return NULL;
+}
+
+const struct metrics_opts *http_metrics_opts(const struct http_server *srv)
+{
+	return &srv->metrics;
 }
 
 const char *http_describe(const struct http_server *srv)

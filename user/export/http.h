@@ -9,6 +9,7 @@
 
 #include "addr.h"
 #include "agent.h"
+#include "metrics.h"
 
 /* a request must arrive whole (headers and body) within this, whatever it
  * trickles; an idle keep-alive connection is closed after it too */
@@ -23,6 +24,7 @@ struct http_opts {
 	bool auth_all;		/* the token for every route but /healthz */
 	const char *tls_cert;	/* PEM files: serve HTTPS; both or neither */
 	const char *tls_key;
+	struct metrics_opts metrics;	/* GET /metrics; its strings must outlive the server */
 };
 
 struct http_server;

@@ -37,6 +37,8 @@ enum MHD_Result http_body(struct request *req, unsigned int status, const char *
 /* the same, gzip-compressed when the client accepts it */
 enum MHD_Result http_body_gzip(struct request *req, unsigned int status, const char *type,
 			       char *body, size_t len);
+/* how GET /metrics renders histograms */
+const struct metrics_opts *http_metrics_opts(const struct http_server *srv);
 /* the query argument @name, or NULL */
 const char *http_arg(struct request *req, const char *name);
 /* whether the query has argument @name, with or without a value (?verbose) */

@@ -2,9 +2,15 @@
 /*
  * Conventions of node_exporter and cAdvisor: the cgsnap_ prefix, base units
  * (seconds, bytes), _total on counters, labels cgroup (its path) and id.
- * Histograms are cumulative since the cgroup is watched, with one bucket per
- * power of two (the BPF histogram's octaves, so every bucket is exact).
+ * Histograms are cumulative since the cgroup is watched; their bucket bounds
+ * are powers of two (the BPF histogram's octaves, so every bucket is exact):
+ * every other one from 2^12 to 2^32 ns (coarse, the default), or each.
+ *
+ * Cardinality: the run-queue series of a cgroup appear with its first wait,
+ * the reclaim series with its first stall, and stay (the totals only grow):
+ * an idle cgroup costs its verdict, memory, CPU and OOM series only.
  */
+#include <fnmatch.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,11 +26,17 @@ static void header(FILE *f, const char *name, const char *type, const char *help
 
 void metrics_label(FILE *f, const char *s)
 {
-	for (; *s; s++) {
-		if (*s == '\\' || *s == '"')
-			fprintf(f, "\\%c", *s);
-		else
-			fputc(*s, f);	/* printable: no newline left to escape */
+	size_t n;
+
+	/* printable: no newline left to escape, only \ and " */
+	while (*s) {
+		n = strcspn(s, "\\\"");
+		fwrite(s, 1, n, f);
+		s += n;
+		if (!*s)
+			break;
+		fputc('\\', f);
+		fputc(*s++, f);
 	}
 }
 
@@ -35,16 +47,84 @@ static void cg_labels(FILE *f, const struct agent_cgroup *w)
 	fprintf(f, "\",id=\"%llu\"", (unsigned long long)w->id);
 }
 
+#define COARSE_MIN_ORDER	12	/* 4.096 us */
+#define COARSE_MAX_ORDER	32	/* 4.295 s */
+
+int metrics_histograms_parse(const char *s, enum metrics_histograms *out)
+{
+	static const enum metrics_histograms all[] = { METRICS_HIST_COARSE, METRICS_HIST_FULL,
+						       METRICS_HIST_NONE };
+
+	for (unsigned int i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (!strcmp(s, metrics_histograms_name(all[i]))) {
+			*out = all[i];
+			return 0;
+		}
+	return -EINVAL;
+}
+
+const char *metrics_histograms_name(enum metrics_histograms h)
+{
+	switch (h) {
+	case METRICS_HIST_COARSE: return "coarse";
+	case METRICS_HIST_FULL: return "full";
+	case METRICS_HIST_NONE: return "none";
+	}
+	return "unknown";
+}
+
+int metrics_opts_add_full(struct metrics_opts *mo, const char *glob)
+{
+	char **v = realloc(mo->full, (mo->nr_full + 1) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	mo->full = v;
+	v[mo->nr_full] = strdup(glob);
+	if (!v[mo->nr_full])
+		return -ENOMEM;
+	mo->nr_full++;
+	return 0;
+}
+
+void metrics_opts_free(struct metrics_opts *mo)
+{
+	while (mo->nr_full)
+		free(mo->full[--mo->nr_full]);
+	free(mo->full);
+	mo->full = NULL;
+}
+
+/* the histograms of @w: full if a glob of @mo selects its path */
+static enum metrics_histograms hist_mode(const struct metrics_opts *mo,
+					 const struct agent_cgroup *w)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "/%s", w->path);
+	for (unsigned int i = 0; i < mo->nr_full; i++)
+		if (!fnmatch(mo->full[i], path, 0))
+			return METRICS_HIST_FULL;
+	return mo->histograms;
+}
+
 static void histogram(FILE *f, const char *name, const struct agent_cgroup *w,
-		      const uint64_t slots[CGSNAP_HIST_SLOTS], uint64_t count, uint64_t sum_ns)
+		      enum metrics_histograms mode, const uint64_t slots[CGSNAP_HIST_SLOTS],
+		      uint64_t count, uint64_t sum_ns)
 {
 	uint64_t cum = slots[0];
 	int order, i, s = 1;
 
+	if (mode == METRICS_HIST_NONE)
+		return;
 	/* bucket le=2^order ns holds slot 0 and every octave below 2^order */
 	for (order = CGSNAP_HIST_MIN_SHIFT + 1; order <= CGSNAP_HIST_MAX_SHIFT + 1; order++) {
 		for (i = 0; i < CGSNAP_HIST_SUB; i++)
 			cum += slots[s++];
+		if (mode == METRICS_HIST_COARSE &&
+		    (order < COARSE_MIN_ORDER || order > COARSE_MAX_ORDER ||
+		     (order - COARSE_MIN_ORDER) % 2))
+			continue;
 		fprintf(f, "%s_bucket{", name);
 		cg_labels(f, w);
 		fprintf(f, ",le=\"%.9g\"} %llu\n", (double)(1ULL << order) / 1e9,
@@ -73,7 +153,18 @@ static void histogram(FILE *f, const char *name, const struct agent_cgroup *w,
 		}									\
 	} while (0)
 
-static void runq_metrics(FILE *f, const struct agent_cgroup *ws, unsigned int n)
+static bool waited(const struct agent_cgroup *w)
+{
+	return w->runq.count;
+}
+
+static bool stalled(const struct agent_cgroup *w)
+{
+	return w->mem.count[0] + w->mem.count[1];
+}
+
+static void runq_metrics(FILE *f, const struct agent_cgroup *ws, unsigned int n,
+			 const enum metrics_histograms *modes)
 {
 	unsigned int i;
 	int h;
@@ -81,12 +172,13 @@ static void runq_metrics(FILE *f, const struct agent_cgroup *ws, unsigned int n)
 	header(f, "cgsnap_runqueue_wait_seconds", "histogram",
 	       "Time runnable tasks of the cgroup waited for a CPU (run-queue latency).");
 	for (i = 0; i < n; i++)
-		histogram(f, "cgsnap_runqueue_wait_seconds", &ws[i], ws[i].runq.slots,
-			  ws[i].runq.count, ws[i].runq.sum_ns);
+		if (waited(&ws[i]))
+			histogram(f, "cgsnap_runqueue_wait_seconds", &ws[i], modes[i],
+				  ws[i].runq.slots, ws[i].runq.count, ws[i].runq.sum_ns);
 	header(f, "cgsnap_runqueue_waits_by_holder_total", "counter",
 	       "Run-queue waits by who ran on the CPU just before the waiting task got it.");
 	for (i = 0; i < n; i++)
-		for (h = 0; h < CGSNAP_HOLDER_MAX; h++) {
+		for (h = 0; h < CGSNAP_HOLDER_MAX && waited(&ws[i]); h++) {
 			fputs("cgsnap_runqueue_waits_by_holder_total{", f);
 			cg_labels(f, &ws[i]);
 			fprintf(f, ",holder=\"%s\"} %llu\n", holder_name(h),
@@ -95,7 +187,7 @@ static void runq_metrics(FILE *f, const struct agent_cgroup *ws, unsigned int n)
 	header(f, "cgsnap_runqueue_wait_by_holder_seconds_total", "counter",
 	       "Run-queue wait time by who ran on the CPU just before the waiting task got it.");
 	for (i = 0; i < n; i++)
-		for (h = 0; h < CGSNAP_HOLDER_MAX; h++) {
+		for (h = 0; h < CGSNAP_HOLDER_MAX && waited(&ws[i]); h++) {
 			fputs("cgsnap_runqueue_wait_by_holder_seconds_total{", f);
 			cg_labels(f, &ws[i]);
 			fprintf(f, ",holder=\"%s\"} %.9f\n", holder_name(h),
@@ -103,7 +195,8 @@ static void runq_metrics(FILE *f, const struct agent_cgroup *ws, unsigned int n)
 		}
 }
 
-static void memory_metrics(FILE *f, const struct agent_cgroup *ws, unsigned int n)
+static void memory_metrics(FILE *f, const struct agent_cgroup *ws, unsigned int n,
+			   const enum metrics_histograms *modes)
 {
 	unsigned int i;
 
@@ -112,20 +205,22 @@ static void memory_metrics(FILE *f, const struct agent_cgroup *ws, unsigned int 
 	for (i = 0; i < n; i++) {
 		const struct mem_acc *m = &ws[i].mem;
 
-		histogram(f, "cgsnap_memory_reclaim_stall_seconds", &ws[i], m->slots,
-			  m->count[0] + m->count[1], m->sum_ns[0] + m->sum_ns[1]);
+		if (stalled(&ws[i]))
+			histogram(f, "cgsnap_memory_reclaim_stall_seconds", &ws[i], modes[i],
+				  m->slots, m->count[0] + m->count[1], m->sum_ns[0] + m->sum_ns[1]);
 	}
 	header(f, "cgsnap_memory_reclaim_stalls_total", "counter",
 	       "Reclaim stalls by kind: direct (global) or memcg (limit).");
 	for (i = 0; i < n; i++)
-		for (int k = 0; k < CGSNAP_RECLAIM_MAX; k++) {
+		for (int k = 0; k < CGSNAP_RECLAIM_MAX && stalled(&ws[i]); k++) {
 			fputs("cgsnap_memory_reclaim_stalls_total{", f);
 			cg_labels(f, &ws[i]);
 			fprintf(f, ",kind=\"%s\"} %llu\n", reclaim_name(k),
 				(unsigned long long)ws[i].mem.count[k]);
 		}
 	PER_CGROUP(f, ws, n, "cgsnap_memory_stall_some_seconds_total", "counter",
-		   "Time during which at least one task of the cgroup was stalled in reclaim.", 1,
+		   "Time during which at least one task of the cgroup was stalled in reclaim.",
+		   stalled(w),
 		   "%.9f\n", w->mem.some_ns / 1e9);
 	header(f, "cgsnap_oom_kills_total", "counter",
 	       "Tasks of the cgroup chosen as OOM victims, by cause: memcg (a cgroup's "
@@ -256,10 +351,18 @@ static void self_metrics(FILE *f, const struct agent_self *self)
 }
 
 int metrics_write(FILE *f, const struct agent_cgroup *cgs, unsigned int n,
-		  const struct cgsnap_settings *settings, const struct agent_self *self)
+		  const struct cgsnap_settings *settings, const struct agent_self *self,
+		  const struct metrics_opts *mo)
 {
-	runq_metrics(f, cgs, n);
-	memory_metrics(f, cgs, n);
+	enum metrics_histograms *modes = malloc((n + 1) * sizeof(*modes));
+
+	if (!modes)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < n; i++)
+		modes[i] = hist_mode(mo, &cgs[i]);
+	runq_metrics(f, cgs, n, modes);
+	memory_metrics(f, cgs, n, modes);
+	free(modes);
 	cpu_metrics(f, cgs, n);
 	verdict_metrics(f, cgs, n);
 	threshold_metrics(f, settings);
