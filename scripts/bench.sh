@@ -19,3 +19,6 @@ echo
 "$bench" collector 1000
 echo
 "$bench" collector 10000
+echo
+echo "GET /metrics, cgsnap run --all over idle cgroups (median of $runs scrapes, gzip asked):"
+BENCH_RUNS=$runs ./scripts/bench-metrics.sh "$out" 100 1000 10000

@@ -23,6 +23,7 @@
 #include "cgsnap.skel.h"
 #include "collector.h"
 #include "loader.h"
+#include "names.h"
 
 static struct cgsnap_bpf *skel;
 static struct collector *coll;
@@ -95,11 +96,41 @@ static double rel_diff(double a, double b)
 
 TestSuite(kernel, .init = setup, .fini = teardown, .timeout = 120);
 
+/*
+ * What to look at when a count disagrees: the kernel side's drop counters,
+ * and the waits of @id's slot CPU by CPU, in @buf.
+ */
+static const char *diagnosis(uint64_t id, char *buf, size_t len)
+{
+	uint64_t drops[CGSNAP_DROP_MAX], key = id;
+	int ncpus = libbpf_num_possible_cpus(), cpu, i;
+	struct cgsnap_runq v;
+	size_t n = 0;
+	__u32 slot, idx;
+
+	collector__drops(coll, drops);
+	n += snprintf(buf + n, len - n, "drops:");
+	for (i = 0; i < CGSNAP_DROP_MAX && n < len; i++)
+		n += snprintf(buf + n, len - n, " %s %llu", drop_name(i),
+			      (unsigned long long)drops[i]);
+	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.cg_slot), &key, &slot))
+		return buf;
+	for (cpu = 0; cpu < ncpus && n < len; cpu++) {
+		idx = slot * ncpus + cpu;
+		if (!bpf_map_lookup_elem(bpf_map__fd(skel->maps.cg_runq), &idx, &v))
+			n += snprintf(buf + n, len - n, "%s cpu%d %llu waits %.3f ms",
+				      cpu ? "," : "; per CPU:", cpu, (unsigned long long)v.count,
+				      v.sum_ns / 1e6);
+	}
+	return buf;
+}
+
 /* compare cgsnap's totals for @rel with the schedstat of workload @pid */
 static void compare_schedstat(const char *rel, pid_t pid, double sum_tolerance)
 {
 	uint64_t delay, slices;
 	const struct lat_acc *t;
+	char why[512];
 
 	testlib_schedstat(pid, &delay, &slices);
 	cr_assert(eq(int, collector__tick_runq(coll, now_ns()), 0));
@@ -107,15 +138,17 @@ static void compare_schedstat(const char *rel, pid_t pid, double sum_tolerance)
 	cr_log_info("%s: cgsnap %llu waits, %.3f ms; schedstat %llu timeslices, %.3f ms (ratio %.3f)",
 		    rel, (unsigned long long)t->count, t->sum_ns / 1e6,
 		    (unsigned long long)slices, delay / 1e6, (double)t->sum_ns / delay);
+	cr_log_info("%s", diagnosis(watched(rel)->id, why, sizeof(why)));
 	cr_assert(gt(u64, slices, 1000), "too few events to compare");
 	cr_assert(le(dbl, rel_diff(t->count, slices), 0.01),
-		  "wait count %llu vs schedstat %llu: more than 1%% apart",
-		  (unsigned long long)t->count, (unsigned long long)slices);
+		  "wait count %llu vs schedstat %llu: more than 1%% apart (%s)",
+		  (unsigned long long)t->count, (unsigned long long)slices,
+		  diagnosis(watched(rel)->id, why, sizeof(why)));
 	if (sum_tolerance > 0)
 		cr_assert(le(dbl, rel_diff(t->sum_ns, delay), sum_tolerance),
-			  "wait sum %llu vs schedstat run_delay %llu: more than %.0f%% apart",
+			  "wait sum %llu vs schedstat run_delay %llu: more than %.0f%% apart (%s)",
 			  (unsigned long long)t->sum_ns, (unsigned long long)delay,
-			  sum_tolerance * 100);
+			  sum_tolerance * 100, diagnosis(watched(rel)->id, why, sizeof(why)));
 }
 
 Test(kernel, runq_matches_schedstat_when_saturated)
@@ -499,6 +532,7 @@ Test(kernel, short_lived_cgroups_are_seen_and_counted, .timeout = 240)
 	uint64_t ids[N], delay, slices[N];
 	const struct watched *w;
 	unsigned int seen = 0;
+	char why[512];
 	pid_t pid;
 	int i, j;
 
@@ -537,8 +571,9 @@ Test(kernel, short_lived_cgroups_are_seen_and_counted, .timeout = 240)
 			    (unsigned long long)w->runq_total->count, (unsigned long long)slices[i]);
 		cr_assert(gt(u64, slices[i], 100), "too few events to compare");
 		cr_assert(le(dbl, rel_diff(w->runq_total->count, slices[i]), 0.05),
-			  "%s: %llu waits vs schedstat %llu: more than 5%% apart", rel[i],
-			  (unsigned long long)w->runq_total->count, (unsigned long long)slices[i]);
+			  "%s: %llu waits vs schedstat %llu: more than 5%% apart (%s)", rel[i],
+			  (unsigned long long)w->runq_total->count, (unsigned long long)slices[i],
+			  diagnosis(ids[i], why, sizeof(why)));
 		seen++;
 	}
 	cr_assert(eq(u32, seen, N));

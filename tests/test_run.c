@@ -233,6 +233,12 @@ Test(run, contention_turns_overloaded_then_idle_sibling_stays_idle, .timeout = 2
 
 	busy = testlib_cgroup("busy", &id);
 	quiet = testlib_cgroup("quiet", &id);
+	/*
+	 * Where the cpu controller is enabled (pure v2), the busy cgroup as a
+	 * whole weighs what one root task does: the test's own curl and the
+	 * agent would hold it below 80% of the CPUs. It is the main workload.
+	 */
+	testlib_cpu_weight(busy, 10000);
 	/* 50 ms of p99 wait needs far more contention than 2 CPUs give a test */
 	snprintf(args, sizeof(args), "--cgroup %s --cgroup %s --max-runq-delay 5ms "
 		 "--max-used-cpu-ratio 0.8 --max-snapshot-age 2s", busy, quiet);
@@ -362,6 +368,30 @@ static int count_lines(const char *body, const char *prefix, const char *needle)
 	return n;
 }
 
+/* @body's buckets of the run-queue histogram of @id_label are cumulative,
+ * and +Inf is its _count */
+static void assert_cumulative(const char *body, const char *id_label)
+{
+	unsigned long long prev = 0, v, count = 0;
+	const char *l, *end, *val;
+
+	for (l = body; *l; l = *end ? end + 1 : end) {
+		end = strchrnul(l, '\n');
+		val = memmem(l, end - l, "} ", 2);
+		if (!val || !memmem(l, end - l, id_label, strlen(id_label)))
+			continue;
+		v = strtoull(val + 2, NULL, 10);
+		if (!strncmp(l, "cgsnap_runqueue_wait_seconds_bucket{", 36)) {
+			cr_assert(ge(u64, v, prev), "buckets not cumulative: %.*s", (int)(end - l), l);
+			prev = v;
+		} else if (!strncmp(l, "cgsnap_runqueue_wait_seconds_count{", 35)) {
+			count = v;
+		}
+	}
+	cr_assert(gt(u64, count, 0));
+	cr_assert(eq(u64, prev, count), "+Inf %llu, _count %llu", prev, count);
+}
+
 /*
  * Series per cgroup (docs/API.md): an idle cgroup has no run-queue series;
  * one that waited has 11 coarse buckets and +Inf by default, 28 and +Inf
@@ -405,6 +435,8 @@ Test(run, metrics_series_per_cgroup_by_histogram_mode)
 			     modes[m].busy_buckets), "%s: %s", modes[m].args, body);
 		cr_assert(eq(int, count_lines(body, "cgsnap_runqueue_waits_by_holder_total{", busy_id),
 			     CGSNAP_HOLDER_MAX));
+		if (modes[m].busy_buckets)
+			assert_cumulative(body, busy_id);
 		/* the idle one: its verdict and OOM series, no run-queue or reclaim ones */
 		cr_assert(eq(int, count_lines(body, "cgsnap_runqueue_", idle_id), 0), "%s", body);
 		cr_assert(eq(int, count_lines(body, "cgsnap_memory_reclaim_", idle_id), 0));

@@ -54,6 +54,8 @@ uint64_t testlib_oom_kills(const char *file);
 const char *testlib_workload(void);
 
 /* Kill and reap every spawned process, remove every created cgroup. */
+/* Set @rel's cpu.weight where the cpu controller is enabled (pure v2). */
+void testlib_cpu_weight(const char *rel, unsigned int weight);
 /* SIGKILL every process in cgroup @rel (relative to the v2 root, or a full
  * path) and its descendants, until none is left */
 void testlib_kill_cgroup(const char *rel);

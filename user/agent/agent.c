@@ -368,13 +368,64 @@ int agent__run(struct agent *ag, int64_t end)
 
 /* queries */
 
-/* @w's state in @out; with its totals if @totals */
-static int copy_cgroup(const struct watched *w, bool totals, struct agent_cgroup *out)
+/* fold @slots (CGSNAP_HIST_SLOTS of them) into @oct, one per power of two */
+static void fold_octaves(const uint64_t *slots, uint32_t lo, uint32_t hi,
+			 uint64_t oct[AGENT_OCTAVES])
+{
+	uint32_t s;
+
+	memset(oct, 0, AGENT_OCTAVES * sizeof(*oct));
+	for (s = lo; s < hi && s < CGSNAP_HIST_SLOTS; s++)
+		oct[s == 0 ? 0 : s == CGSNAP_HIST_SLOTS - 1 ? AGENT_OCTAVES - 1 :
+		    1 + (s - 1) / CGSNAP_HIST_SUB] += slots[s];
+}
+
+static int copy_totals(const struct watched *w, enum agent_totals totals,
+		       struct agent_cgroup *out)
+{
+	const struct lat_acc *r = w->runq_total;
+	const struct mem_acc *m = w->mem_total;
+	struct agent_runq_totals *rt = &out->runq;
+	struct agent_mem_totals *mt = &out->mem;
+
+	out->has_totals = totals != AGENT_NO_TOTALS && r && m;
+	if (!out->has_totals)
+		return 0;
+	rt->count = r->count;
+	rt->sum_ns = r->sum_ns;
+	rt->max_ns = r->max_ns;
+	memcpy(rt->holder_count, r->holder_count, sizeof(rt->holder_count));
+	memcpy(rt->holder_ns, r->holder_ns, sizeof(rt->holder_ns));
+	fold_octaves(r->slots, r->count ? r->lo : 0, r->count ? r->hi : 0, rt->octaves);
+	memcpy(mt->count, m->count, sizeof(mt->count));
+	memcpy(mt->sum_ns, m->sum_ns, sizeof(mt->sum_ns));
+	mt->max_ns = m->max_ns;
+	mt->some_ns = m->some_ns;
+	mt->oom_kills = m->oom_kills;
+	mt->oom_kills_memcg = m->oom_kills_memcg;
+	fold_octaves(m->slots, 0, m->count[0] + m->count[1] ? CGSNAP_HIST_SLOTS : 0,
+		     mt->octaves);
+	if (totals != AGENT_TOTALS_FULL)
+		return 0;
+	out->runq_full = malloc(sizeof(*r));
+	out->mem_full = malloc(sizeof(*m));
+	if (!out->runq_full || !out->mem_full)
+		return -ENOMEM;
+	*out->runq_full = *r;
+	*out->mem_full = *m;
+	return 0;
+}
+
+/* @w's state in @out; with its totals as @totals says */
+static int copy_cgroup(const struct watched *w, enum agent_totals totals,
+		       struct agent_cgroup *out)
 {
 	const struct cgsnap_snapshot *s;
 	int k;
 
 	memset(out, 0, offsetof(struct agent_cgroup, runq));	/* the totals: below */
+	out->runq_full = NULL;
+	out->mem_full = NULL;
 	out->id = w->id;
 	out->removed = w->removed;
 	out->path = strdup(w->name);
@@ -390,12 +441,7 @@ static int copy_cgroup(const struct watched *w, bool totals, struct agent_cgroup
 	}
 	out->sys = w->sys;
 	out->cpu_ratio_overall = build_cpu_ratio_overall(&w->sys_state, w->sys.cpu_capacity);
-	out->has_totals = totals && w->runq_total && w->mem_total;
-	if (out->has_totals) {
-		out->runq = *w->runq_total;
-		out->mem = *w->mem_total;
-	}
-	return 0;
+	return copy_totals(w, totals, out);
 }
 
 static int by_path(const void *a, const void *b)
@@ -404,7 +450,8 @@ static int by_path(const void *a, const void *b)
 		      ((const struct agent_cgroup *)b)->path);
 }
 
-int agent__cgroups(struct agent *ag, bool totals, struct agent_cgroup **out, unsigned int *n)
+int agent__cgroups(struct agent *ag, enum agent_totals totals, struct agent_cgroup **out,
+		   unsigned int *n)
 {
 	struct agent_cgroup *v;
 	struct watched *w;
@@ -420,7 +467,7 @@ int agent__cgroups(struct agent *ag, bool totals, struct agent_cgroup **out, uns
 		err = copy_cgroup(w, totals, &v[i++]);
 	pthread_mutex_unlock(&ag->lock);
 	if (!v || err) {
-		agent_cgroups_free(v, err ? i - 1 : 0);
+		agent_cgroups_free(v, i);	/* the failed one included: it is consistent */
 		return -ENOMEM;
 	}
 	qsort(v, i, sizeof(*v), by_path);
@@ -439,7 +486,11 @@ void agent_cgroups_free(struct agent_cgroup *v, unsigned int n)
 void agent_cgroup_fini(struct agent_cgroup *c)
 {
 	free(c->path);
+	free(c->runq_full);
+	free(c->mem_full);
 	c->path = NULL;
+	c->runq_full = NULL;
+	c->mem_full = NULL;
 }
 
 /* the watched cgroup @ref names: a cgroup id, else a path; call locked */
@@ -462,7 +513,7 @@ int agent__cgroup(struct agent *ag, const char *ref, struct agent_cgroup *out)
 
 	pthread_mutex_lock(&ag->lock);
 	w = find(ag, ref);
-	err = w ? copy_cgroup(w, true, out) : -ENOENT;
+	err = w ? copy_cgroup(w, AGENT_TOTALS, out) : -ENOENT;
 	pthread_mutex_unlock(&ag->lock);
 	return err;
 }
@@ -494,7 +545,7 @@ int agent__sample(struct agent *ag, const char *ref, enum cgsnap_kind kind, int6
 
 	pthread_mutex_lock(&ag->lock);
 	w = find(ag, ref);
-	err = w ? copy_cgroup(w, false, who) : -ENOENT;
+	err = w ? copy_cgroup(w, AGENT_NO_TOTALS, who) : -ENOENT;
 	if (!err) {
 		err = copy_sample(w, kind, duration_ns, out, n);
 		if (err)

@@ -65,6 +65,35 @@ struct agent_event {
 	const struct mem_acc *mem;
 };
 
+/*
+ * Totals since watching began, their histogram folded to one bucket per
+ * power of two: [0] below 2^(CGSNAP_HIST_MIN_SHIFT+1) ns... see
+ * agent_fold_octaves(); [AGENT_OCTAVES - 1] beyond the last.
+ */
+#define AGENT_OCTAVES	(CGSNAP_HIST_MAX_SHIFT - CGSNAP_HIST_MIN_SHIFT + 3)
+
+struct agent_runq_totals {
+	uint64_t count, sum_ns, max_ns;
+	uint64_t holder_count[CGSNAP_HOLDER_MAX];
+	uint64_t holder_ns[CGSNAP_HOLDER_MAX];
+	uint64_t octaves[AGENT_OCTAVES];
+};
+
+struct agent_mem_totals {
+	uint64_t count[CGSNAP_RECLAIM_MAX];
+	uint64_t sum_ns[CGSNAP_RECLAIM_MAX];
+	uint64_t max_ns, some_ns;
+	uint64_t oom_kills, oom_kills_memcg;
+	uint64_t octaves[AGENT_OCTAVES];
+};
+
+/* what agent__cgroups() copies of the totals (agent_opts.keep_totals) */
+enum agent_totals {
+	AGENT_NO_TOTALS,
+	AGENT_TOTALS,		/* .runq and .mem: counters, octave histograms */
+	AGENT_TOTALS_FULL,	/* and .runq_full, .mem_full: every histogram slot */
+};
+
 /* One watched cgroup, copied out of the agent. */
 struct agent_cgroup {
 	uint64_t id;
@@ -76,9 +105,11 @@ struct agent_cgroup {
 	struct cgsnap_snapshot latest[CGSNAP_KIND_COUNT];
 	struct sys_reading sys;		/* the latest system readings */
 	double cpu_ratio_overall;	/* CPU used since watching began; -1 unknown */
-	bool has_totals;		/* agent_opts.keep_totals */
-	struct lat_acc runq;		/* since watching began */
-	struct mem_acc mem;
+	bool has_totals;		/* agent_opts.keep_totals, and asked for */
+	struct agent_runq_totals runq;	/* since watching began */
+	struct agent_mem_totals mem;
+	struct lat_acc *runq_full;	/* AGENT_TOTALS_FULL: the same, every slot */
+	struct mem_acc *mem_full;
 };
 
 /* what the agent costs and what the kernel side dropped */
@@ -125,7 +156,8 @@ int64_t agent_now(void);
 
 /* Every watched cgroup, sorted by path, in a new array; with the totals
  * (runq, mem) if @totals. Returns 0 or -ENOMEM. */
-int agent__cgroups(struct agent *ag, bool totals, struct agent_cgroup **out, unsigned int *n);
+int agent__cgroups(struct agent *ag, enum agent_totals totals, struct agent_cgroup **out,
+		   unsigned int *n);
 void agent_cgroups_free(struct agent_cgroup *v, unsigned int n);
 
 /* The watched cgroup @ref names: a cgroup id, else a path. Returns 0 or

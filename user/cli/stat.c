@@ -152,7 +152,7 @@ static void print_runq_text(const struct lat_acc *t)
 
 static void print_mem_text(const struct agent_cgroup *w, int64_t duration)
 {
-	const struct mem_acc *m = &w->mem;
+	const struct mem_acc *m = w->mem_full;
 	char b[4][32];
 
 	printf("  reclaim stalls   %llu (direct %llu, memcg %llu), total %s, max %s, some-time %s "
@@ -198,7 +198,7 @@ static void print_text(const struct agent_cgroup *cgs, unsigned int n, const str
 			continue;
 		printf("\ncgroup /%s (id %llu)%s\n", c->path, (unsigned long long)c->id,
 		       c->removed ? " (removed)" : "");
-		print_runq_text(&c->runq);
+		print_runq_text(c->runq_full);
 		print_mem_text(c, duration);
 		print_cpu_text(c);
 	}
@@ -272,8 +272,8 @@ static json_t *cgroup_json(const struct agent_cgroup *c, int64_t duration)
 				json_integer(c->sys.mem.limit_bytes),
 				"budget_bytes", (json_int_t)c->sys.budget_bytes);
 	return json_pack("{s:s+,s:I,s:b,s:o,s:o,s:o,s:o}", "path", "/", c->path, "id",
-			 (json_int_t)c->id, "removed", c->removed, "runq", runq_json(&c->runq),
-			 "reclaim", mem_json(&c->mem, duration), "cpu", cpu, "memory", mem);
+			 (json_int_t)c->id, "removed", c->removed, "runq", runq_json(c->runq_full),
+			 "reclaim", mem_json(c->mem_full, duration), "cpu", cpu, "memory", mem);
 }
 
 static int print_json(const struct agent_cgroup *cgs, unsigned int n, const struct stat_args *a,
@@ -306,7 +306,7 @@ static int print_results(struct agent *ag, const struct stat_args *a, int64_t du
 	unsigned int n;
 	int err;
 
-	err = agent__cgroups(ag, true, &cgs, &n);
+	err = agent__cgroups(ag, AGENT_TOTALS_FULL, &cgs, &n);
 	if (err) {
 		report_err(err, "cannot collect the results");
 		return err;

@@ -52,28 +52,26 @@ enum MHD_Result api_healthz(struct request *req)
 enum MHD_Result api_metrics(struct request *req)
 {
 	struct agent_cgroup *cgs;
+	struct http_stream body;
 	struct agent_self self;
-	char *buf = NULL;
 	unsigned int n;
-	size_t len = 0;
 	FILE *f;
 	int err;
 
-	if (agent__cgroups(req->ag, true, &cgs, &n))
+	if (agent__cgroups(req->ag, AGENT_TOTALS, &cgs, &n))
 		return http_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
 	agent__self(req->ag, &self);
-	f = open_memstream(&buf, &len);
+	f = http_stream_open(req, &body);
 	err = f ? metrics_write(f, cgs, n, agent__settings(req->ag), &self,
 				http_metrics_opts(req->srv)) : -ENOMEM;
-	if (f && fclose(f))
-		err = -ENOMEM;
 	agent_cgroups_free(cgs, n);
 	if (err) {
-		free(buf);
+		if (f)
+			http_stream_abort(&body);
 		return http_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot render metrics");
 	}
-	return http_body_gzip(req, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", buf,
-			      len);
+	return http_stream_respond(req, &body, MHD_HTTP_OK,
+				   "text/plain; version=0.0.4; charset=utf-8");
 }
 
 enum MHD_Result api_cgroups(struct request *req)
@@ -82,7 +80,7 @@ enum MHD_Result api_cgroups(struct request *req)
 	struct agent_cgroup *cgs;
 	unsigned int i, n;
 
-	if (!arr || agent__cgroups(req->ag, false, &cgs, &n)) {
+	if (!arr || agent__cgroups(req->ag, AGENT_NO_TOTALS, &cgs, &n)) {
 		json_decref(arr);
 		return http_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
 	}

@@ -105,44 +105,106 @@ static bool accepts_gzip(struct request *req)
 	return p && strncmp(p + 4, ";q=0", 4) != 0 && strncmp(p + 4, "; q=0", 5) != 0;
 }
 
-/* @in as a gzip stream, malloc'ed in *@out; 0 or -ENOMEM */
-static int gzip(const char *in, size_t len, char **out, size_t *outlen)
+/*
+ * A response body written with stdio, gzip-compressed as it is written when
+ * the client accepts it: the plain text of a large /metrics is never held
+ * whole, and the compressed one grows in place.
+ */
+static int stream_grow(struct http_stream *s)
 {
-	z_stream z = { .next_in = (Bytef *)in, .avail_in = len };
-	size_t cap;
-	int ret;
+	size_t cap = s->cap ? s->cap * 2 : 64 << 10;
+	char *p;
 
-	/* 15 + 16: a gzip header; level 1: scrapes are frequent, text compresses anyway */
-	if (deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+	if (s->cap - s->len >= 16 << 10)
+		return 0;
+	p = realloc(s->out, cap);
+	if (!p)
 		return -ENOMEM;
-	cap = deflateBound(&z, len);
-	*out = malloc(cap);
-	if (!*out) {
-		deflateEnd(&z);
-		return -ENOMEM;
-	}
-	z.next_out = (Bytef *)*out;
-	z.avail_out = cap;
-	ret = deflate(&z, Z_FINISH);
-	*outlen = cap - z.avail_out;
-	deflateEnd(&z);
-	if (ret != Z_STREAM_END) {
-		free(*out);
-		return -ENOMEM;
-	}
+	s->out = p;
+	s->cap = cap;
 	return 0;
 }
 
-enum MHD_Result http_body_gzip(struct request *req, unsigned int status, const char *type,
-			       char *body, size_t len)
+static int stream_deflate(struct http_stream *s, const char *buf, size_t size, int flush)
 {
-	size_t zlen;
-	char *z;
+	int ret;
 
-	if (!accepts_gzip(req) || gzip(body, len, &z, &zlen))
-		return respond_encoded(req, status, type, body, len, NULL, ENC_VARY);
-	free(body);
-	return respond_encoded(req, status, type, z, zlen, NULL, ENC_VARY | ENC_GZIP);
+	s->z.next_in = (Bytef *)buf;
+	s->z.avail_in = size;
+	do {
+		if (stream_grow(s))
+			return -ENOMEM;
+		s->z.next_out = (Bytef *)s->out + s->len;
+		s->z.avail_out = s->cap - s->len;
+		ret = deflate(&s->z, flush);
+		s->len = s->cap - s->z.avail_out;
+		if (ret == Z_STREAM_ERROR)
+			return -ENOMEM;
+	} while (s->z.avail_in || (flush == Z_FINISH && ret != Z_STREAM_END));
+	return 0;
+}
+
+static ssize_t stream_write(void *cookie, const char *buf, size_t size)
+{
+	struct http_stream *s = cookie;
+
+	if (s->err || (s->err = stream_deflate(s, buf, size, Z_NO_FLUSH)))
+		return -1;
+	return size;
+}
+
+FILE *http_stream_open(struct request *req, struct http_stream *s)
+{
+	static const cookie_io_functions_t io = { .write = stream_write };
+
+	memset(s, 0, sizeof(*s));
+	if (!accepts_gzip(req)) {
+		s->f = open_memstream(&s->out, &s->len);
+		return s->f;
+	}
+	/* 15 + 16: a gzip header; level 1: scrapes are frequent, text compresses anyway */
+	if (deflateInit2(&s->z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return NULL;
+	s->gzip = true;
+	s->f = fopencookie(s, "w", io);
+	if (!s->f) {
+		deflateEnd(&s->z);
+		return NULL;
+	}
+	setvbuf(s->f, NULL, _IOFBF, 64 << 10);
+	return s->f;
+}
+
+static int stream_close(struct http_stream *s)
+{
+	int err = fclose(s->f) ? -EIO : 0;
+
+	s->f = NULL;
+	if (s->gzip) {
+		if (!err && !s->err)
+			err = stream_deflate(s, NULL, 0, Z_FINISH);
+		deflateEnd(&s->z);
+	}
+	return s->err ? s->err : err;
+}
+
+enum MHD_Result http_stream_respond(struct request *req, struct http_stream *s,
+				    unsigned int status, const char *type)
+{
+	if (stream_close(s)) {
+		free(s->out);
+		return http_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot render the response");
+	}
+	return respond_encoded(req, status, type, s->out, s->len, NULL,
+			       ENC_VARY | (s->gzip ? ENC_GZIP : 0));
+}
+
+void http_stream_abort(struct http_stream *s)
+{
+	if (s->f)
+		stream_close(s);
+	free(s->out);
+	s->out = NULL;
 }
 
 /* the answer when a response cannot be built */

@@ -5,6 +5,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <zlib.h>
 #include <microhttpd.h>
 #include <jansson.h>
 
@@ -34,9 +36,24 @@ enum MHD_Result http_error(struct request *req, unsigned int status, const char 
 /* respond with @body (malloc'ed, taken) of @len bytes and @type */
 enum MHD_Result http_body(struct request *req, unsigned int status, const char *type, char *body,
 			  size_t len);
-/* the same, gzip-compressed when the client accepts it */
-enum MHD_Result http_body_gzip(struct request *req, unsigned int status, const char *type,
-			       char *body, size_t len);
+/* a response body written with stdio, gzip-compressed on the fly when the
+ * client accepts it (http_stream_open()) */
+struct http_stream {
+	FILE *f;
+	bool gzip;
+	z_stream z;
+	char *out;
+	size_t len, cap;
+	int err;
+};
+/* the FILE to write the body to, or NULL (no memory) */
+FILE *http_stream_open(struct request *req, struct http_stream *s);
+/* close @s and respond with what was written (500 if writing failed) */
+enum MHD_Result http_stream_respond(struct request *req, struct http_stream *s,
+				    unsigned int status, const char *type);
+/* close @s and drop what was written */
+void http_stream_abort(struct http_stream *s);
+
 /* how GET /metrics renders histograms */
 const struct metrics_opts *http_metrics_opts(const struct http_server *srv);
 /* the query argument @name, or NULL */

@@ -109,18 +109,18 @@ static enum metrics_histograms hist_mode(const struct metrics_opts *mo,
 }
 
 static void histogram(FILE *f, const char *name, const struct agent_cgroup *w,
-		      enum metrics_histograms mode, const uint64_t slots[CGSNAP_HIST_SLOTS],
+		      enum metrics_histograms mode, const uint64_t oct[AGENT_OCTAVES],
 		      uint64_t count, uint64_t sum_ns)
 {
-	uint64_t cum = slots[0];
-	int order, i, s = 1;
+	uint64_t cum = oct[0];
+	int o, order;
 
 	if (mode == METRICS_HIST_NONE)
 		return;
-	/* bucket le=2^order ns holds slot 0 and every octave below 2^order */
-	for (order = CGSNAP_HIST_MIN_SHIFT + 1; order <= CGSNAP_HIST_MAX_SHIFT + 1; order++) {
-		for (i = 0; i < CGSNAP_HIST_SUB; i++)
-			cum += slots[s++];
+	/* bucket le=2^order ns holds everything below: octave o is [2^(order-1), 2^order) */
+	for (o = 1; o < AGENT_OCTAVES - 1; o++) {
+		cum += oct[o];
+		order = CGSNAP_HIST_MIN_SHIFT + o;
 		if (mode == METRICS_HIST_COARSE &&
 		    (order < COARSE_MIN_ORDER || order > COARSE_MAX_ORDER ||
 		     (order - COARSE_MIN_ORDER) % 2))
@@ -174,7 +174,7 @@ static void runq_metrics(FILE *f, const struct agent_cgroup *ws, unsigned int n,
 	for (i = 0; i < n; i++)
 		if (waited(&ws[i]))
 			histogram(f, "cgsnap_runqueue_wait_seconds", &ws[i], modes[i],
-				  ws[i].runq.slots, ws[i].runq.count, ws[i].runq.sum_ns);
+				  ws[i].runq.octaves, ws[i].runq.count, ws[i].runq.sum_ns);
 	header(f, "cgsnap_runqueue_waits_by_holder_total", "counter",
 	       "Run-queue waits by who ran on the CPU just before the waiting task got it.");
 	for (i = 0; i < n; i++)
@@ -203,11 +203,11 @@ static void memory_metrics(FILE *f, const struct agent_cgroup *ws, unsigned int 
 	header(f, "cgsnap_memory_reclaim_stall_seconds", "histogram",
 	       "Time tasks of the cgroup stalled in direct or memcg reclaim.");
 	for (i = 0; i < n; i++) {
-		const struct mem_acc *m = &ws[i].mem;
+		const struct agent_mem_totals *m = &ws[i].mem;
 
 		if (stalled(&ws[i]))
 			histogram(f, "cgsnap_memory_reclaim_stall_seconds", &ws[i], modes[i],
-				  m->slots, m->count[0] + m->count[1], m->sum_ns[0] + m->sum_ns[1]);
+				  m->octaves, m->count[0] + m->count[1], m->sum_ns[0] + m->sum_ns[1]);
 	}
 	header(f, "cgsnap_memory_reclaim_stalls_total", "counter",
 	       "Reclaim stalls by kind: direct (global) or memcg (limit).");
@@ -226,7 +226,7 @@ static void memory_metrics(FILE *f, const struct agent_cgroup *ws, unsigned int 
 	       "Tasks of the cgroup chosen as OOM victims, by cause: memcg (a cgroup's "
 	       "memory limit) or global (the host ran out of memory).");
 	for (i = 0; i < n; i++) {
-		const struct mem_acc *m = &ws[i].mem;
+		const struct agent_mem_totals *m = &ws[i].mem;
 
 		fputs("cgsnap_oom_kills_total{", f);
 		cg_labels(f, &ws[i]);
