@@ -11,12 +11,24 @@
 #include <string.h>
 
 #include "httpd.h"
+#include "k8s.h"
 #include "metrics.h"
 #include "snapjson.h"
 
+/* {"path", "id"}, and "k8s" for a pod's or container's cgroup (from its path) */
 static json_t *cgroup_ref(const struct agent_cgroup *c)
 {
-	return json_pack("{s:s+,s:I}", "path", "/", c->path, "id", (json_int_t)c->id);
+	json_t *o = json_pack("{s:s+,s:I}", "path", "/", c->path, "id", (json_int_t)c->id);
+	struct k8s_identity k;
+
+	if (o && k8s_identify(c->path, &k) != K8S_NONE)
+		json_object_set_new(o, "k8s", json_pack("{s:s,s:s,s:s,s:s?,s:s?}",
+							"kind", k8s_kind_name(k.kind),
+							"qos", k.qos, "pod_uid", k.pod_uid,
+							"container_id", k.kind == K8S_POD ? NULL :
+									k.container_id,
+							"runtime", *k.runtime ? k.runtime : NULL));
+	return o;
 }
 
 static json_t *overloaded_kinds(const struct cgsnap_status *st)
