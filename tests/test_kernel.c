@@ -506,15 +506,24 @@ Test(kernel, vanished_cgroup_is_reported_freed_and_its_slot_recycled)
 	cr_assert(eq(ptr, (void *)collector__find_id(coll, id), NULL));
 	cr_assert(eq(ptr, (void *)collector__find_path(coll, rel), NULL));
 	cr_assert(eq(u32, collector__nr_watched(coll), 0));
-	/* its slot is zeroed and back in the free queue, its id unmapped */
+	/*
+	 * Its id is unmapped and its slot back in the free queue, with other
+	 * vanished cgroups' slots: on a machine where cgroups come and go, a
+	 * new cgroup's first wait may already have taken it (then its owner is
+	 * that cgroup, not ours).
+	 */
 	cr_assert(ne(int, bpf_map_lookup_elem(bpf_map__fd(skel->maps.cg_slot), &id, &slot), 0));
-	cr_assert(eq(int, bpf_map_lookup_elem(bpf_map__fd(skel->maps.cg_owner), &slot, &owner), 0));
-	cr_assert(eq(u64, owner, 0));
 	__u32 freed;
+	bool queued = false;
 
-	cr_assert(eq(int, bpf_map_lookup_elem(bpf_map__fd(skel->maps.cg_free), NULL, &freed), 0),
-		  "the free queue is empty");
-	cr_assert(eq(u32, freed, slot));
+	while (!bpf_map_lookup_and_delete_elem(bpf_map__fd(skel->maps.cg_free), NULL, &freed))
+		queued |= freed == slot;
+	cr_assert(eq(int, bpf_map_lookup_elem(bpf_map__fd(skel->maps.cg_owner), &slot, &owner), 0));
+	if (queued)
+		cr_assert(eq(u64, owner, 0), "a queued slot has an owner");
+	else
+		cr_assert(ne(u64, owner, 0), "slot %u is neither free nor reused", slot);
+	cr_assert(ne(u64, owner, id));
 }
 
 /*
@@ -529,7 +538,7 @@ Test(kernel, short_lived_cgroups_are_seen_and_counted, .timeout = 240)
 	enum { N = 30 };
 	const char *parent;
 	char rel[N][160], full[1700], args[160];
-	uint64_t ids[N], delay, slices[N];
+	uint64_t ids[N], delay, slices[N], total = 0;
 	const struct watched *w;
 	unsigned int seen = 0;
 	char why[512];
@@ -569,14 +578,19 @@ Test(kernel, short_lived_cgroups_are_seen_and_counted, .timeout = 240)
 		cr_assert(w->removed);
 		cr_log_info("%s: cgsnap %llu waits, schedstat %llu", rel[i],
 			    (unsigned long long)w->runq_total->count, (unsigned long long)slices[i]);
-		cr_assert(gt(u64, slices[i], 100), "too few events to compare");
-		cr_assert(le(dbl, rel_diff(w->runq_total->count, slices[i]), 0.05),
+		/* within 5%, or 10 waits for a cgroup a busy machine let run little
+		 * (the kill's wake-up after schedstat was read counts too) */
+		cr_assert(le(dbl, fabs((double)w->runq_total->count - slices[i]),
+			     fmax(0.05 * slices[i], 10)),
 			  "%s: %llu waits vs schedstat %llu: more than 5%% apart (%s)", rel[i],
 			  (unsigned long long)w->runq_total->count, (unsigned long long)slices[i],
 			  diagnosis(ids[i], why, sizeof(why)));
+		total += slices[i];
 		seen++;
 	}
 	cr_assert(eq(u32, seen, N));
+	cr_assert(gt(u64, total, N * 100), "too few events to compare: %llu waits in all",
+		  (unsigned long long)total);
 	/* the parent, watched all along, holds their waits too */
 	cr_assert(ge(u64, watched(parent)->runq_total->count, N * 100));
 }
