@@ -170,12 +170,14 @@ Test(kernel, runq_matches_schedstat_when_saturated)
 		 2 * sysconf(_SC_NPROCESSORS_ONLN));
 	pid = run_workload(busy, NULL, args);
 	/*
-	 * Under software emulation (make vmtest sets CGSNAP_TEST_EMULATED),
-	 * the kernel's path from its own stamp to the tracepoint takes ~20 us
-	 * instead of well under one, and 9,000 waits add up to 3% of the sum.
-	 * The count stays within 1% everywhere.
+	 * Under software emulation (make vmtest sets CGSNAP_TEST_EMULATED), the
+	 * kernel's path from its own stamp to the tracepoint takes ~20 us
+	 * instead of well under one, and far more when the host deschedules the
+	 * emulator's threads meanwhile (3% of the sum on a quiet host, 8% on a
+	 * busy one): the sums are not comparable there, only the counts, which
+	 * stay within 1% everywhere. The sum is checked on real CPUs.
 	 */
-	compare_schedstat(busy, pid, getenv("CGSNAP_TEST_EMULATED") ? 0.05 : 0.02);
+	compare_schedstat(busy, pid, getenv("CGSNAP_TEST_EMULATED") ? 0 : 0.02);
 	/*
 	 * None of the busy cgroup's seconds of waits leak into its sibling: what
 	 * the sibling shows is its own start-up, which a loaded or emulated
