@@ -389,8 +389,11 @@ static int copy_totals(const struct watched *w, enum agent_totals totals,
 	struct agent_mem_totals *mt = &out->mem;
 
 	out->has_totals = totals != AGENT_NO_TOTALS && r && m;
-	if (!out->has_totals)
+	if (!out->has_totals) {
+		memset(rt, 0, sizeof(*rt));
+		memset(mt, 0, sizeof(*mt));
 		return 0;
+	}
 	rt->count = r->count;
 	rt->sum_ns = r->sum_ns;
 	rt->max_ns = r->max_ns;

@@ -101,6 +101,8 @@ static enum metrics_histograms hist_mode(const struct metrics_opts *mo,
 {
 	char path[4096];
 
+	if (!mo->nr_full)
+		return mo->histograms;
 	snprintf(path, sizeof(path), "/%s", w->path);
 	for (unsigned int i = 0; i < mo->nr_full; i++)
 		if (!fnmatch(mo->full[i], path, 0))
