@@ -110,6 +110,15 @@ static bool wants(const struct registry *r, const char *path)
 	return false;
 }
 
+/* watch @n if a watch selects its path and it is not watched yet */
+static int select_watched(struct registry *r, struct cg_node *n)
+{
+	if (n->watched || !wants(r, n->path))
+		return 0;
+	n->watched = true;
+	return r->ops.watch ? r->ops.watch(n, r->ctx) : 0;
+}
+
 static int visit(const char *path, uint64_t id, void *parent, void **self, void *ctx)
 {
 	struct registry *r = ctx;
@@ -128,10 +137,7 @@ static int visit(const char *path, uint64_t id, void *parent, void **self, void 
 		free(n->path);
 		n->path = p;
 	}
-	if (n->watched || !wants(r, path))
-		return 0;
-	n->watched = true;
-	return r->ops.watch ? r->ops.watch(n, r->ctx) : 0;
+	return select_watched(r, n);
 }
 
 static void node_free(struct cg_node *n)
@@ -201,12 +207,7 @@ int registry__add(struct registry *r, uint64_t id, uint64_t parent_id, const cha
 	n->gen = r->gen;
 	n->parent = parent;
 	n->path = path;
-	if (!wants(r, path))
-		return 1;
-	n->watched = true;
-	if (r->ops.watch && r->ops.watch(n, r->ctx))
-		return -ENOMEM;
-	return 1;
+	return select_watched(r, n) ? -ENOMEM : 1;
 }
 
 void registry__remove(struct registry *r, uint64_t id)
