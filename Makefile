@@ -30,7 +30,7 @@ BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 
 # user/: one folder per stage of the data path (docs/ARCHITECTURE.md)
-USER_DIRS := lib kernel cgroups collect agent export cli common
+USER_DIRS := lib kernel cgroups k8s collect agent export cli common
 # libcgsnap: the snapshotter and its settings table, pure logic
 LIB_SRCS := $(wildcard user/lib/*.c)
 # everything else the cgsnap binary and the tests share
@@ -40,11 +40,11 @@ LIB_OBJS := $(patsubst user/%.c,$(OUTPUT)/obj/%.o,$(LIB_SRCS))
 LIB_PIC_OBJS := $(patsubst user/%.c,$(OUTPUT)/pic/%.o,$(LIB_SRCS))
 APP_OBJS := $(patsubst user/%.c,$(OUTPUT)/obj/%.o,$(APP_SRCS))
 TEST_SRCS := $(wildcard tests/test_*.c)
-TEST_OBJS := $(patsubst tests/%.c,$(OUTPUT)/tests/%.o,$(TEST_SRCS) tests/testlib.c)
+TEST_OBJS := $(patsubst tests/%.c,$(OUTPUT)/tests/%.o,$(TEST_SRCS) tests/testlib.c tests/kubelet_stub.c)
 
-LIBS_PC := libbpf jansson libmicrohttpd zlib
+LIBS_PC := libbpf jansson libmicrohttpd zlib libcurl
 DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(LIBS_PC) 2>/dev/null)
-DEP_LIBS := $(shell $(PKG_CONFIG) --libs $(LIBS_PC) 2>/dev/null || echo -lbpf -lelf -lz -ljansson -lmicrohttpd)
+DEP_LIBS := $(shell $(PKG_CONFIG) --libs $(LIBS_PC) 2>/dev/null || echo -lbpf -lelf -lz -ljansson -lmicrohttpd -lcurl)
 
 WARNINGS := -Wall -Wextra -Werror -Wmissing-field-initializers -Werror=undef \
 	    -Wno-unused-parameter

@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
 	make gcc clang llvm pkg-config
 	libbpf-dev bpftool libelf-dev zlib1g-dev
-	libjansson-dev libmicrohttpd-dev libcap-dev
+	libjansson-dev libmicrohttpd-dev libcap-dev libcurl4-openssl-dev yamllint
 	libcriterion-dev libclang-rt-14-dev
 	stress-ng prometheus curl openssl
 	qemu-system-x86 busybox-static kmod cpio file xz-utils zstd

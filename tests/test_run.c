@@ -23,6 +23,7 @@
 #include <jansson.h>
 
 #include "accum.h"
+#include "kubelet_stub.h"
 #include "snapshotter.h"
 #include "testlib.h"
 
@@ -83,7 +84,7 @@ static void stop_pid(pid_t *pid, int sig)
 
 static void rm_rf(const char *dir)
 {
-	char cmd[256];
+	char cmd[512];
 
 	if (!dir[0])
 		return;
@@ -1249,4 +1250,295 @@ Test(run, kubernetes_identity_from_cgroup_paths)
 	}
 	json_decref(list);
 	cr_assert(eq(int, found, 2));
+}
+
+/*
+ * Kubernetes end to end: cgroups shaped as a kubelet makes them, with both
+ * cgroup drivers, a stand-in kubelet serving their PodList (kubelet_stub.c),
+ * and cgsnap naming them from it.
+ */
+#define WEB_UID "6b1f2e3d-4c5b-4a69-8877-665544332211"
+#define WEB_UID_ "6b1f2e3d_4c5b_4a69_8877_665544332211"
+#define DB_UID "0a1b2c3d-4e5f-4061-8293-a4b5c6d7e8f9"
+#define LOST_UID_ "99999999_8888_4777_8666_555555555555"
+#define WEB_CID "1111111111111111111111111111111111111111111111111111111111111111"
+#define DB_CID "2222222222222222222222222222222222222222222222222222222222222222"
+#define LOST_CID "3333333333333333333333333333333333333333333333333333333333333333"
+
+static struct kubelet_stub *kstub;
+static char k8s_web[700], k8s_db[700], k8s_lost[700], k8s_dir[256];
+
+/* the kubelet's tree under a test cgroup: a Deployment's pod (systemd
+ * driver, containerd), a StatefulSet's pod (cgroupfs driver), and a pod the
+ * kubelet's list will not have */
+static const char *kubelet_tree(void)
+{
+	const char *parent;
+	char cmd[4096];
+	uint64_t id;
+
+	parent = testlib_cgroup("k8s", &id);
+	snprintf(k8s_web, sizeof(k8s_web), "%s/kubepods.slice/kubepods-burstable.slice/"
+		 "kubepods-burstable-pod" WEB_UID_ ".slice/cri-containerd-" WEB_CID ".scope",
+		 parent);
+	snprintf(k8s_db, sizeof(k8s_db), "%s/kubepods/besteffort/pod" DB_UID "/" DB_CID, parent);
+	snprintf(k8s_lost, sizeof(k8s_lost), "%s/kubepods.slice/kubepods-burstable.slice/"
+		 "kubepods-burstable-pod" LOST_UID_ ".slice/cri-containerd-" LOST_CID ".scope",
+		 parent);
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s/%s %s/%s %s/%s", testlib_v2_root(), k8s_web,
+		 testlib_v2_root(), k8s_db, testlib_v2_root(), k8s_lost);
+	cr_assert(eq(int, run_cmd(cmd), 0));
+	return parent;
+}
+
+static char *podlist_json(void)
+{
+	json_t *l = json_pack(
+		"{s:s,s:s,s:[{s:{s:s,s:s,s:s,s:{s:s,s:s},s:[{s:s,s:s,s:s,s:b}]},"
+		"s:{s:s,s:[{s:s,s:s}]}},"
+		"{s:{s:s,s:s,s:s,s:{s:s},s:[{s:s,s:s,s:s,s:b}]},"
+		"s:{s:s,s:[{s:s,s:s}]}}]}",
+		"kind", "PodList", "apiVersion", "v1", "items",
+		"metadata", "name", "web-7d4b9c8f5-x2x9q", "namespace", "shop", "uid", WEB_UID,
+		"labels", "app", "web", "pod-template-hash", "7d4b9c8f5",
+		"ownerReferences", "apiVersion", "apps/v1", "kind", "ReplicaSet",
+		"name", "web-7d4b9c8f5", "controller", 1,
+		"status", "qosClass", "Burstable", "containerStatuses",
+		"name", "app", "containerID", "containerd://" WEB_CID,
+		"metadata", "name", "db-0", "namespace", "shop", "uid", DB_UID,
+		"labels", "app", "db",
+		"ownerReferences", "apiVersion", "apps/v1", "kind", "StatefulSet",
+		"name", "db", "controller", 1,
+		"status", "qosClass", "BestEffort", "containerStatuses",
+		"name", "postgres", "containerID", "containerd://" DB_CID);
+	char *s;
+
+	cr_assert(ne(ptr, l, NULL));
+	s = json_dumps(l, 0);
+	json_decref(l);
+	return s;
+}
+
+static void k8s_teardown(void)
+{
+	kubelet_stub_stop(kstub);
+	kstub = NULL;
+	teardown();
+	rm_rf(k8s_dir);
+	k8s_dir[0] = '\0';
+}
+
+/* lines of the daemon's log matching the grep pattern @re */
+static int log_count(const char *re)
+{
+	char cmd[512], out[32] = "";
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "grep -c -- '%s' %s", re, logfile);
+	p = popen(cmd, "r");
+	if (!fgets(out, sizeof(out), p))
+		out[0] = '\0';
+	pclose(p);
+	return atoi(out);
+}
+
+static bool wait_log(const char *re, int secs)
+{
+	for (int i = 0; i < secs * 10; i++) {
+		if (log_count(re) > 0)
+			return true;
+		usleep(100000);
+	}
+	return false;
+}
+
+static json_t *k8s_of(const char *rel)
+{
+	json_t *list = get_json("/v1/cgroups"), *v, *k = NULL;
+	size_t i;
+
+	json_array_foreach(json_object_get(list, "cgroups"), i, v)
+		if (!strcmp(json_string_value(json_object_get(v, "path")) + 1, rel))
+			k = json_incref(json_object_get(v, "k8s"));
+	json_decref(list);
+	cr_assert(ne(ptr, k, NULL), "%s is not listed with a k8s object", rel);
+	return k;
+}
+
+static const char *jstr(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	return json_is_string(v) ? json_string_value(v) : "(none)";
+}
+
+static double workload_load(const char *path)
+{
+	json_t *o = get_json(path);
+	double load = json_number_value(json_object_get(o, "load"));
+
+	json_decref(o);
+	return load;
+}
+
+Test(run, kubernetes_names_from_a_kubelet_over_https, .fini = k8s_teardown, .timeout = 180)
+{
+	char args[2048], cmd[2048], cert[300], key[300], token[300], *pods;
+	const char *parent;
+	json_t *k, *o;
+	double load = 0;
+	int i, kport;
+	FILE *f;
+
+	parent = kubelet_tree();
+	snprintf(k8s_dir, sizeof(k8s_dir), "/tmp/cgsnap-test-kubelet-%d", getpid());
+	snprintf(cert, sizeof(cert), "%s/kubelet.crt", k8s_dir);
+	snprintf(key, sizeof(key), "%s/kubelet.key", k8s_dir);
+	snprintf(token, sizeof(token), "%s/token", k8s_dir);
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s && openssl req -x509 -newkey ec -pkeyopt "
+		 "ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=127.0.0.1 -addext "
+		 "subjectAltName=IP:127.0.0.1 -keyout %s -out %s 2>/dev/null", k8s_dir, key, cert);
+	cr_assert(eq(int, run_cmd(cmd), 0), "openssl cannot make a certificate");
+	f = fopen(token, "w");
+	cr_assert(ne(ptr, f, NULL));
+	fputs("s3cret-token\n", f);
+	fclose(f);
+	pods = podlist_json();
+	kstub = kubelet_stub_start(0, cert, key, "s3cret-token", pods);
+	kport = kubelet_stub_port(kstub);
+
+	/* the web pod's container is busy: 8 hogs on 2 CPUs wait far beyond 5 ms */
+	snprintf(args, sizeof(args), "--all %s --kubelet-url https://127.0.0.1:%d "
+		 "--kubelet-ca-file %s --kubelet-token-file %s --kubelet-interval 1s "
+		 "--pod-label app --max-runq-delay 5ms --max-used-cpu-ratio 0.3", parent, kport,
+		 cert, token);
+	start_daemon(args);
+	char *const stress[] = { "stress-ng", "--cpu", "8", "--timeout", "100s", "--quiet", NULL };
+	testlib_spawn(k8s_web, stress);
+	cr_assert(wait_log("kubelet: 2 pods on this node", 15), "no pod list from the kubelet");
+
+	/* names on the API */
+	k = k8s_of(k8s_web);
+	cr_assert(eq(str, (char *)jstr(k, "namespace"), "shop"));
+	cr_assert(eq(str, (char *)jstr(k, "pod"), "web-7d4b9c8f5-x2x9q"));
+	cr_assert(eq(str, (char *)jstr(k, "container"), "app"));
+	cr_assert(eq(str, (char *)jstr(k, "workload_kind"), "Deployment"));
+	cr_assert(eq(str, (char *)jstr(k, "workload"), "web"));
+	json_decref(k);
+	k = k8s_of(k8s_db);
+	cr_assert(eq(str, (char *)jstr(k, "workload_kind"), "StatefulSet"));
+	cr_assert(eq(str, (char *)jstr(k, "container"), "postgres"));
+	cr_assert(eq(str, (char *)jstr(k, "qos"), "besteffort"));
+	json_decref(k);
+	/* a pod the list does not have: what its path says, no names */
+	k = k8s_of(k8s_lost);
+	cr_assert(eq(str, (char *)jstr(k, "pod_uid"), "99999999-8888-4777-8666-555555555555"));
+	cr_assert(eq(str, (char *)jstr(k, "namespace"), "(none)"));
+	json_decref(k);
+
+	/* the busy Deployment is overloaded, the idle StatefulSet is not */
+	for (i = 0; i < 240 && load <= 1; i++) {
+		load = workload_load("/v1/workloads/shop/Deployment/web/scale");
+		usleep(250000);
+	}
+	cr_assert(gt(dbl, load, 1.0), "shop/web never overloaded: load %g", load);
+	o = get_json("/v1/workloads/shop/deployment/web/scale?current=4");
+	cr_assert(eq(int, json_integer_value(json_object_get(o, "pods")), 1));
+	cr_assert(eq(str, (char *)jstr(json_array_get(json_object_get(o, "per_pod"), 0), "pod"),
+		     "web-7d4b9c8f5-x2x9q"));
+	cr_assert(lt(int, json_integer_value(json_object_get(o, "desired_scale")), 4),
+		  "an overloaded workload's concurrency should shrink");
+	json_decref(o);
+	cr_assert(lt(dbl, workload_load("/v1/workloads/shop/StatefulSet/db/scale"), 1.0));
+	o = get_json("/v1/pods/shop/web-7d4b9c8f5-x2x9q/scale");
+	cr_assert(gt(dbl, json_number_value(json_object_get(o, "load")), 1.0));
+	json_decref(o);
+	cr_assert(eq(int, http("GET", "/v1/workloads/shop/Deployment/nope/scale", NULL, cmd,
+			       sizeof(cmd)), 404));
+	cr_assert(ne(ptr, strstr(cmd, "\"error\""), NULL), "a 404 without a JSON error: %s", cmd);
+
+	/* the labels on /metrics, promtool-clean, and the workload gauges */
+	snprintf(cmd, sizeof(cmd), "curl -s -f http://127.0.0.1:%d/metrics | promtool check "
+		 "metrics", port);
+	cr_assert(eq(int, run_cmd(cmd), 0), "promtool rejects the scrape");
+	snprintf(cmd, sizeof(cmd), "curl -s -f http://127.0.0.1:%d/metrics | grep -q '^"
+		 "cgsnap_cpu_used_ratio{cgroup=\"/%s\",id=\"[0-9]*\",namespace=\"shop\","
+		 "pod=\"web-7d4b9c8f5-x2x9q\",container=\"app\",workload_kind=\"Deployment\","
+		 "workload=\"web\",label_app=\"web\"} '", port, k8s_web);
+	cr_assert(eq(int, run_cmd(cmd), 0), "no named cgsnap_cpu_used_ratio for web's container");
+	snprintf(cmd, sizeof(cmd), "curl -s -f http://127.0.0.1:%d/metrics | grep -q '^"
+		 "cgsnap_workload_load{namespace=\"shop\",workload_kind=\"StatefulSet\","
+		 "workload=\"db\"} 0'", port);
+	cr_assert(eq(int, run_cmd(cmd), 0), "no cgsnap_workload_load for shop/db");
+	snprintf(cmd, sizeof(cmd), "curl -s -f http://127.0.0.1:%d/metrics | grep -q '^"
+		 "cgsnap_idle{cgroup=\"/%s\",id=\"[0-9]*\",namespace=\"\",pod=\"\",container=\"\","
+		 "workload_kind=\"\",workload=\"\",label_app=\"\",window='", port, k8s_lost);
+	cr_assert(eq(int, run_cmd(cmd), 0), "the unknown pod's series lack their empty names");
+
+	/* the kubelet goes away: names stay, one line says so; it comes back */
+	kubelet_stub_stop(kstub);
+	kstub = NULL;
+	cr_assert(wait_log("kubelet: GET https://127.0.0.1:[0-9]*/pods failed: ", 10),
+		  "a kubelet that stopped answering is not logged");
+	sleep(2);
+	cr_assert(eq(int, log_count("kubelet: GET .* failed"), 1), "logged more than once");
+	k = k8s_of(k8s_web);
+	cr_assert(eq(str, (char *)jstr(k, "workload"), "web"), "names lost with the kubelet");
+	json_decref(k);
+	kstub = kubelet_stub_start(kport, cert, key, "s3cret-token", pods);
+	cr_assert(wait_log("kubelet: GET .* answers again: 2 pods", 10), "no recovery logged");
+	free(pods);
+}
+
+Test(run, kubernetes_kubelet_refusing_the_token_leaves_path_identity, .fini = k8s_teardown,
+     .timeout = 120)
+{
+	char args[2048], token[300], cmd[1024], *pods;
+	const char *parent;
+	json_t *k, *o;
+	FILE *f;
+
+	parent = kubelet_tree();
+	snprintf(k8s_dir, sizeof(k8s_dir), "/tmp/cgsnap-test-kubelet-%d", getpid());
+	mkdir(k8s_dir, 0700);
+	snprintf(token, sizeof(token), "%s/token", k8s_dir);
+	f = fopen(token, "w");
+	cr_assert(ne(ptr, f, NULL));
+	fputs("wrong\n", f);
+	fclose(f);
+	pods = podlist_json();
+	kstub = kubelet_stub_start(0, NULL, NULL, "s3cret-token", pods);
+	free(pods);
+	snprintf(args, sizeof(args), "--all %s --kubelet-url http://127.0.0.1:%d "
+		 "--kubelet-token-file %s --kubelet-interval 1s", parent, kubelet_stub_port(kstub),
+		 token);
+	start_daemon(args);
+	cr_assert(wait_log("kubelet: GET http://127.0.0.1:[0-9]*/pods failed: HTTP 401", 10),
+		  "the 401 is not logged");
+	/* three more refusals, still one line */
+	for (int i = 0; i < 100 && kubelet_stub_requests(kstub) < 4; i++)
+		usleep(100000);
+	cr_assert(ge(int, kubelet_stub_requests(kstub), 4));
+	cr_assert(eq(int, log_count("kubelet: GET"), 1), "the 401 is logged more than once");
+	k = k8s_of(k8s_web);
+	cr_assert(eq(str, (char *)jstr(k, "pod_uid"), WEB_UID), "path identity lost");
+	cr_assert(eq(str, (char *)jstr(k, "qos"), "burstable"));
+	cr_assert(eq(str, (char *)jstr(k, "namespace"), "(none)"));
+	json_decref(k);
+	o = get_json("/v1/workloads");
+	cr_assert(eq(sz, json_array_size(json_object_get(o, "workloads")), 0));
+	json_decref(o);
+	snprintf(cmd, sizeof(cmd), "curl -s -f http://127.0.0.1:%d/metrics | grep -q "
+		 "'^cgsnap_kubelet_up 0$'", port);
+	cr_assert(eq(int, run_cmd(cmd), 0), "cgsnap_kubelet_up is not 0");
+
+	/* the token is read for every request: a rotated token is used */
+	f = fopen(token, "w");
+	cr_assert(ne(ptr, f, NULL));
+	fputs("s3cret-token\n", f);
+	fclose(f);
+	cr_assert(wait_log("kubelet: GET .* answers again: 2 pods", 10), "no recovery logged");
+	k = k8s_of(k8s_web);
+	cr_assert(eq(str, (char *)jstr(k, "workload"), "web"));
+	json_decref(k);
 }

@@ -31,6 +31,7 @@ void run_options_free(struct run_options *o)
 {
 	agent_opts_free(&o->agent);
 	metrics_opts_free(&o->http.metrics);
+	k8s_label_keys_free(&o->k8s.labels);
 	free(o->pids);
 	o->pids = NULL;
 	json_decref(o->config);
@@ -71,6 +72,40 @@ static int apply_full_histograms(struct run_options *o, json_t *arr, char *err, 
 		}
 		if (metrics_opts_add_full(&o->http.metrics, json_string_value(v)))
 			return -ENOMEM;
+	}
+	return 0;
+}
+
+int parse_kubelet_interval(const char *value, int64_t *ns)
+{
+	if (cgsnap_parse_duration(value, ns) || *ns < K8S_MIN_INTERVAL_NS)
+		return -EINVAL;
+	return 0;
+}
+
+int parse_pod_label(const char *key, struct k8s_opts *k)
+{
+	for (unsigned int i = 0; i < k->labels.n; i++)
+		if (!strcmp(k->labels.keys[i], key))
+			return 0;
+	if (strpbrk(key, " \t\r\n\"=,{}"))
+		return -EINVAL;
+	return k8s_label_keys_add(&k->labels, key);
+}
+
+static int apply_pod_labels(struct run_options *o, json_t *arr, char *err, size_t errlen)
+{
+	size_t i;
+	json_t *v;
+	int ret;
+
+	json_array_foreach(arr, i, v) {
+		ret = json_is_string(v) ? parse_pod_label(json_string_value(v), &o->k8s) : -EINVAL;
+		if (ret == -EINVAL)
+			snprintf(err, errlen, "pod_labels: expected label keys (strings without blanks, "
+				 "quotes, '=', ',' or braces)");
+		if (ret)
+			return ret;
 	}
 	return 0;
 }
@@ -183,6 +218,20 @@ static int apply(struct run_options *o, json_t *root, char *err, size_t errlen)
 						     &o->http.metrics.histograms)) {
 		} else if (!strcmp(key, "metrics_full_histograms") && json_is_array(v)) {
 			ret = apply_full_histograms(o, v, err, errlen);
+		} else if (!strcmp(key, "kubelet_url") && json_is_string(v)) {
+			o->k8s.kubelet_url = json_string_value(v);
+		} else if (!strcmp(key, "kubelet_token_file") && json_is_string(v)) {
+			o->k8s.token_file = json_string_value(v);
+		} else if (!strcmp(key, "kubelet_ca_file") && json_is_string(v)) {
+			o->k8s.ca_file = json_string_value(v);
+		} else if (!strcmp(key, "kubelet_insecure_tls") && json_is_boolean(v)) {
+			o->k8s.insecure_tls = json_is_true(v);
+		} else if (!strcmp(key, "kubelet_interval") && json_is_string(v) &&
+			   !parse_kubelet_interval(json_string_value(v), &o->k8s.interval_ns)) {
+		} else if (!strcmp(key, "pod_labels") && json_is_array(v)) {
+			ret = apply_pod_labels(o, v, err, errlen);
+		} else if (!strcmp(key, "pod_from_env") && json_is_boolean(v)) {
+			o->k8s.pod_from_env = json_is_true(v);
 		} else if (!strcmp(key, "pin") && json_is_string(v)) {
 			o->pin = true;
 			o->pin_dir = json_string_value(v);

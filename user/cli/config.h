@@ -4,7 +4,10 @@
  *   {"settings": {"snapshot_history": "60s", ...}, "cgroups": [...],
  *    "all": "PATH", "pids": [...], "listen": "...", "pin": "DIR",
  *    "record": "FILE", "max_cgroups": N, "token_file": "FILE", "auth": "writes",
- *    "tls_cert": "FILE", "tls_key": "FILE"}
+ *    "tls_cert": "FILE", "tls_key": "FILE", "kubelet_url": "URL",
+ *    "kubelet_token_file": "FILE", "kubelet_ca_file": "FILE",
+ *    "kubelet_insecure_tls": BOOL, "kubelet_interval": "10s",
+ *    "pod_labels": ["KEY", ...], "pod_from_env": BOOL}
  * Setting keys are the names of the settings table; values are strings as
  * for flags, or numbers for ratios, sizes and counts.
  */
@@ -17,11 +20,32 @@
 
 #include "agent.h"
 #include "http.h"
+#include "pods.h"
 #include "settings.h"
+
+/* where pod names come from (docs/KUBERNETES.md) */
+struct k8s_opts {
+	const char *kubelet_url;	/* NULL: no kubelet client */
+	const char *token_file;		/* NULL: KUBELET_DEFAULT_TOKEN if it exists */
+	const char *ca_file;
+	bool insecure_tls;
+	int64_t interval_ns;		/* 0: K8S_DEFAULT_INTERVAL_NS */
+	struct k8s_label_keys labels;	/* --pod-label */
+	bool pod_from_env;
+};
+
+#define K8S_DEFAULT_INTERVAL_NS	10000000000LL
+#define K8S_MIN_INTERVAL_NS	1000000000LL
+
+/* --kubelet-interval D: 0, or -EINVAL (at least 1 s) */
+int parse_kubelet_interval(const char *value, int64_t *ns);
+/* --pod-label KEY: 0, -EINVAL or -ENOMEM */
+int parse_pod_label(const char *key, struct k8s_opts *k);
 
 struct run_options {
 	struct agent_opts agent;
 	struct http_opts http;
+	struct k8s_opts k8s;
 	const char *record;
 	bool pin;
 	const char *pin_dir;

@@ -11,12 +11,14 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <curl/curl.h>
 
 #include "commands.h"
 #include "agent.h"
 #include "cgroupfs.h"
 #include "config.h"
 #include "http.h"
+#include "kubelet.h"
 #include "options.h"
 #include "opts.h"
 #include "record.h"
@@ -39,6 +41,8 @@ struct run {
 	struct agent *ag;
 	struct http_server *srv;
 	struct record *record;
+	struct k8s_pods *pods;		/* with a pod source */
+	struct kubelet *kubelet;	/* with --kubelet-url */
 };
 
 static int verbosity = LOG_INFO;
@@ -51,11 +55,20 @@ static void logmsg(int level, const char *fmt, ...)
 
 	if (level > verbosity)
 		return;
+	/* one line at a time: the kubelet thread logs too */
+	flockfile(stderr);
 	fprintf(stderr, "cgsnap: %s: ", names[level]);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+	funlockfile(stderr);
+}
+
+static void kubelet_log(int level, const char *msg)
+{
+	logmsg(level == KUBELET_LOG_WARN ? LOG_WARN : level == KUBELET_LOG_INFO ? LOG_INFO :
+	       LOG_DEBUG, "%s", msg);
 }
 
 enum {
@@ -73,6 +86,13 @@ enum {
 	OPT_TLS_KEY,
 	OPT_METRICS_HISTOGRAMS,
 	OPT_METRICS_FULL,
+	OPT_KUBELET_URL,
+	OPT_KUBELET_TOKEN,
+	OPT_KUBELET_CA,
+	OPT_KUBELET_INSECURE,
+	OPT_KUBELET_INTERVAL,
+	OPT_POD_LABEL,
+	OPT_POD_FROM_ENV,
 };
 
 static const struct argp_option base_options[] = {
@@ -104,6 +124,28 @@ static const struct argp_option base_options[] = {
 	{ "metrics-full-histograms", OPT_METRICS_FULL, "GLOB", 0,
 	  "Full histograms for the cgroups whose path (with its leading /) matches GLOB, "
 	  "e.g. '/kubepods.slice/*'; repeatable", 2 },
+	{ NULL, 0, NULL, 0, "Kubernetes (docs/KUBERNETES.md):", 3 },
+	{ "kubelet-url", OPT_KUBELET_URL, "URL", 0,
+	  "Name pods, containers and workloads from the kubelet's GET /pods, e.g. "
+	  "https://$(NODE_IP):10250", 3 },
+	{ "kubelet-token-file", OPT_KUBELET_TOKEN, "FILE", 0,
+	  "Bearer token for the kubelet, read for every request (default "
+	  KUBELET_DEFAULT_TOKEN " when it exists)", 3 },
+	{ "kubelet-ca-file", OPT_KUBELET_CA, "FILE", 0,
+	  "Check the kubelet's certificate against this CA (default: the system's CAs)", 3 },
+	{ "kubelet-insecure-tls", OPT_KUBELET_INSECURE, NULL, 0,
+	  "Do not check the kubelet's certificate at all", 3 },
+	{ "kubelet-interval", OPT_KUBELET_INTERVAL, "DURATION", 0,
+	  "Refresh the pod list this often (default 10s, at least 1s); a new pod's cgroup "
+	  "refreshes it sooner", 3 },
+	{ "pod-label", OPT_POD_LABEL, "KEY", 0,
+	  "Carry this pod label on the series of its cgroups as label_KEY (non-alphanumerics as "
+	  "_). Repeatable", 3 },
+	{ "pod-from-env", OPT_POD_FROM_ENV, NULL, 0,
+	  "Sidecar: this pod's names from POD_NAME, POD_NAMESPACE, POD_UID (the downward API) "
+	  "and optionally WORKLOAD_KIND, WORKLOAD_NAME; without --cgroup, watch the pod's cgroup, "
+	  "found by its UID", 3 },
+	{ NULL, 0, NULL, 0, "Interfaces and lifecycle:", 2 },
 	{ "record", OPT_RECORD, "FILE", 0,
 	  "Append every snapshot to FILE as the JSON Lines cgsnap replay reads", 2 },
 	{ "config", OPT_CONFIG, "FILE", 0,
@@ -182,6 +224,34 @@ static error_t run_parse(int key, char *arg, struct argp_state *state)
 		return 0;
 	case OPT_METRICS_FULL:
 		return metrics_opts_add_full(&o->http.metrics, arg) ? ENOMEM : 0;
+	case OPT_KUBELET_URL:
+		o->k8s.kubelet_url = arg;
+		return 0;
+	case OPT_KUBELET_TOKEN:
+		o->k8s.token_file = arg;
+		return 0;
+	case OPT_KUBELET_CA:
+		o->k8s.ca_file = arg;
+		return 0;
+	case OPT_KUBELET_INSECURE:
+		o->k8s.insecure_tls = true;
+		return 0;
+	case OPT_KUBELET_INTERVAL:
+		if (parse_kubelet_interval(arg, &o->k8s.interval_ns))
+			argp_error(state, "invalid --kubelet-interval '%s': expected a duration of at "
+				   "least 1s (e.g. 10s, 1m)", arg);
+		return 0;
+	case OPT_POD_LABEL: {
+		int err = parse_pod_label(arg, &o->k8s);
+
+		if (err == -EINVAL)
+			argp_error(state, "invalid --pod-label '%s': expected a label key (no blanks, "
+				   "quotes, '=', ',' or braces)", arg);
+		return err ? ENOMEM : 0;
+	}
+	case OPT_POD_FROM_ENV:
+		o->k8s.pod_from_env = true;
+		return 0;
 	case OPT_CONFIG:
 		return 0;	/* read before the flags, see load_config() */
 	case OPT_MAX_CGROUPS:
@@ -299,10 +369,16 @@ static void on_event(const struct agent_event *ev, void *ctx)
 	struct run *r = ctx;
 
 	switch (ev->type) {
-	case AGENT_WATCHED:
+	case AGENT_WATCHED: {
+		struct k8s_identity k;
+
 		logmsg(ev->started ? LOG_INFO : LOG_DEBUG, "watching /%s (id %llu)", ev->path,
 		       (unsigned long long)ev->id);
+		/* a new pod's cgroup: the kubelet's list may not have it yet */
+		if (r->kubelet && k8s_identify(ev->path, &k) != K8S_NONE)
+			kubelet_notice(r->kubelet, k.pod_uid);
 		break;
+	}
 	case AGENT_GONE:
 		log_gone(ev);
 		break;
@@ -324,6 +400,40 @@ static void on_event(const struct agent_event *ev, void *ctx)
 			record_flush(r->record);
 		break;
 	}
+}
+
+static int check_k8s(struct k8s_opts *k)
+{
+	char err[512];
+
+	if (k->kubelet_url && kubelet_check_url(k->kubelet_url, err, sizeof(err))) {
+		report("%s", err);
+		return -EINVAL;
+	}
+	if (k->kubelet_url && k->pod_from_env) {
+		report("--kubelet-url and --pod-from-env exclude each other: a node agent asks the "
+		       "kubelet, a sidecar knows its own pod");
+		return -EINVAL;
+	}
+	if (!k->kubelet_url && (k->token_file || k->ca_file || k->insecure_tls ||
+				k->interval_ns)) {
+		report("--kubelet-token-file, --kubelet-ca-file, --kubelet-insecure-tls and "
+		       "--kubelet-interval need --kubelet-url");
+		return -EINVAL;
+	}
+	if (k->ca_file && k->insecure_tls) {
+		report("--kubelet-ca-file and --kubelet-insecure-tls exclude each other");
+		return -EINVAL;
+	}
+	if (k->labels.n && !k->kubelet_url) {
+		report("--pod-label needs --kubelet-url: pod labels come from the kubelet");
+		return -EINVAL;
+	}
+	if (k->kubelet_url && !k->token_file && !access(KUBELET_DEFAULT_TOKEN, R_OK))
+		k->token_file = KUBELET_DEFAULT_TOKEN;
+	if (!k->interval_ns)
+		k->interval_ns = K8S_DEFAULT_INTERVAL_NS;
+	return 0;
 }
 
 static int parse(struct run_args *a, int argc, char **argv)
@@ -351,8 +461,10 @@ static int parse(struct run_args *a, int argc, char **argv)
 		report("%s", why);
 		return -EINVAL;
 	}
-	if (!o->agent.nr_cgroups && !o->nr_pids)
+	if (!o->agent.nr_cgroups && !o->nr_pids && !o->k8s.pod_from_env)
 		o->agent.watch_all = true;
+	if (check_k8s(&o->k8s))
+		return -EINVAL;
 	verbosity = a->quiet ? LOG_WARN : a->verbosity ? LOG_DEBUG : LOG_INFO;
 	o->agent.verbose = a->verbosity > 1;
 	o->agent.keep_totals = true;
@@ -409,6 +521,23 @@ static void print_check(const struct run_options *o)
 	for (i = 0; i < o->http.metrics.nr_full; i++)
 		printf(", full for %s", o->http.metrics.full[i]);
 	printf("\n");
+	if (o->k8s.kubelet_url) {
+		printf("pods: from the kubelet at %s, every %.0f s\n", o->k8s.kubelet_url,
+		       o->k8s.interval_ns / 1e9);
+		printf("kubelet token file: %s\nkubelet tls: %s\n", o->k8s.token_file ?
+		       o->k8s.token_file : "none", o->k8s.insecure_tls ? "not checked (insecure)" :
+		       o->k8s.ca_file ? o->k8s.ca_file : "the system's CAs");
+		printf("pod labels:");
+		for (i = 0; i < o->k8s.labels.n; i++)
+			printf(" %s (as %s)", o->k8s.labels.keys[i], o->k8s.labels.names[i]);
+		printf("%s\n", o->k8s.labels.n ? "" : " none");
+	} else if (o->k8s.pod_from_env) {
+		printf("pods: this pod, from POD_NAME, POD_NAMESPACE, POD_UID%s\n",
+		       o->agent.nr_cgroups || o->agent.watch_all || o->nr_pids ? "" :
+		       " (watching its cgroup, found by its UID)");
+	} else {
+		printf("pods: from cgroup paths only\n");
+	}
 	for (k = 0; k < settings_table_len; k++) {
 		setting_format(&settings_table[k], &o->agent.settings, v, sizeof(v));
 		printf("%s: %s\n", settings_table[k].name, v);
@@ -434,6 +563,106 @@ static void sd_notify_ready(void)
 		   offsetof(struct sockaddr_un, sun_path) + strlen(path)) < 0)
 		logmsg(LOG_WARN, "cannot notify systemd: %s", strerror(errno));
 	close(fd);
+}
+
+struct find_pod {
+	const char *uid;
+	char *path;
+	size_t len;
+};
+
+static int visit_pod(const char *path, uint64_t id, void *parent, void **self, void *ctx)
+{
+	struct find_pod *fp = ctx;
+	struct k8s_identity k;
+
+	if (k8s_identify(path, &k) != K8S_POD || strcmp(k.pod_uid, fp->uid))
+		return 0;
+	snprintf(fp->path, fp->len, "%s", path);
+	return 1;
+}
+
+/* --pod-from-env: this pod's names, and its cgroup unless told what to watch */
+static int pod_from_env(struct run_options *o, struct k8s_pods *pods)
+{
+	struct cgroup_layout l;
+	struct k8s_podlist *pl;
+	char err[512], path[4096];
+	struct find_pod fp = { .path = path, .len = sizeof(path) };
+	int ret;
+
+	ret = k8s_podlist_from_env(getenv, &o->k8s.labels, &pl, err, sizeof(err));
+	if (ret) {
+		report("%s", ret == -ENOMEM ? "out of memory" : err);
+		return ret;
+	}
+	fp.uid = pl->pods[0].uid;
+	k8s_pods_set(pods, pl);
+	if (o->agent.nr_cgroups || o->agent.watch_all || o->nr_pids)
+		return 0;
+	ret = cgroup_layout_detect(&l, "/proc/self/mountinfo");
+	if (ret) {
+		report("no cgroup v2 hierarchy is mounted: cgsnap needs one");
+		return ret;
+	}
+	ret = cgroup_walk(l.v2, visit_pod, &fp);
+	if (ret != 1) {
+		report("--pod-from-env: no cgroup of pod %s under %s (is the host's cgroup "
+		       "hierarchy mounted there?)", fp.uid, l.v2);
+		return -ENOENT;
+	}
+	logmsg(LOG_INFO, "pod %s/%s: its cgroup is /%s", getenv("POD_NAMESPACE"),
+	       getenv("POD_NAME"), path);
+	ret = agent_opts_add_cgroup(&o->agent, path);
+	if (ret)
+		report_err(ret, "cannot watch /%s", path);
+	return ret;
+}
+
+/* the pod names' source: the kubelet's list, or this pod's environment */
+static int start_k8s(struct run *r)
+{
+	struct run_options *o = &r->args->o;
+	struct kubelet_opts ko = {
+		.url = o->k8s.kubelet_url,
+		.token_file = o->k8s.token_file,
+		.ca_file = o->k8s.ca_file,
+		.insecure_tls = o->k8s.insecure_tls,
+		.interval_ns = o->k8s.interval_ns,
+		.log = kubelet_log,
+	};
+	char err[512];
+
+	if (!o->k8s.kubelet_url && !o->k8s.pod_from_env)
+		return 0;
+	r->pods = k8s_pods_new(&o->k8s.labels);
+	if (!r->pods) {
+		report_err(-ENOMEM, "cannot start");
+		return -ENOMEM;
+	}
+	o->http.pods = r->pods;
+	if (o->k8s.pod_from_env)
+		return pod_from_env(o, r->pods);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
+		report("cannot initialise libcurl");
+		return -EIO;
+	}
+	r->kubelet = kubelet_start(&ko, r->pods, err, sizeof(err));
+	if (!r->kubelet) {
+		report("%s", err);
+		return -EINVAL;
+	}
+	o->http.kubelet = r->kubelet;
+	return 0;
+}
+
+static void stop_k8s(struct run *r)
+{
+	if (r->kubelet) {
+		kubelet_stop(r->kubelet);
+		curl_global_cleanup();
+	}
+	k8s_pods_free(r->pods);
 }
 
 /* open the agent and its interfaces, run until a signal */
@@ -483,7 +712,7 @@ int cmd_run(int argc, char **argv)
 		print_check(&a.o);
 		goto out;
 	}
-	if (resolve_pids(&a.o)) {
+	if (resolve_pids(&a.o) || start_k8s(&r)) {
 		ret = 1;
 		goto out;
 	}
@@ -500,6 +729,7 @@ int cmd_run(int argc, char **argv)
 	if (record_close(r.record))
 		ret = 1;
 out:
+	stop_k8s(&r);
 	run_options_free(&a.o);
 	return ret;
 }

@@ -11,23 +11,57 @@
 #include <string.h>
 
 #include "httpd.h"
-#include "k8s.h"
+#include "k8sview.h"
 #include "metrics.h"
 #include "snapjson.h"
 
-/* {"path", "id"}, and "k8s" for a pod's or container's cgroup (from its path) */
-static json_t *cgroup_ref(const struct agent_cgroup *c)
+/* the "k8s" object of a pod's or container's cgroup: from its path, and
+ * from the pod list when the pod is on it */
+static json_t *k8s_json(const struct k8s_names *nm, const struct k8s_label_keys *lk)
+{
+	const struct k8s_identity *k = &nm->id;
+	const struct k8s_pod *p = nm->pod;
+	json_t *o, *labels;
+
+	o = json_pack("{s:s,s:s,s:s,s:s?,s:s?}", "kind", k8s_kind_name(k->kind),
+		      "qos", *k->qos ? k->qos : p ? p->qos : "", "pod_uid", k->pod_uid,
+		      "container_id", k->kind == K8S_POD ? NULL : k->container_id,
+		      "runtime", *k->runtime ? k->runtime : NULL);
+	if (!o || !p)
+		return o;
+	json_object_update_new(o, json_pack("{s:s,s:s,s:s?,s:s,s:s}", "namespace", p->ns,
+					    "pod", p->name, "container",
+					    k->kind == K8S_POD ? NULL : nm->container,
+					    "workload_kind", p->workload_kind,
+					    "workload", p->workload));
+	labels = json_object();
+	for (unsigned int i = 0; lk && i < lk->n; i++)
+		if (p->labels[i])
+			json_object_set_new(labels, lk->keys[i], json_string(p->labels[i]));
+	json_object_set_new(o, "labels", labels);
+	return o;
+}
+
+/* {"path", "id"}, and "k8s" for a pod's or container's cgroup, names from @l */
+static json_t *cgroup_ref_in(const struct agent_cgroup *c, const struct k8s_podlist *l,
+			     const struct k8s_label_keys *lk)
 {
 	json_t *o = json_pack("{s:s+,s:I}", "path", "/", c->path, "id", (json_int_t)c->id);
-	struct k8s_identity k;
+	struct k8s_names nm;
 
-	if (o && k8s_identify(c->path, &k) != K8S_NONE)
-		json_object_set_new(o, "k8s", json_pack("{s:s,s:s,s:s,s:s?,s:s?}",
-							"kind", k8s_kind_name(k.kind),
-							"qos", k.qos, "pod_uid", k.pod_uid,
-							"container_id", k.kind == K8S_POD ? NULL :
-									k.container_id,
-							"runtime", *k.runtime ? k.runtime : NULL));
+	k8s_resolve(l, c->path, &nm);
+	if (o && nm.id.kind != K8S_NONE)
+		json_object_set_new(o, "k8s", k8s_json(&nm, lk));
+	return o;
+}
+
+static json_t *cgroup_ref(struct request *req, const struct agent_cgroup *c)
+{
+	struct k8s_pods *pods = http_k8s_pods(req->srv);
+	struct k8s_podlist *l = k8s_pods_get(pods);
+	json_t *o = cgroup_ref_in(c, l, k8s_pods_label_keys(pods));
+
+	k8s_podlist_put(l);
 	return o;
 }
 
@@ -63,19 +97,29 @@ enum MHD_Result api_healthz(struct request *req)
 
 enum MHD_Result api_metrics(struct request *req)
 {
+	struct kubelet *kl = http_kubelet(req->srv);
+	struct kubelet_stats ks;
 	struct agent_cgroup *cgs;
 	struct http_stream body;
 	struct agent_self self;
+	struct k8s_view kv;
 	unsigned int n;
 	FILE *f;
 	int err;
 
 	if (agent__cgroups(req->ag, AGENT_TOTALS, &cgs, &n))
 		return http_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+	if (k8s_view_build(&kv, http_k8s_pods(req->srv), cgs, n)) {
+		agent_cgroups_free(cgs, n);
+		return http_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+	}
 	agent__self(req->ag, &self);
+	if (kl)
+		kubelet_stats(kl, &ks);
 	f = http_stream_open(req, &body);
 	err = f ? metrics_write(f, cgs, n, agent__settings(req->ag), &self,
-				http_metrics_opts(req->srv)) : -ENOMEM;
+				http_metrics_opts(req->srv), &kv, kl ? &ks : NULL) : -ENOMEM;
+	k8s_view_free(&kv);
 	agent_cgroups_free(cgs, n);
 	if (err) {
 		if (f)
@@ -88,7 +132,9 @@ enum MHD_Result api_metrics(struct request *req)
 
 enum MHD_Result api_cgroups(struct request *req)
 {
+	struct k8s_pods *pods = http_k8s_pods(req->srv);
 	json_t *arr = json_array();
+	struct k8s_podlist *l;
 	struct agent_cgroup *cgs;
 	unsigned int i, n;
 
@@ -96,8 +142,10 @@ enum MHD_Result api_cgroups(struct request *req)
 		json_decref(arr);
 		return http_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
 	}
+	l = k8s_pods_get(pods);
 	for (i = 0; i < n; i++)
-		json_array_append_new(arr, cgroup_ref(&cgs[i]));
+		json_array_append_new(arr, cgroup_ref_in(&cgs[i], l, k8s_pods_label_keys(pods)));
+	k8s_podlist_put(l);
 	agent_cgroups_free(cgs, n);
 	return http_json(req, MHD_HTTP_OK, json_pack("{s:o}", "cgroups", arr));
 }
@@ -115,7 +163,7 @@ enum MHD_Result api_status(struct request *req)
 		json_object_set_new(latest, cgsnap_kind_name(k),
 				    c.has_latest[k] ? snapjson_snapshot(&c.latest[k], NULL) :
 						      json_null());
-	o = cgroup_ref(&c);
+	o = cgroup_ref(req, &c);
 	json_object_set_new(o, "idle", json_boolean(c.current.idle));
 	json_object_set_new(o, "overloaded_kinds",
 			    json_pack("{s:o,s:o}", "current", overloaded_kinds(&c.current),
@@ -156,7 +204,7 @@ enum MHD_Result api_samples(struct request *req)
 	for (i = 0; i < n; i++)
 		json_array_append_new(arr, snapjson_snapshot(&snaps[i], NULL));
 	free(snaps);
-	o = cgroup_ref(&c);
+	o = cgroup_ref(req, &c);
 	agent_cgroup_fini(&c);
 	json_object_set_new(o, "kind", json_string(kind));
 	json_object_set_new(o, "duration_ns", json_integer(ns));
@@ -164,28 +212,40 @@ enum MHD_Result api_samples(struct request *req)
 	return http_json(req, MHD_HTTP_OK, o);
 }
 
-enum MHD_Result api_scale(struct request *req)
+/* ?current=N (default 1): 0, or -EINVAL once answered with a 400 */
+static int arg_current(struct request *req, long long *current)
 {
 	const char *cur = http_arg(req, "current");
-	struct agent_cgroup c;
-	long long current = 1;
 	char *end;
+
+	*current = 1;
+	if (!cur)
+		return 0;
+	errno = 0;
+	*current = strtoll(cur, &end, 10);
+	/* digits only: no sign, no blanks */
+	if (!isdigit((unsigned char)*cur) || errno || *end || *current < 1 ||
+	    *current > POLICY_MAX_SCALE) {
+		http_error(req, MHD_HTTP_BAD_REQUEST, "invalid current '%s': expected a positive "
+			   "integer", cur);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+enum MHD_Result api_scale(struct request *req)
+{
+	struct agent_cgroup c;
+	long long current;
 	json_t *o;
 
 	if (agent__cgroup(req->ag, req->ref, &c))
 		return not_watched(req);
-	if (cur) {
-		errno = 0;
-		current = strtoll(cur, &end, 10);
-		/* digits only: no sign, no blanks */
-		if (!isdigit((unsigned char)*cur) || errno || *end || current < 1 ||
-		    current > POLICY_MAX_SCALE) {
-			agent_cgroup_fini(&c);
-			return http_error(req, MHD_HTTP_BAD_REQUEST, "invalid current '%s': "
-					  "expected a positive integer", cur);
-		}
+	if (arg_current(req, &current)) {
+		agent_cgroup_fini(&c);
+		return MHD_YES;
 	}
-	o = cgroup_ref(&c);
+	o = cgroup_ref(req, &c);
 	json_object_set_new(o, "load", json_real(policy_load(&c.historical)));
 	json_object_set_new(o, "historical_idle", json_boolean(c.historical.idle));
 	json_object_set_new(o, "overloaded_kinds", overloaded_kinds(&c.historical));
@@ -230,4 +290,197 @@ enum MHD_Result api_client_errors(struct request *req)
 				  cgsnap_strerror(ret));
 	return http_json(req, MHD_HTTP_OK, json_pack("{s:b,s:I}", "counted", ret == 1,
 						     "error_count", (json_int_t)total));
+}
+
+/* Kubernetes: /v1/pods and /v1/workloads (docs/KUBERNETES.md) */
+
+static json_t *kinds_json(const bool overloaded[CGSNAP_KIND_COUNT])
+{
+	json_t *arr = json_array();
+
+	for (int k = 0; k < CGSNAP_KIND_COUNT; k++)
+		if (overloaded[k])
+			json_array_append_new(arr, json_string(cgsnap_kind_name(k)));
+	return arr;
+}
+
+static const char *no_source_hint(struct request *req)
+{
+	return http_k8s_pods(req->srv) ? "" : " (cgsnap knows no pod names: run it with "
+					       "--kubelet-url or --pod-from-env)";
+}
+
+/* the watched cgroups and the view over them; an error response if not */
+static int view_open(struct request *req, struct agent_cgroup **cgs, unsigned int *n,
+		     struct k8s_view *kv)
+{
+	if (agent__cgroups(req->ag, AGENT_NO_TOTALS, cgs, n))
+		goto nomem;
+	if (!k8s_view_build(kv, http_k8s_pods(req->srv), *cgs, *n))
+		return 0;
+	agent_cgroups_free(*cgs, *n);
+nomem:
+	http_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+	return -ENOMEM;
+}
+
+static void view_close(struct agent_cgroup *cgs, unsigned int n, struct k8s_view *kv)
+{
+	k8s_view_free(kv);
+	agent_cgroups_free(cgs, n);
+}
+
+static json_t *pod_json(const struct k8s_view_pod *p, const struct agent_cgroup *cgs)
+{
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s?,s:f,s:b,s:o}", "namespace", p->pod->ns,
+			 "pod", p->pod->name, "uid", p->pod->uid,
+			 "workload_kind", p->pod->workload_kind, "workload", p->pod->workload,
+			 "cgroup", p->cgroup >= 0 ? cgs[p->cgroup].path : NULL, "load", p->load,
+			 "historical_idle", p->idle, "overloaded_kinds", kinds_json(p->overloaded));
+}
+
+enum MHD_Result api_pods(struct request *req)
+{
+	struct agent_cgroup *cgs;
+	struct k8s_view kv;
+	json_t *arr;
+	unsigned int i, n;
+
+	if (view_open(req, &cgs, &n, &kv))
+		return MHD_YES;
+	arr = json_array();
+	for (i = 0; i < kv.nr_pods; i++)
+		json_array_append_new(arr, pod_json(&kv.pods[i], cgs));
+	view_close(cgs, n, &kv);
+	return http_json(req, MHD_HTTP_OK, json_pack("{s:o}", "pods", arr));
+}
+
+/* split {namespace}/{pod} (http_match made sure of its shape) */
+static void split2(const char *ref, char *ns, size_t len, const char **name)
+{
+	const char *slash = strchr(ref, '/');
+
+	snprintf(ns, len, "%.*s", (int)(slash - ref), ref);
+	*name = slash + 1;
+}
+
+static const struct k8s_view_pod *find_pod(struct request *req, const struct k8s_view *kv)
+{
+	const struct k8s_view_pod *p;
+	const char *name;
+	char ns[256];
+
+	split2(req->ref, ns, sizeof(ns), &name);
+	p = k8s_view_pod(kv, ns, name);
+	if (!p)
+		http_error(req, MHD_HTTP_NOT_FOUND, "no pod %s/%s with a watched cgroup on this "
+			   "node%s", ns, name, no_source_hint(req));
+	return p;
+}
+
+enum MHD_Result api_pod_status(struct request *req)
+{
+	const struct k8s_view_pod *p;
+	struct agent_cgroup *cgs;
+	struct k8s_view kv;
+	unsigned int n;
+	char id[32];
+
+	if (view_open(req, &cgs, &n, &kv))
+		return MHD_YES;
+	p = find_pod(req, &kv);
+	if (p && p->cgroup < 0) {
+		http_error(req, MHD_HTTP_NOT_FOUND, "the cgroup of pod %s/%s is not watched (only "
+			   "some of its containers' are): see its /scale", p->pod->ns, p->pod->name);
+		p = NULL;
+	}
+	if (p)
+		snprintf(id, sizeof(id), "%llu", (unsigned long long)cgs[p->cgroup].id);
+	view_close(cgs, n, &kv);
+	if (!p)
+		return MHD_YES;
+	/* the pod cgroup's status, as /v1/cgroups/{id}/status has it */
+	req->ref = id;
+	return api_status(req);
+}
+
+enum MHD_Result api_pod_scale(struct request *req)
+{
+	const struct k8s_view_pod *p;
+	struct agent_cgroup *cgs;
+	long long current;
+	struct k8s_view kv;
+	unsigned int n;
+	json_t *o;
+
+	if (view_open(req, &cgs, &n, &kv))
+		return MHD_YES;
+	p = find_pod(req, &kv);
+	if (!p || arg_current(req, &current)) {
+		view_close(cgs, n, &kv);
+		return MHD_YES;
+	}
+	o = pod_json(p, cgs);
+	json_object_set_new(o, "current", json_integer(current));
+	json_object_set_new(o, "desired_scale",
+			    json_integer(policy_desired_scale(current, p->idle)));
+	view_close(cgs, n, &kv);
+	return http_json(req, MHD_HTTP_OK, o);
+}
+
+static json_t *workload_json(const struct k8s_workload *w)
+{
+	return json_pack("{s:s,s:s,s:s,s:i,s:f,s:f,s:b,s:o}", "namespace", w->ns, "kind", w->kind,
+			 "name", w->name, "pods", (int)w->n, "load", w->load,
+			 "load_mean", w->load_mean, "historical_idle", w->idle,
+			 "overloaded_kinds", kinds_json(w->overloaded));
+}
+
+enum MHD_Result api_workloads(struct request *req)
+{
+	struct agent_cgroup *cgs;
+	struct k8s_view kv;
+	json_t *arr;
+	unsigned int i, n;
+
+	if (view_open(req, &cgs, &n, &kv))
+		return MHD_YES;
+	arr = json_array();
+	for (i = 0; i < kv.nr_workloads; i++)
+		json_array_append_new(arr, workload_json(&kv.workloads[i]));
+	view_close(cgs, n, &kv);
+	return http_json(req, MHD_HTTP_OK, json_pack("{s:o}", "workloads", arr));
+}
+
+enum MHD_Result api_workload_scale(struct request *req)
+{
+	const struct k8s_workload *w;
+	struct agent_cgroup *cgs;
+	const char *kind, *name;
+	char ns[256], kbuf[256];
+	long long current;
+	struct k8s_view kv;
+	json_t *o, *per;
+	unsigned int i, n;
+
+	split2(req->ref, ns, sizeof(ns), &kind);
+	split2(kind, kbuf, sizeof(kbuf), &name);
+	if (arg_current(req, &current) || view_open(req, &cgs, &n, &kv))
+		return MHD_YES;
+	w = k8s_view_workload(&kv, ns, kbuf, name);
+	if (!w) {
+		view_close(cgs, n, &kv);
+		return http_error(req, MHD_HTTP_NOT_FOUND, "no workload %s %s/%s with pods on this "
+				  "node%s", kbuf, ns, name, no_source_hint(req));
+	}
+	o = workload_json(w);
+	per = json_array();
+	for (i = w->first; i < w->first + w->n; i++)
+		json_array_append_new(per, pod_json(&kv.pods[i], cgs));
+	json_object_set_new(o, "per_pod", per);
+	json_object_set_new(o, "current", json_integer(current));
+	json_object_set_new(o, "desired_scale",
+			    json_integer(policy_desired_scale(current, w->idle)));
+	view_close(cgs, n, &kv);
+	return http_json(req, MHD_HTTP_OK, o);
 }

@@ -29,30 +29,41 @@ struct http_server {
 	struct auth *auth;
 	char *tls_cert, *tls_key;
 	struct metrics_opts metrics;
+	struct k8s_pods *pods;
+	struct kubelet *kubelet;
 	struct conntrack ct;
 };
 
 enum { GET = 1, POST = 2 };
 
-/* exact paths, and /v1/cgroups/{ref}/ACTION */
+/*
+ * Exact paths, and PREFIX{ref}/ACTION: under /v1/cgroups/ the ref is a
+ * cgroup path or id (slashes and all), under /v1/pods/ {namespace}/{pod},
+ * under /v1/workloads/ {namespace}/{kind}/{name}.
+ */
 static const struct route {
-	const char *path;	/* exact, or the ACTION when under /v1/cgroups/{ref}/ */
-	bool per_cgroup;
+	const char *path;	/* exact, or the prefix before {ref} */
+	const char *action;	/* NULL for an exact path */
+	int slashes;		/* in {ref}: exactly this many, or -1 for any */
 	unsigned int methods;
 	enum MHD_Result (*handler)(struct request *req);
 } routes[] = {
-	{ "/healthz", false, GET, api_healthz },
-	{ "/metrics", false, GET, api_metrics },
-	{ "/v1/cgroups", false, GET, api_cgroups },
-	{ "/v1/cgroups/", false, GET, api_cgroups },
-	{ "status", true, GET, api_status },
-	{ "samples", true, GET, api_samples },
-	{ "scale", true, GET, api_scale },
-	{ "client-errors", true, POST, api_client_errors },
+	{ "/healthz", NULL, 0, GET, api_healthz },
+	{ "/metrics", NULL, 0, GET, api_metrics },
+	{ "/v1/cgroups", NULL, 0, GET, api_cgroups },
+	{ "/v1/cgroups/", NULL, 0, GET, api_cgroups },
+	{ "/v1/cgroups/", "status", -1, GET, api_status },
+	{ "/v1/cgroups/", "samples", -1, GET, api_samples },
+	{ "/v1/cgroups/", "scale", -1, GET, api_scale },
+	{ "/v1/cgroups/", "client-errors", -1, POST, api_client_errors },
+	{ "/v1/pods", NULL, 0, GET, api_pods },
+	{ "/v1/pods/", "status", 1, GET, api_pod_status },
+	{ "/v1/pods/", "scale", 1, GET, api_pod_scale },
+	{ "/v1/workloads", NULL, 0, GET, api_workloads },
+	{ "/v1/workloads/", "scale", 2, GET, api_workload_scale },
 };
 
 #define NR_ROUTES (sizeof(routes) / sizeof(routes[0]))
-#define CGROUPS_PREFIX "/v1/cgroups/"
 
 /* how a body may be encoded: it varies with Accept-Encoding; it is gzip */
 enum { ENC_VARY = 1, ENC_GZIP = 2 };
@@ -278,28 +289,52 @@ static enum MHD_Result method_not_allowed(struct request *req, unsigned int meth
 		       methods == POST ? "POST" : "GET, HEAD");
 }
 
+/* whether @s[0..@n) is exactly @slashes + 1 non-empty segments */
+static bool segments(const char *s, size_t n, int slashes)
+{
+	bool empty = true;
+	int c = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] != '/') {
+			empty = false;
+			continue;
+		}
+		if (empty)
+			return false;
+		c++;
+		empty = true;
+	}
+	return !empty && c == slashes;
+}
+
 int http_match(const char *url, char *ref, size_t reflen)
 {
 	const char *rest, *slash;
-	size_t i;
+	bool under = false;
+	size_t i, l;
 
 	for (i = 0; i < NR_ROUTES; i++)
-		if (!routes[i].per_cgroup && !strcmp(url, routes[i].path))
+		if (!routes[i].action && !strcmp(url, routes[i].path))
 			return i;
-	if (strncmp(url, CGROUPS_PREFIX, strlen(CGROUPS_PREFIX)))
-		return -1;
-	rest = url + strlen(CGROUPS_PREFIX);
-	slash = strrchr(rest, '/');
-	/* an empty reference (/v1/cgroups//status) is the root cgroup */
-	if (!slash || (size_t)(slash - rest) >= reflen)
-		return -2;
 	for (i = 0; i < NR_ROUTES; i++) {
-		if (!routes[i].per_cgroup || strcmp(slash + 1, routes[i].path))
+		if (!routes[i].action)
+			continue;
+		l = strlen(routes[i].path);
+		if (strncmp(url, routes[i].path, l))
+			continue;
+		under = true;
+		rest = url + l;
+		slash = strrchr(rest, '/');
+		/* an empty reference (/v1/cgroups//status) is the root cgroup */
+		if (!slash || (size_t)(slash - rest) >= reflen || strcmp(slash + 1, routes[i].action))
+			continue;
+		if (routes[i].slashes >= 0 && !segments(rest, slash - rest, routes[i].slashes))
 			continue;
 		snprintf(ref, reflen, "%.*s", (int)(slash - rest), rest);
 		return i;
 	}
-	return -2;
+	return under ? -2 : -1;
 }
 
 /* Answer 401 or 403 if the request may not use @r; returns whether it did. */
@@ -329,12 +364,14 @@ static enum MHD_Result route(struct request *req, const char *url, const char *m
 	i = http_match(url, ref, sizeof(ref));
 	if (i == -2)
 		return http_error(req, MHD_HTTP_NOT_FOUND, "no such resource: expected "
-				  "/v1/cgroups/{path-or-id}/status, samples, scale or client-errors");
+				  "/v1/cgroups/{path-or-id}/status, samples, scale or client-errors, "
+				  "/v1/pods/{namespace}/{pod}/status or scale, "
+				  "/v1/workloads/{namespace}/{kind}/{name}/scale");
 	if (i < 0)
 		return http_error(req, MHD_HTTP_NOT_FOUND, "no such resource '%s' (see /v1/cgroups, "
-				  "/metrics, /healthz)", url);
+				  "/v1/pods, /v1/workloads, /metrics, /healthz)", url);
 	r = &routes[i];
-	if (r->per_cgroup)
+	if (r->action)
 		req->ref = ref;
 	if (!(r->methods & m))
 		return method_not_allowed(req, r->methods);
@@ -469,6 +506,8 @@ struct http_server *http_start(const struct http_opts *o, struct agent *ag, char
 	}
 	srv->ag = ag;
 	srv->metrics = o->metrics;
+	srv->pods = o->pods;
+	srv->kubelet = o->kubelet;
 	conntrack_init(&srv->ct);
 	if (prepare(srv, o, &ss, err, errlen))
 		goto fail;
@@ -505,6 +544,16 @@ fail:
 const struct metrics_opts *http_metrics_opts(const struct http_server *srv)
 {
 	return &srv->metrics;
+}
+
+struct k8s_pods *http_k8s_pods(const struct http_server *srv)
+{
+	return srv->pods;
+}
+
+struct kubelet *http_kubelet(const struct http_server *srv)
+{
+	return srv->kubelet;
 }
 
 const char *http_describe(const struct http_server *srv)

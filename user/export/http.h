@@ -25,6 +25,8 @@ struct http_opts {
 	const char *tls_cert;	/* PEM files: serve HTTPS; both or neither */
 	const char *tls_key;
 	struct metrics_opts metrics;	/* GET /metrics; its strings must outlive the server */
+	struct k8s_pods *pods;		/* NULL: no pod source (names from paths only) */
+	struct kubelet *kubelet;	/* NULL: no kubelet client */
 };
 
 struct http_server;

@@ -22,7 +22,7 @@ struct request {
 	struct http_server *srv;
 	struct agent *ag;
 	bool unauthorized;		/* a 401: say which scheme */
-	const char *ref;		/* the {path-or-id} of /v1/cgroups/{ref}/... */
+	const char *ref;		/* the {ref} of /v1/cgroups/{ref}/..., /v1/pods/{ref}/... */
 	char body[HTTP_MAX_BODY + 1];
 	size_t len;
 	bool too_big;
@@ -56,13 +56,17 @@ void http_stream_abort(struct http_stream *s);
 
 /* how GET /metrics renders histograms */
 const struct metrics_opts *http_metrics_opts(const struct http_server *srv);
+/* the pod source and the kubelet client, or NULL */
+struct k8s_pods *http_k8s_pods(const struct http_server *srv);
+struct kubelet *http_kubelet(const struct http_server *srv);
 /* the query argument @name, or NULL */
 const char *http_arg(struct request *req, const char *name);
 /* whether the query has argument @name, with or without a value (?verbose) */
 bool http_has_arg(struct request *req, const char *name);
 
-/* The route @url names: its index, with /v1/cgroups/{ref}/...'s ref in
- * @ref; -1 for no route, -2 for no action under /v1/cgroups/. */
+/* The route @url names: its index, with /v1/cgroups/{ref}/...'s (or
+ * /v1/pods/'s, /v1/workloads/') ref in @ref; -1 for no route, -2 for no
+ * such action (or a ref of the wrong shape) under one of those. */
 int http_match(const char *url, char *ref, size_t reflen);
 
 /* the handlers of docs/API.md */
@@ -73,5 +77,10 @@ enum MHD_Result api_status(struct request *req);
 enum MHD_Result api_samples(struct request *req);
 enum MHD_Result api_scale(struct request *req);
 enum MHD_Result api_client_errors(struct request *req);
+enum MHD_Result api_pods(struct request *req);
+enum MHD_Result api_pod_status(struct request *req);
+enum MHD_Result api_pod_scale(struct request *req);
+enum MHD_Result api_workloads(struct request *req);
+enum MHD_Result api_workload_scale(struct request *req);
 
 #endif /* __CGSNAP_HTTPD_H */

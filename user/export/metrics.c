@@ -28,23 +28,76 @@ void metrics_label(FILE *f, const char *s)
 {
 	size_t n;
 
-	/* printable: no newline left to escape, only \ and " */
 	while (*s) {
-		n = strcspn(s, "\\\"");
+		n = strcspn(s, "\\\"\n");
 		fwrite(s, 1, n, f);
 		s += n;
 		if (!*s)
 			break;
 		fputc('\\', f);
-		fputc(*s++, f);
+		fputc(*s == '\n' ? 'n' : *s, f);
+		s++;
 	}
 }
 
-static void cg_labels(FILE *f, const struct agent_cgroup *w)
+static void label(FILE *f, const char *name, const char *value)
 {
-	fputs("cgroup=\"/", f);
-	metrics_label(f, w->path);
-	fprintf(f, "\",id=\"%llu\"", (unsigned long long)w->id);
+	fprintf(f, ",%s=\"", name);
+	metrics_label(f, value ? value : "");
+	fputc('"', f);
+}
+
+/*
+ * The labels of each cgroup's series, rendered once per scrape into one
+ * buffer: cgroup="/path",id="N", and with a pod source, on the cgroups of
+ * pods and containers, namespace, pod, container, workload_kind, workload
+ * and the selected pod labels ("" where unknown).
+ */
+static char **label_strings(const struct agent_cgroup *ws, unsigned int n,
+			    const struct k8s_view *kv, char **buf)
+{
+	size_t *off = malloc((n + 1) * sizeof(*off)), len;
+	char **v = malloc((n + 1) * sizeof(*v));
+	FILE *f = open_memstream(buf, &len);
+	unsigned int i, l;
+
+	if (!off || !v || !f)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		const struct k8s_names *nm = kv ? &kv->names[i] : NULL;
+		const struct k8s_pod *p = nm ? nm->pod : NULL;
+
+		off[i] = ftell(f);
+		fputs("cgroup=\"/", f);
+		metrics_label(f, ws[i].path);
+		fprintf(f, "\",id=\"%llu\"", (unsigned long long)ws[i].id);
+		if (nm && kv->source && nm->id.kind != K8S_NONE) {
+			label(f, "namespace", p ? p->ns : "");
+			label(f, "pod", p ? p->name : "");
+			label(f, "container", nm->container);
+			label(f, "workload_kind", p ? p->workload_kind : "");
+			label(f, "workload", p ? p->workload : "");
+			for (l = 0; kv->lk && l < kv->lk->n; l++)
+				label(f, kv->lk->names[l], p ? p->labels[l] : "");
+		}
+		fputc('\0', f);
+	}
+	if (fclose(f)) {
+		f = NULL;
+		goto fail;
+	}
+	for (i = 0; i < n; i++)
+		v[i] = *buf + off[i];
+	free(off);
+	return v;
+fail:
+	if (f)
+		fclose(f);
+	free(*buf);
+	*buf = NULL;
+	free(off);
+	free(v);
+	return NULL;
 }
 
 #define COARSE_MIN_ORDER	12	/* 4.096 us */
@@ -110,7 +163,7 @@ static enum metrics_histograms hist_mode(const struct metrics_opts *mo,
 	return mo->histograms;
 }
 
-static void histogram(FILE *f, const char *name, const struct agent_cgroup *w,
+static void histogram(FILE *f, const char *name, const char *lbl,
 		      enum metrics_histograms mode, const uint64_t oct[AGENT_OCTAVES],
 		      uint64_t count, uint64_t sum_ns)
 {
@@ -128,16 +181,16 @@ static void histogram(FILE *f, const char *name, const struct agent_cgroup *w,
 		     (order - COARSE_MIN_ORDER) % 2))
 			continue;
 		fprintf(f, "%s_bucket{", name);
-		cg_labels(f, w);
+		fputs(lbl, f);
 		fprintf(f, ",le=\"%.9g\"} %llu\n", (double)(1ULL << order) / 1e9,
 			(unsigned long long)cum);
 	}
 	fprintf(f, "%s_bucket{", name);
-	cg_labels(f, w);
+	fputs(lbl, f);
 	fprintf(f, ",le=\"+Inf\"} %llu\n%s_sum{", (unsigned long long)count, name);
-	cg_labels(f, w);
+	fputs(lbl, f);
 	fprintf(f, "} %.9f\n%s_count{", sum_ns / 1e9, name);
-	cg_labels(f, w);
+	fputs(lbl, f);
 	fprintf(f, "} %llu\n", (unsigned long long)count);
 }
 
@@ -149,9 +202,8 @@ static void histogram(FILE *f, const char *name, const struct agent_cgroup *w,
 			const struct agent_cgroup *w = &(ws)[_i];			\
 			if (!(cond))							\
 				continue;						\
-			fprintf(f, "%s{", name);					\
-			cg_labels(f, w);						\
-			fprintf(f, "} " __VA_ARGS__);					\
+			fprintf(f, "%s{%s} ", name, lbls[_i]);				\
+			fprintf(f, __VA_ARGS__);					\
 		}									\
 	} while (0)
 
@@ -166,7 +218,7 @@ static bool stalled(const struct agent_cgroup *w)
 }
 
 static void runq_metrics(FILE *f, const struct agent_cgroup *ws, unsigned int n,
-			 const enum metrics_histograms *modes)
+			 char *const *lbls, const enum metrics_histograms *modes)
 {
 	unsigned int i;
 	int h;
@@ -175,14 +227,14 @@ static void runq_metrics(FILE *f, const struct agent_cgroup *ws, unsigned int n,
 	       "Time runnable tasks of the cgroup waited for a CPU (run-queue latency).");
 	for (i = 0; i < n; i++)
 		if (waited(&ws[i]))
-			histogram(f, "cgsnap_runqueue_wait_seconds", &ws[i], modes[i],
+			histogram(f, "cgsnap_runqueue_wait_seconds", lbls[i], modes[i],
 				  ws[i].runq.octaves, ws[i].runq.count, ws[i].runq.sum_ns);
 	header(f, "cgsnap_runqueue_waits_by_holder_total", "counter",
 	       "Run-queue waits by who ran on the CPU just before the waiting task got it.");
 	for (i = 0; i < n; i++)
 		for (h = 0; h < CGSNAP_HOLDER_MAX && waited(&ws[i]); h++) {
 			fputs("cgsnap_runqueue_waits_by_holder_total{", f);
-			cg_labels(f, &ws[i]);
+			fputs(lbls[i], f);
 			fprintf(f, ",holder=\"%s\"} %llu\n", holder_name(h),
 				(unsigned long long)ws[i].runq.holder_count[h]);
 		}
@@ -191,14 +243,14 @@ static void runq_metrics(FILE *f, const struct agent_cgroup *ws, unsigned int n,
 	for (i = 0; i < n; i++)
 		for (h = 0; h < CGSNAP_HOLDER_MAX && waited(&ws[i]); h++) {
 			fputs("cgsnap_runqueue_wait_by_holder_seconds_total{", f);
-			cg_labels(f, &ws[i]);
+			fputs(lbls[i], f);
 			fprintf(f, ",holder=\"%s\"} %.9f\n", holder_name(h),
 				ws[i].runq.holder_ns[h] / 1e9);
 		}
 }
 
 static void memory_metrics(FILE *f, const struct agent_cgroup *ws, unsigned int n,
-			   const enum metrics_histograms *modes)
+			   char *const *lbls, const enum metrics_histograms *modes)
 {
 	unsigned int i;
 
@@ -208,7 +260,7 @@ static void memory_metrics(FILE *f, const struct agent_cgroup *ws, unsigned int 
 		const struct agent_mem_totals *m = &ws[i].mem;
 
 		if (stalled(&ws[i]))
-			histogram(f, "cgsnap_memory_reclaim_stall_seconds", &ws[i], modes[i],
+			histogram(f, "cgsnap_memory_reclaim_stall_seconds", lbls[i], modes[i],
 				  m->octaves, m->count[0] + m->count[1], m->sum_ns[0] + m->sum_ns[1]);
 	}
 	header(f, "cgsnap_memory_reclaim_stalls_total", "counter",
@@ -216,7 +268,7 @@ static void memory_metrics(FILE *f, const struct agent_cgroup *ws, unsigned int 
 	for (i = 0; i < n; i++)
 		for (int k = 0; k < CGSNAP_RECLAIM_MAX && stalled(&ws[i]); k++) {
 			fputs("cgsnap_memory_reclaim_stalls_total{", f);
-			cg_labels(f, &ws[i]);
+			fputs(lbls[i], f);
 			fprintf(f, ",kind=\"%s\"} %llu\n", reclaim_name(k),
 				(unsigned long long)ws[i].mem.count[k]);
 		}
@@ -231,10 +283,10 @@ static void memory_metrics(FILE *f, const struct agent_cgroup *ws, unsigned int 
 		const struct agent_mem_totals *m = &ws[i].mem;
 
 		fputs("cgsnap_oom_kills_total{", f);
-		cg_labels(f, &ws[i]);
+		fputs(lbls[i], f);
 		fprintf(f, ",cause=\"memcg\"} %llu\n", (unsigned long long)m->oom_kills_memcg);
 		fputs("cgsnap_oom_kills_total{", f);
-		cg_labels(f, &ws[i]);
+		fputs(lbls[i], f);
 		fprintf(f, ",cause=\"global\"} %llu\n",
 			(unsigned long long)(m->oom_kills - m->oom_kills_memcg));
 	}
@@ -253,7 +305,8 @@ static void memory_metrics(FILE *f, const struct agent_cgroup *ws, unsigned int 
 		   w->sys.valid, "%.6f\n", w->sys.stall_ratio);
 }
 
-static void cpu_metrics(FILE *f, const struct agent_cgroup *ws, unsigned int n)
+static void cpu_metrics(FILE *f, const struct agent_cgroup *ws, unsigned int n,
+			char *const *lbls)
 {
 	PER_CGROUP(f, ws, n, "cgsnap_cpu_used_ratio", "gauge",
 		   "CPU time used in the last interval over the CPUs the cgroup may use.",
@@ -263,7 +316,8 @@ static void cpu_metrics(FILE *f, const struct agent_cgroup *ws, unsigned int n)
 		   w->sys.cpu_capacity > 0, "%.6f\n", w->sys.cpu_capacity);
 }
 
-static void verdict_metrics(FILE *f, const struct agent_cgroup *ws, unsigned int n)
+static void verdict_metrics(FILE *f, const struct agent_cgroup *ws, unsigned int n,
+			    char *const *lbls)
 {
 	static const char *const windows[2] = { "current", "historical" };
 	struct cgsnap_status st[2];
@@ -284,16 +338,16 @@ static void verdict_metrics(FILE *f, const struct agent_cgroup *ws, unsigned int
 		for (win = 0; win < 2; win++) {
 			for (k = 0; k < CGSNAP_KIND_COUNT; k++) {
 				fputs("cgsnap_overload_ratio{", f);
-				cg_labels(f, &ws[i]);
+				fputs(lbls[i], f);
 				fprintf(f, ",kind=\"%s\",window=\"%s\"} %.3f\n", cgsnap_kind_name(k),
 					windows[win], st[win].kind[k].actual_ratio);
 				fputs("cgsnap_overloaded{", f);
-				cg_labels(f, &ws[i]);
+				fputs(lbls[i], f);
 				fprintf(f, ",kind=\"%s\",window=\"%s\"} %d\n", cgsnap_kind_name(k),
 					windows[win], st[win].kind[k].overloaded);
 			}
 			fputs("cgsnap_idle{", f);
-			cg_labels(f, &ws[i]);
+			fputs(lbls[i], f);
 			fprintf(f, ",window=\"%s\"} %d\n", windows[win], st[win].idle);
 		}
 	}
@@ -352,22 +406,80 @@ static void self_metrics(FILE *f, const struct agent_self *self)
 	fprintf(f, "cgsnap_build_info{version=\"%s\"} 1\n", CGSNAP_VERSION);
 }
 
+static void workload_labels(FILE *f, const char *name, const struct k8s_workload *w)
+{
+	fprintf(f, "%s{namespace=\"", name);
+	metrics_label(f, w->ns);
+	fputc('"', f);
+	label(f, "workload_kind", w->kind);
+	label(f, "workload", w->name);
+	fputs("} ", f);
+}
+
+/* per workload of this node: what the autoscalers read across nodes */
+static void workload_metrics(FILE *f, const struct k8s_view *kv)
+{
+	unsigned int i;
+
+	if (!kv || !kv->source)
+		return;
+	header(f, "cgsnap_workload_load", "gauge",
+	       "The largest load (historical overload ratio over its threshold, the largest "
+	       "kind) over the workload's pods on this node; above 1 it is overloaded.");
+	for (i = 0; i < kv->nr_workloads; i++) {
+		workload_labels(f, "cgsnap_workload_load", &kv->workloads[i]);
+		fprintf(f, "%.6f\n", kv->workloads[i].load);
+	}
+	header(f, "cgsnap_workload_pods", "gauge", "The workload's pods on this node.");
+	for (i = 0; i < kv->nr_workloads; i++) {
+		workload_labels(f, "cgsnap_workload_pods", &kv->workloads[i]);
+		fprintf(f, "%u\n", kv->workloads[i].n);
+	}
+}
+
+static void kubelet_metrics(FILE *f, const struct kubelet_stats *ks)
+{
+	if (!ks)
+		return;
+	header(f, "cgsnap_kubelet_up", "gauge", "1 when the last GET /pods from the kubelet succeeded.");
+	fprintf(f, "cgsnap_kubelet_up %d\n", ks->up);
+	header(f, "cgsnap_kubelet_pods", "gauge", "Pods on the last pod list from the kubelet.");
+	fprintf(f, "cgsnap_kubelet_pods %u\n", ks->pods);
+	header(f, "cgsnap_kubelet_refreshes_total", "counter", "GET /pods requests to the kubelet.");
+	fprintf(f, "cgsnap_kubelet_refreshes_total %llu\n", (unsigned long long)ks->refreshes);
+	header(f, "cgsnap_kubelet_refresh_failures_total", "counter",
+	       "GET /pods requests that failed (the last good list was kept).");
+	fprintf(f, "cgsnap_kubelet_refresh_failures_total %llu\n",
+		(unsigned long long)ks->failures);
+	header(f, "cgsnap_kubelet_last_refresh_seconds", "gauge",
+	       "How long the last GET /pods and its parsing took.");
+	fprintf(f, "cgsnap_kubelet_last_refresh_seconds %.6f\n", ks->last_seconds);
+}
+
 int metrics_write(FILE *f, const struct agent_cgroup *cgs, unsigned int n,
 		  const struct cgsnap_settings *settings, const struct agent_self *self,
-		  const struct metrics_opts *mo)
+		  const struct metrics_opts *mo, const struct k8s_view *kv,
+		  const struct kubelet_stats *ks)
 {
 	enum metrics_histograms *modes = malloc((n + 1) * sizeof(*modes));
+	char *buf = NULL, **lbls = modes ? label_strings(cgs, n, kv, &buf) : NULL;
 
-	if (!modes)
+	if (!lbls) {
+		free(modes);
 		return -ENOMEM;
+	}
 	for (unsigned int i = 0; i < n; i++)
 		modes[i] = hist_mode(mo, &cgs[i]);
-	runq_metrics(f, cgs, n, modes);
-	memory_metrics(f, cgs, n, modes);
+	runq_metrics(f, cgs, n, lbls, modes);
+	memory_metrics(f, cgs, n, lbls, modes);
 	free(modes);
-	cpu_metrics(f, cgs, n);
-	verdict_metrics(f, cgs, n);
+	cpu_metrics(f, cgs, n, lbls);
+	verdict_metrics(f, cgs, n, lbls);
+	free(lbls);
+	free(buf);
+	workload_metrics(f, kv);
 	threshold_metrics(f, settings);
+	kubelet_metrics(f, ks);
 	self_metrics(f, self);
 	return ferror(f) ? -EIO : 0;
 }

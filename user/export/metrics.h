@@ -6,6 +6,8 @@
 #include <stdio.h>
 
 #include "agent.h"
+#include "k8sview.h"
+#include "kubelet.h"
 
 /* the buckets of a cgroup's histograms (docs/API.md, "Series") */
 enum metrics_histograms {
@@ -31,11 +33,14 @@ void metrics_opts_free(struct metrics_opts *mo);
 /*
  * Write every metric of @cgs (as agent__cgroups() returns them, with
  * totals), the thresholds of @settings and the agent's own figures @self
- * to @f, with histograms as @mo says. Returns 0, -ENOMEM or -EIO.
+ * to @f, with histograms as @mo says. @kv (NULL: none) names the cgroups of
+ * pods and gives the workloads; @ks (NULL: none) the kubelet client's state.
+ * Returns 0, -ENOMEM or -EIO.
  */
 int metrics_write(FILE *f, const struct agent_cgroup *cgs, unsigned int n,
 		  const struct cgsnap_settings *settings, const struct agent_self *self,
-		  const struct metrics_opts *mo);
+		  const struct metrics_opts *mo, const struct k8s_view *kv,
+		  const struct kubelet_stats *ks);
 
 /* Write @s, a printable form (common/escape.h: valid UTF-8, no control
  * character, as every name the agent hands out is), as a label value:
