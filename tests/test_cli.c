@@ -187,3 +187,56 @@ Test(cli, bpf_and_perfmon_suffice)
 		  out);
 	has("\"cgroups\"");
 }
+
+/* deploy/: valid YAML by yamllint, and every cgsnap container's arguments
+ * accepted by `cgsnap run --check` (scripts/check-deploy.py) */
+Test(cli, deploy_manifests_pass_yamllint_and_their_args_pass_check)
+{
+	char cmd[512];
+
+	cr_assert(eq(int, WEXITSTATUS(system("yamllint -s deploy/")), 0),
+		  "yamllint rejects deploy/ (see above)");
+	snprintf(cmd, sizeof(cmd), "python3 scripts/check-deploy.py %s deploy", getenv("CGSNAP_BIN"));
+	cr_assert(eq(int, WEXITSTATUS(system(cmd)), 0),
+		  "a manifest starts cgsnap with arguments it rejects (see above)");
+}
+
+Test(cli, kubernetes_options_are_checked)
+{
+	cr_assert(eq(int, cgsnap("run --check --kubelet-url ftp://x"), 2));
+	cr_assert(ne(ptr, strstr(out, "http:// or https://"), NULL), "%s", out);
+	cr_assert(eq(int, cgsnap("run --check --kubelet-url https://10.0.0.1:10250 --pod-from-env"),
+		     2));
+	cr_assert(ne(ptr, strstr(out, "exclude each other"), NULL), "%s", out);
+	cr_assert(eq(int, cgsnap("run --check --kubelet-interval 10s"), 2));
+	cr_assert(ne(ptr, strstr(out, "need --kubelet-url"), NULL), "%s", out);
+	cr_assert(eq(int, cgsnap("run --check --kubelet-url http://h:10255 --kubelet-interval 10ms"),
+		     2));
+	cr_assert(ne(ptr, strstr(out, "at least 1s"), NULL), "%s", out);
+	cr_assert(eq(int, cgsnap("run --check --pod-label app"), 2));
+	cr_assert(eq(int, cgsnap("run --check --kubelet-url https://h:10250 --kubelet-insecure-tls "
+				 "--kubelet-ca-file /x"), 2));
+	cr_assert(eq(int, cgsnap("run --check --kubelet-url https://h:10250 --pod-label app "
+				 "--pod-label app.kubernetes.io/name --kubelet-interval 30s"), 0), "%s",
+		  out);
+	cr_assert(ne(ptr, strstr(out, "label_app_kubernetes_io_name"), NULL), "%s", out);
+	cr_assert(ne(ptr, strstr(out, "every 30 s"), NULL), "%s", out);
+	char cfg[64], args[128];
+	FILE *f;
+
+	snprintf(cfg, sizeof(cfg), "/tmp/cgsnap-test-%d.json", getpid());
+	f = fopen(cfg, "w");
+	cr_assert(ne(ptr, f, NULL));
+	fputs("{\"kubelet_url\": \"http://h:10255\", \"pod_labels\": [\"app\"], "
+	      "\"kubelet_interval\": \"5s\", \"kubelet_insecure_tls\": true}", f);
+	fclose(f);
+	snprintf(args, sizeof(args), "run --check --config %s", cfg);
+	cr_assert(eq(int, cgsnap(args), 0), "%s", out);
+	unlink(cfg);
+	cr_assert(ne(ptr, strstr(out, "every 5 s"), NULL), "%s", out);
+	cr_assert(ne(ptr, strstr(out, "not checked (insecure)"), NULL), "%s", out);
+	/* a sidecar without its environment: a clear error, before anything starts */
+	unsetenv("POD_NAME");
+	cr_assert(eq(int, cgsnap("run --pod-from-env --listen 127.0.0.1:1"), 1), "%s", out);
+	cr_assert(ne(ptr, strstr(out, "POD_NAME is not set"), NULL), "%s", out);
+}

@@ -1542,3 +1542,41 @@ Test(run, kubernetes_kubelet_refusing_the_token_leaves_path_identity, .fini = k8
 	cr_assert(eq(str, (char *)jstr(k, "workload"), "web"));
 	json_decref(k);
 }
+
+Test(run, kubernetes_sidecar_finds_its_pod_from_the_downward_api, .fini = k8s_teardown)
+{
+	char pod[700], body[4096];
+	json_t *o, *k;
+
+	kubelet_tree();
+	snprintf(pod, sizeof(pod), "%s", k8s_web);
+	*strrchr(pod, '/') = '\0';
+	setenv("POD_NAME", "web-7d4b9c8f5-x2x9q", 1);
+	setenv("POD_NAMESPACE", "shop", 1);
+	setenv("POD_UID", WEB_UID, 1);
+	setenv("WORKLOAD_KIND", "Deployment", 1);
+	setenv("WORKLOAD_NAME", "web", 1);
+	start_daemon("--pod-from-env");
+	unsetenv("POD_NAME");
+	unsetenv("POD_NAMESPACE");
+	unsetenv("POD_UID");
+	unsetenv("WORKLOAD_KIND");
+	unsetenv("WORKLOAD_NAME");
+	/* its pod's cgroup (its containers included), nothing else */
+	o = get_json("/v1/cgroups");
+	cr_assert(eq(sz, json_array_size(json_object_get(o, "cgroups")), 1), "%s",
+		  json_dumps(o, 0));
+	json_decref(o);
+	k = k8s_of(pod);
+	cr_assert(eq(str, (char *)jstr(k, "kind"), "pod"));
+	cr_assert(eq(str, (char *)jstr(k, "pod"), "web-7d4b9c8f5-x2x9q"));
+	cr_assert(eq(str, (char *)jstr(k, "workload_kind"), "Deployment"));
+	json_decref(k);
+	o = get_json("/v1/pods/shop/web-7d4b9c8f5-x2x9q/status");
+	cr_assert(eq(str, (char *)jstr(o, "path") + 1, pod));
+	json_decref(o);
+	o = get_json("/v1/workloads/shop/Deployment/web/scale");
+	cr_assert(eq(int, json_integer_value(json_object_get(o, "pods")), 1));
+	json_decref(o);
+	cr_assert(eq(int, http("GET", "/v1/pods/shop/db-0/status", NULL, body, sizeof(body)), 404));
+}

@@ -38,7 +38,7 @@ struct field {
 static const struct field cpu_fields[] = {
 	{ "used_ratio", FT_REAL, FU_REQUIRED, SNAP_OFF(cpu.used_ratio), 0, 0 },
 	{ "max_used_ratio", FT_REAL, FU_REQUIRED, SNAP_OFF(cpu.max_used_ratio), 0, 0 },
-	{ NULL },
+	{},
 };
 
 static const struct field memory_fields[] = {
@@ -52,7 +52,7 @@ static const struct field memory_fields[] = {
 	{ "stall_ratio", FT_REAL, FU_OPTIONAL, SNAP_OFF(memory.stall_ratio), CGSNAP_F_STALL, 0 },
 	{ "max_stall_ratio", FT_REAL, FU_DEFAULT, SNAP_OFF(memory.max_stall_ratio),
 	  CGSNAP_F_MAX_STALL, 0.1 },
-	{ NULL },
+	{},
 };
 
 static const struct field runq_fields[] = {
@@ -64,7 +64,7 @@ static const struct field runq_fields[] = {
 	{ "p90_ns", FT_INT, FU_OPTIONAL, SNAP_OFF(runq.p90_ns), CGSNAP_F_RUNQ_P90, 0 },
 	{ "p99_ns", FT_INT, FU_OPTIONAL, SNAP_OFF(runq.p99_ns), CGSNAP_F_RUNQ_P99, 0 },
 	{ "max_ns", FT_INT, FU_OPTIONAL, SNAP_OFF(runq.max_ns), CGSNAP_F_RUNQ_MAX, 0 },
-	{ NULL },
+	{},
 };
 
 static const struct field client_fields[] = {
@@ -72,7 +72,7 @@ static const struct field client_fields[] = {
 	{ "new_error_count", FT_INT, FU_COMPUTED, SNAP_OFF(client.new_error_count),
 	  CGSNAP_F_NEW_ERRORS, 0 },
 	{ "max_error_count", FT_INT, FU_REQUIRED, SNAP_OFF(client.max_error_count), 0, 0 },
-	{ NULL },
+	{},
 };
 
 static const struct field *const kind_fields[CGSNAP_KIND_COUNT] = {
