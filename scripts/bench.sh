@@ -20,5 +20,7 @@ echo
 echo
 "$bench" collector 10000
 echo
+"$bench" podlist 110 "$runs"
+echo
 echo "GET /metrics, cgsnap run --all over idle cgroups (median of $runs scrapes, gzip asked):"
 BENCH_RUNS=$runs ./scripts/bench-metrics.sh "$out" 100 1000 10000

@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
-"""Check that every cgsnap container of deploy/*.yaml is started with
-arguments `cgsnap run --check` accepts, with $(VAR) expanded as the kubelet
-would from the container's env (downward API fields get sample values).
+"""Check deploy/: every cgsnap container of the *.yaml manifests is started
+with arguments `cgsnap run --check` accepts ($(VAR) expanded as the kubelet
+would from the container's env, downward API fields with sample values);
+every *.json (the Grafana dashboard) parses; and, given a scrape of
+/metrics, every cgsnap_* metric the manifests and dashboards query is on it.
 
-usage: check-deploy.py CGSNAP_BINARY [DEPLOY_DIR]
+usage: check-deploy.py CGSNAP_BINARY [DEPLOY_DIR [METRICS_FILE]]
 """
 import glob
+import json
 import os
 import re
 import subprocess
@@ -72,7 +75,28 @@ def main():
                         failed += 1
                         print(f"{path}: container {c['name']}: cgsnap {' '.join(args)}: "
                               f"exit {r.returncode}: {r.stderr.strip()}")
-    print(f"check-deploy: {checked} cgsnap containers checked, {failed} failed")
+    names = set()
+    for path in sorted(glob.glob(os.path.join(deploy, "*.json"))):
+        try:
+            with open(path) as f:
+                json.load(f)
+        except ValueError as e:
+            print(f"{path}: not JSON: {e}")
+            failed += 1
+        with open(path) as f:
+            names |= set(re.findall(r"cgsnap_[a-z_]+", f.read()))
+    for path in sorted(glob.glob(os.path.join(deploy, "*.yaml"))):
+        with open(path) as f:
+            names |= set(re.findall(r"cgsnap_[a-z_]+", f.read()))
+    if len(sys.argv) > 3:
+        with open(sys.argv[3]) as f:
+            have = set(re.findall(r"^(cgsnap_[a-z_]+)", f.read(), re.M))
+        for n in sorted(names - have):
+            print(f"check-deploy: {n} is queried in {deploy} but not on the scrape {sys.argv[3]}")
+            failed += 1
+        print(f"check-deploy: {len(names)} metric names queried, all on the scrape"
+              if names <= have else "")
+    print(f"check-deploy: {checked} cgsnap containers checked, {failed} failures")
     return 1 if failed or not checked else 0
 
 

@@ -8,6 +8,9 @@
  *                                   bare vs cgsnap attached, alternating
  *   cgsnap-bench collector CGROUPS  collector CPU time per tick and RSS with
  *                                   CGROUPS cgroups that have map entries
+ *   cgsnap-bench podlist PODS RUNS  one kubelet /pods refresh with PODS pods
+ *                                   shaped like a real kubelet's: parse alone,
+ *                                   and GET + parse from a loopback server
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,11 +22,16 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <curl/curl.h>
+#include <jansson.h>
+#include <microhttpd.h>
 
 #include "cgsnap.skel.h"
 #include "floor.skel.h"
 #include "collector.h"
+#include "kubelet.h"
 #include "loader.h"
+#include "pods.h"
 
 static char workload[1024];
 
@@ -311,6 +319,126 @@ out:
 	return 0;
 }
 
+/* a pod as the kubelet's /pods has it: metadata, a spec of two containers
+ * with env, resources, mounts and probes, and a status */
+static json_t *bench_pod(int i)
+{
+	char uid[40], name[64], cid[80];
+	json_t *env = json_array(), *ctrs = json_array(), *sts = json_array();
+
+	snprintf(uid, sizeof(uid), "%08x-0000-4000-8000-%012x", i, i);
+	snprintf(name, sizeof(name), "web-7d4b9c8f5-%05d", i);
+	for (int e = 0; e < 12; e++)
+		json_array_append_new(env, json_pack("{s:s,s:s}", "name", "SETTING_NAME_NUMBER",
+						     "value", "a-typical-value-of-thirty-chars"));
+	for (int c = 0; c < 2; c++) {
+		snprintf(cid, sizeof(cid), "containerd://%064x", i * 2 + c);
+		json_array_append_new(ctrs, json_pack(
+			"{s:s,s:s,s:O,s:{s:{s:s,s:s},s:{s:s}},s:[{s:s,s:s,s:b}],"
+			"s:{s:{s:s,s:i},s:i,s:i},s:[{s:s,s:i,s:s}]}",
+			"name", c ? "sidecar" : "app", "image", "registry.example.com/shop/web:1.42.0",
+			"env", env, "resources", "requests", "cpu", "250m", "memory", "256Mi",
+			"limits", "memory", "512Mi", "volumeMounts", "name", "kube-api-access-x7k2p",
+			"mountPath", "/var/run/secrets/kubernetes.io/serviceaccount", "readOnly", 1,
+			"readinessProbe", "httpGet", "path", "/healthz", "port", 8080,
+			"periodSeconds", 5, "timeoutSeconds", 1, "ports", "name", "http",
+			"containerPort", 8080, "protocol", "TCP"));
+		json_array_append_new(sts, json_pack(
+			"{s:s,s:s,s:s,s:s,s:b,s:i,s:{s:{s:s}}}", "name", c ? "sidecar" : "app",
+			"containerID", cid, "image", "registry.example.com/shop/web:1.42.0",
+			"imageID", "registry.example.com/shop/web@sha256:0123456789abcdef0123456789"
+			"abcdef0123456789abcdef0123456789abcdef", "ready", 1, "restartCount", 0,
+			"state", "running", "startedAt", "2026-11-30T08:12:44Z"));
+	}
+	json_decref(env);
+	return json_pack("{s:{s:s,s:s,s:s,s:s,s:{s:s,s:s,s:s},s:{s:s},"
+			 "s:[{s:s,s:s,s:s,s:s,s:b,s:b}]},s:{s:o,s:s,s:s},"
+			 "s:{s:s,s:s,s:s,s:s,s:o}}",
+			 "metadata", "name", name, "namespace", "shop", "uid", uid,
+			 "creationTimestamp", "2026-11-30T08:12:40Z", "labels", "app", "web",
+			 "pod-template-hash", "7d4b9c8f5", "app.kubernetes.io/part-of", "shop",
+			 "annotations", "kubernetes.io/config.seen", "2026-11-30T08:12:40.123456789Z",
+			 "ownerReferences", "apiVersion", "apps/v1", "kind", "ReplicaSet",
+			 "name", "web-7d4b9c8f5", "uid", uid, "controller", 1,
+			 "blockOwnerDeletion", 1,
+			 "spec", "containers", ctrs, "nodeName", "node-17", "serviceAccountName", "web",
+			 "status", "phase", "Running", "qosClass", "Burstable", "podIP", "10.244.17.9",
+			 "startTime", "2026-11-30T08:12:40Z", "containerStatuses", sts);
+}
+
+static char *bench_body;
+
+static enum MHD_Result bench_serve(void *cls, struct MHD_Connection *conn, const char *url,
+				   const char *method, const char *version, const char *upload,
+				   size_t *upload_size, void **con_cls)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(bench_body), bench_body,
+								  MHD_RESPMEM_PERSISTENT);
+	enum MHD_Result ret = MHD_queue_response(conn, 200, r);
+
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static int bench_podlist(int npods, int runs)
+{
+	double *parse = calloc(runs, sizeof(double)), *get = calloc(runs, sizeof(double));
+	json_t *items = json_array();
+	struct k8s_label_keys lk = {};
+	struct k8s_podlist *l;
+	struct MHD_Daemon *mhd;
+	struct kubelet_stats st;
+	char err[256], url[64];
+	int64_t t0;
+	int i;
+
+	for (i = 0; i < npods; i++)
+		json_array_append_new(items, bench_pod(i));
+	bench_body = json_dumps(json_pack("{s:s,s:s,s:o}", "kind", "PodList", "apiVersion", "v1",
+					  "items", items), JSON_COMPACT);
+	k8s_label_keys_add(&lk, "app");
+	for (i = 0; i < runs; i++) {
+		t0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+		if (k8s_podlist_parse(bench_body, strlen(bench_body), &lk, &l, err, sizeof(err))) {
+			fprintf(stderr, "bench: %s\n", err);
+			return 1;
+		}
+		parse[i] = (clock_ns(CLOCK_THREAD_CPUTIME_ID) - t0) / 1e6;
+		k8s_podlist_put(l);
+	}
+	mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, bench_serve, NULL,
+			       MHD_OPTION_END);
+	if (!mhd)
+		return 1;
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d",
+		 MHD_get_daemon_info(mhd, MHD_DAEMON_INFO_BIND_PORT)->port);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	for (i = 0; i < runs; i++) {
+		struct k8s_pods *pods = k8s_pods_new(&lk);
+		struct kubelet_opts ko = { .url = url, .interval_ns = 3600000000000LL };
+		struct kubelet *k = kubelet_start(&ko, pods, err, sizeof(err));
+
+		do {
+			usleep(1000);
+			kubelet_stats(k, &st);
+		} while (!st.refreshes);
+		get[i] = st.last_seconds * 1e3;
+		kubelet_stop(k);
+		k8s_pods_free(pods);
+	}
+	MHD_stop_daemon(mhd);
+	curl_global_cleanup();
+	printf("kubelet /pods refresh, %d pods (%zu KB of JSON, %.1f KB per pod), median of %d:\n",
+	       npods, strlen(bench_body) / 1000, strlen(bench_body) / 1000.0 / npods, runs);
+	printf("  parse           %8.2f ms CPU\n", median(parse, runs));
+	printf("  GET + parse     %8.2f ms wall (loopback HTTP)\n", median(get, runs));
+	free(bench_body);
+	free(parse);
+	free(get);
+	k8s_label_keys_free(&lk);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *slash = strrchr(argv[0], '/');
@@ -324,6 +452,9 @@ int main(int argc, char **argv)
 		return bench_pingpong(atoi(argv[2]), atoi(argv[3]));
 	if (argc == 3 && !strcmp(argv[1], "collector"))
 		return bench_collector(atoi(argv[2]));
-	fprintf(stderr, "usage: cgsnap-bench progs SECONDS | pingpong RUNS ROUNDS | collector N\n");
+	if (argc == 4 && !strcmp(argv[1], "podlist"))
+		return bench_podlist(atoi(argv[2]), atoi(argv[3]));
+	fprintf(stderr, "usage: cgsnap-bench progs SECONDS | pingpong RUNS ROUNDS | collector N | "
+		"podlist PODS RUNS\n");
 	return 2;
 }

@@ -1474,6 +1474,16 @@ Test(run, kubernetes_names_from_a_kubelet_over_https, .fini = k8s_teardown, .tim
 		 "cgsnap_idle{cgroup=\"/%s\",id=\"[0-9]*\",namespace=\"\",pod=\"\",container=\"\","
 		 "workload_kind=\"\",workload=\"\",label_app=\"\",window='", port, k8s_lost);
 	cr_assert(eq(int, run_cmd(cmd), 0), "the unknown pod's series lack their empty names");
+	/* every metric the dashboard and the autoscaling recipes of deploy/ query is there */
+	snprintf(cmd, sizeof(cmd), "curl -s -f http://127.0.0.1:%d/metrics > %s/scrape && "
+		 "python3 scripts/check-deploy.py %s deploy %s/scrape", port, k8s_dir,
+		 getenv("CGSNAP_BIN"), k8s_dir);
+	cr_assert(eq(int, run_cmd(cmd), 0), "deploy/ queries metrics the agent does not serve");
+	/* the query of deploy/keda-prometheus.yaml, through a real Prometheus */
+	cr_assert(prometheus_sees("", "max(cgsnap_workload_load%7Bnamespace%3D%22shop%22%2C"
+				  "workload_kind%3D%22Deployment%22%2Cworkload%3D%22web%22%7D)",
+				  "\"value\":\\[[0-9.]*,\"[1-9]"),
+		  "Prometheus does not see shop/web's load above 1");
 
 	/* the kubelet goes away: names stay, one line says so; it comes back */
 	kubelet_stub_stop(kstub);
