@@ -124,6 +124,15 @@ static const struct argp_option base_options[] = {
 	{ "metrics-full-histograms", OPT_METRICS_FULL, "GLOB", 0,
 	  "Full histograms for the cgroups whose path (with its leading /) matches GLOB, "
 	  "e.g. '/kubepods.slice/*'; repeatable", 2 },
+	{ "record", OPT_RECORD, "FILE", 0,
+	  "Append every snapshot to FILE as the JSON Lines cgsnap replay reads", 2 },
+	{ "config", OPT_CONFIG, "FILE", 0,
+	  "Read settings and options from a JSON file (docs/RUN.md); flags override it", 2 },
+	{ "max-cgroups", OPT_MAX_CGROUPS, "N", 0, OPT_MAX_CGROUPS_DOC, 2 },
+	{ "verbose", 'v', NULL, 0, "Log more (debug); twice: libbpf's messages too", 2 },
+	{ "quiet", OPT_QUIET, NULL, 0, "Log warnings only", 2 },
+	{ "check", OPT_CHECK, NULL, 0,
+	  "Check the options and config file, print the effective settings, and exit", 2 },
 	{ NULL, 0, NULL, 0, "Kubernetes (docs/KUBERNETES.md):", 3 },
 	{ "kubelet-url", OPT_KUBELET_URL, "URL", 0,
 	  "Name pods, containers and workloads from the kubelet's GET /pods, e.g. "
@@ -145,16 +154,6 @@ static const struct argp_option base_options[] = {
 	  "Sidecar: this pod's names from POD_NAME, POD_NAMESPACE, POD_UID (the downward API) "
 	  "and optionally WORKLOAD_KIND, WORKLOAD_NAME; without --cgroup, watch the pod's cgroup, "
 	  "found by its UID", 3 },
-	{ NULL, 0, NULL, 0, "Interfaces and lifecycle:", 2 },
-	{ "record", OPT_RECORD, "FILE", 0,
-	  "Append every snapshot to FILE as the JSON Lines cgsnap replay reads", 2 },
-	{ "config", OPT_CONFIG, "FILE", 0,
-	  "Read settings and options from a JSON file (docs/RUN.md); flags override it", 2 },
-	{ "max-cgroups", OPT_MAX_CGROUPS, "N", 0, OPT_MAX_CGROUPS_DOC, 2 },
-	{ "verbose", 'v', NULL, 0, "Log more (debug); twice: libbpf's messages too", 2 },
-	{ "quiet", OPT_QUIET, NULL, 0, "Log warnings only", 2 },
-	{ "check", OPT_CHECK, NULL, 0,
-	  "Check the options and config file, print the effective settings, and exit", 2 },
 	{},
 };
 
@@ -276,7 +275,9 @@ static const char run_doc[] =
 	"Serve them as Prometheus metrics and a JSON API, and log verdict changes.\v"
 	"HTTP: GET /metrics, /healthz, /v1/cgroups, /v1/cgroups/{path-or-id}/status, "
 	".../samples?kind=K&duration=D, .../scale?current=N; POST .../client-errors "
-	"{\"retry\":N,\"count\":K} (docs/API.md).\n"
+	"{\"retry\":N,\"count\":K}; with --kubelet-url or --pod-from-env, /v1/pods/{ns}/{pod}/"
+	"status and /scale, /v1/workloads/{ns}/{kind}/{name}/scale (docs/API.md, "
+	"docs/KUBERNETES.md).\n"
 	"Needs root, or CAP_BPF, CAP_PERFMON (and CAP_SYS_ADMIN to mount bpffs for --pin); "
 	"drops every capability once the programs are attached. SIGINT or SIGTERM stop it: "
 	"without --pin nothing is left behind.\n"
@@ -444,7 +445,7 @@ static int parse(struct run_args *a, int argc, char **argv)
 	int err;
 
 	argp.options = setting_options_new(base_options, SETTING_RUN,
-					   "Snapshotter settings (docs/SPEC.md):", 3);
+					   "Snapshotter settings (docs/SPEC.md):", 4);
 	if (!argp.options) {
 		report_err(-ENOMEM, "cannot parse the options");
 		return -ENOMEM;
