@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <microhttpd.h>
+#include <pthread.h>
 
 #include "kubelet_stub.h"
 #include "readfile.h"
@@ -15,6 +16,7 @@ struct kubelet_stub {
 	char *cert, *key, *token, *podlist;
 	int port;
 	unsigned int requests;
+	pthread_mutex_t lock;	/* podlist */
 };
 
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned int status, const char *body)
@@ -46,7 +48,22 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		if (!auth || strcmp(auth, want))
 			return reply(conn, 401, "Unauthorized");
 	}
-	return reply(conn, 200, s->podlist);
+	pthread_mutex_lock(&s->lock);
+	enum MHD_Result ret = reply(conn, 200, s->podlist);
+	pthread_mutex_unlock(&s->lock);
+	return ret;
+}
+
+void kubelet_stub_set_podlist(struct kubelet_stub *s, const char *podlist)
+{
+	char *dup = strdup(podlist), *old;
+
+	cr_assert(dup);
+	pthread_mutex_lock(&s->lock);
+	old = s->podlist;
+	s->podlist = dup;
+	pthread_mutex_unlock(&s->lock);
+	free(old);
 }
 
 static char *slurp(const char *path)
@@ -68,6 +85,7 @@ struct kubelet_stub *kubelet_stub_start(int port, const char *cert_file, const c
 	const union MHD_DaemonInfo *info;
 
 	cr_assert(s);
+	pthread_mutex_init(&s->lock, NULL);
 	s->token = token ? strdup(token) : NULL;
 	s->podlist = strdup(podlist);
 	if (cert_file) {
@@ -101,6 +119,7 @@ void kubelet_stub_stop(struct kubelet_stub *s)
 	if (!s)
 		return;
 	MHD_stop_daemon(s->mhd);
+	pthread_mutex_destroy(&s->lock);
 	free(s->cert);
 	free(s->key);
 	free(s->token);

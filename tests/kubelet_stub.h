@@ -16,6 +16,8 @@ struct kubelet_stub *kubelet_stub_start(int port, const char *cert_file, const c
 int kubelet_stub_port(const struct kubelet_stub *s);
 /* GET /pods requests answered, 401s included */
 unsigned int kubelet_stub_requests(struct kubelet_stub *s);
+/* answer @podlist from now on */
+void kubelet_stub_set_podlist(struct kubelet_stub *s, const char *podlist);
 void kubelet_stub_stop(struct kubelet_stub *s);
 
 #endif /* __CGSNAP_KUBELET_STUB_H */

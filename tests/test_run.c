@@ -1590,3 +1590,49 @@ Test(run, kubernetes_sidecar_finds_its_pod_from_the_downward_api, .fini = k8s_te
 	json_decref(o);
 	cr_assert(eq(int, http("GET", "/v1/pods/shop/db-0/status", NULL, body, sizeof(body)), 404));
 }
+
+/* a pod's cgroup appears before the next periodic refresh: the list is asked
+ * for again within seconds, not after the interval */
+Test(run, kubernetes_new_pod_refreshes_the_list_soon, .fini = k8s_teardown, .timeout = 120)
+{
+	char args[1024], cmd[2048], *pods;
+	const char *parent;
+	unsigned int before;
+	json_t *k = NULL;
+	int i;
+
+	parent = kubelet_tree();
+	pods = podlist_json();
+	/* the list does not have the web pod yet */
+	kstub = kubelet_stub_start(0, NULL, NULL, NULL, "{\"kind\":\"PodList\",\"items\":[]}");
+	snprintf(args, sizeof(args), "--all %s --kubelet-url http://127.0.0.1:%d "
+		 "--kubelet-interval 10m", parent, kubelet_stub_port(kstub));
+	start_daemon(args);
+	cr_assert(wait_log("kubelet: 0 pods on this node", 10));
+	/* the pods found at start asked for one more refresh (2 s later) if they
+	 * came after the first: let it pass, then only the new cgroup can ask */
+	for (i = 0; i < 40 && kubelet_stub_requests(kstub) < 2; i++)
+		usleep(100000);
+	usleep(500000);
+	kubelet_stub_set_podlist(kstub, pods);
+	free(pods);
+	before = kubelet_stub_requests(kstub);
+	/* a new container cgroup of the web pod */
+	snprintf(cmd, sizeof(cmd), "mkdir %s/%s/kubepods.slice/kubepods-burstable.slice/"
+		 "kubepods-burstable-pod" WEB_UID_ ".slice/cri-containerd-"
+		 "4444444444444444444444444444444444444444444444444444444444444444.scope",
+		 testlib_v2_root(), parent);
+	cr_assert(eq(int, run_cmd(cmd), 0));
+	for (i = 0; i < 100; i++) {
+		json_decref(k);
+		k = k8s_of(k8s_web);
+		if (!strcmp(jstr(k, "workload"), "web"))
+			break;
+		usleep(100000);
+	}
+	cr_assert(eq(str, (char *)jstr(k, "workload"), "web"),
+		  "a new pod's cgroup did not refresh the list within 10 s (interval 10 min)");
+	json_decref(k);
+	/* rate-limited: the pod cgroup and its containers asked once or twice, not per cgroup */
+	cr_assert(le(int, kubelet_stub_requests(kstub) - before, 3));
+}
