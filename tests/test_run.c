@@ -1319,6 +1319,21 @@ static char *podlist_json(void)
 	return s;
 }
 
+/* the stand-in kubelet's certificate and key, made now in k8s_dir (removed
+ * by k8s_teardown): self-signed for 127.0.0.1 */
+static void kubelet_cert(char cert[300], char key[300])
+{
+	char cmd[2048];
+
+	snprintf(k8s_dir, sizeof(k8s_dir), "/tmp/cgsnap-test-kubelet-%d", getpid());
+	snprintf(cert, 300, "%s/kubelet.crt", k8s_dir);
+	snprintf(key, 300, "%s/kubelet.key", k8s_dir);
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s && openssl req -x509 -newkey ec -pkeyopt "
+		 "ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=127.0.0.1 -addext "
+		 "subjectAltName=IP:127.0.0.1 -keyout %s -out %s 2>/dev/null", k8s_dir, key, cert);
+	cr_assert(eq(int, run_cmd(cmd), 0), "openssl cannot make a certificate");
+}
+
 static void k8s_teardown(void)
 {
 	kubelet_stub_stop(kstub);
@@ -1391,14 +1406,8 @@ Test(run, kubernetes_names_from_a_kubelet_over_https, .fini = k8s_teardown, .tim
 	FILE *f;
 
 	parent = kubelet_tree();
-	snprintf(k8s_dir, sizeof(k8s_dir), "/tmp/cgsnap-test-kubelet-%d", getpid());
-	snprintf(cert, sizeof(cert), "%s/kubelet.crt", k8s_dir);
-	snprintf(key, sizeof(key), "%s/kubelet.key", k8s_dir);
+	kubelet_cert(cert, key);
 	snprintf(token, sizeof(token), "%s/token", k8s_dir);
-	snprintf(cmd, sizeof(cmd), "mkdir -p %s && openssl req -x509 -newkey ec -pkeyopt "
-		 "ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=127.0.0.1 -addext "
-		 "subjectAltName=IP:127.0.0.1 -keyout %s -out %s 2>/dev/null", k8s_dir, key, cert);
-	cr_assert(eq(int, run_cmd(cmd), 0), "openssl cannot make a certificate");
 	f = fopen(token, "w");
 	cr_assert(ne(ptr, f, NULL));
 	fputs("s3cret-token\n", f);
@@ -1635,4 +1644,50 @@ Test(run, kubernetes_new_pod_refreshes_the_list_soon, .fini = k8s_teardown, .tim
 	json_decref(k);
 	/* rate-limited: the pod cgroup and its containers asked once or twice, not per cgroup */
 	cr_assert(le(int, kubelet_stub_requests(kstub) - before, 3));
+}
+
+/* the cause of a failing kubelet, named: an unchecked certificate, a timeout */
+Test(run, kubernetes_kubelet_tls_failure_is_named, .fini = k8s_teardown)
+{
+	char args[1024], cert[300], key[300];
+	const char *parent;
+	char *pods;
+
+	parent = kubelet_tree();
+	kubelet_cert(cert, key);
+	pods = podlist_json();
+	kstub = kubelet_stub_start(0, cert, key, NULL, pods);
+	free(pods);
+	/* a self-signed certificate the system's CAs do not know */
+	snprintf(args, sizeof(args), "--all %s --kubelet-url https://127.0.0.1:%d "
+		 "--kubelet-interval 1s", parent, kubelet_stub_port(kstub));
+	start_daemon(args);
+	cr_assert(wait_log("kubelet: GET https://127.0.0.1:[0-9]*/pods failed: TLS: .*certificate",
+			   10), "the TLS failure is not named");
+	cr_assert(wait_log("pods are known by their cgroup paths only", 1));
+}
+
+Test(run, kubernetes_kubelet_timeout_is_named, .fini = k8s_teardown)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	char args[1024];
+	const char *parent;
+	int fd;
+
+	parent = kubelet_tree();
+	/* a kubelet that takes connections and never answers */
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert(ge(int, fd, 0));
+	cr_assert(eq(int, bind(fd, (struct sockaddr *)&a, sizeof(a)), 0));
+	cr_assert(eq(int, listen(fd, 16), 0));
+	getsockname(fd, (struct sockaddr *)&a, &len);
+	snprintf(args, sizeof(args), "--all %s --kubelet-url http://127.0.0.1:%d "
+		 "--kubelet-interval 1s", parent, ntohs(a.sin_port));
+	start_daemon(args);
+	/* the collector goes on meanwhile: /healthz answered for start_daemon() */
+	cr_assert(wait_log("kubelet: GET http://127.0.0.1:[0-9]*/pods failed: timeout: ", 10),
+		  "the timeout is not named");
+	cr_assert(eq(int, http("GET", "/healthz", NULL, args, sizeof(args)), 200));
+	close(fd);
 }
