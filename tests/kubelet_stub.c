@@ -81,7 +81,7 @@ struct kubelet_stub *kubelet_stub_start(int port, const char *cert_file, const c
 	struct kubelet_stub *s = calloc(1, sizeof(*s));
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port),
 				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD;
 	const union MHD_DaemonInfo *info;
 
 	cr_assert(s);

@@ -1334,6 +1334,15 @@ static void kubelet_cert(char cert[300], char key[300])
 	cr_assert(eq(int, run_cmd(cmd), 0), "openssl cannot make a certificate");
 }
 
+static void write_token(const char *path, const char *token)
+{
+	FILE *f = fopen(path, "w");
+
+	cr_assert(ne(ptr, f, NULL), "cannot write %s", path);
+	fprintf(f, "%s\n", token);
+	fclose(f);
+}
+
 static void k8s_teardown(void)
 {
 	kubelet_stub_stop(kstub);
@@ -1403,15 +1412,11 @@ Test(run, kubernetes_names_from_a_kubelet_over_https, .fini = k8s_teardown, .tim
 	json_t *k, *o;
 	double load = 0;
 	int i, kport;
-	FILE *f;
 
 	parent = kubelet_tree();
 	kubelet_cert(cert, key);
 	snprintf(token, sizeof(token), "%s/token", k8s_dir);
-	f = fopen(token, "w");
-	cr_assert(ne(ptr, f, NULL));
-	fputs("s3cret-token\n", f);
-	fclose(f);
+	write_token(token, "s3cret-token");
 	pods = podlist_json();
 	kstub = kubelet_stub_start(0, cert, key, "s3cret-token", pods);
 	kport = kubelet_stub_port(kstub);
@@ -1515,16 +1520,12 @@ Test(run, kubernetes_kubelet_refusing_the_token_leaves_path_identity, .fini = k8
 	char args[2048], token[300], cmd[1024], *pods;
 	const char *parent;
 	json_t *k, *o;
-	FILE *f;
 
 	parent = kubelet_tree();
 	snprintf(k8s_dir, sizeof(k8s_dir), "/tmp/cgsnap-test-kubelet-%d", getpid());
 	mkdir(k8s_dir, 0700);
 	snprintf(token, sizeof(token), "%s/token", k8s_dir);
-	f = fopen(token, "w");
-	cr_assert(ne(ptr, f, NULL));
-	fputs("wrong\n", f);
-	fclose(f);
+	write_token(token, "wrong");
 	pods = podlist_json();
 	kstub = kubelet_stub_start(0, NULL, NULL, "s3cret-token", pods);
 	free(pods);
@@ -1552,10 +1553,7 @@ Test(run, kubernetes_kubelet_refusing_the_token_leaves_path_identity, .fini = k8
 	cr_assert(eq(int, run_cmd(cmd), 0), "cgsnap_kubelet_up is not 0");
 
 	/* the token is read for every request: a rotated token is used */
-	f = fopen(token, "w");
-	cr_assert(ne(ptr, f, NULL));
-	fputs("s3cret-token\n", f);
-	fclose(f);
+	write_token(token, "s3cret-token");
 	cr_assert(wait_log("kubelet: GET .* answers again: 2 pods", 10), "no recovery logged");
 	k = k8s_of(k8s_web);
 	cr_assert(eq(str, (char *)jstr(k, "workload"), "web"));

@@ -339,7 +339,16 @@ static json_t *pod_json(const struct k8s_view_pod *p, const struct agent_cgroup 
 			 "historical_idle", p->idle, "overloaded_kinds", kinds_json(p->overloaded));
 }
 
-enum MHD_Result api_pods(struct request *req)
+static json_t *workload_json(const struct k8s_workload *w)
+{
+	return json_pack("{s:s,s:s,s:s,s:i,s:f,s:f,s:b,s:o}", "namespace", w->ns, "kind", w->kind,
+			 "name", w->name, "pods", (int)w->n, "load", w->load,
+			 "load_mean", w->load_mean, "historical_idle", w->idle,
+			 "overloaded_kinds", kinds_json(w->overloaded));
+}
+
+/* {"pods": [...]} or {"workloads": [...]}: every entry of the view */
+static enum MHD_Result list_json(struct request *req, bool workloads)
 {
 	struct agent_cgroup *cgs;
 	struct k8s_view kv;
@@ -349,10 +358,17 @@ enum MHD_Result api_pods(struct request *req)
 	if (view_open(req, &cgs, &n, &kv))
 		return MHD_YES;
 	arr = json_array();
-	for (i = 0; i < kv.nr_pods; i++)
-		json_array_append_new(arr, pod_json(&kv.pods[i], cgs));
+	for (i = 0; i < (workloads ? kv.nr_workloads : kv.nr_pods); i++)
+		json_array_append_new(arr, workloads ? workload_json(&kv.workloads[i]) :
+						       pod_json(&kv.pods[i], cgs));
 	view_close(cgs, n, &kv);
-	return http_json(req, MHD_HTTP_OK, json_pack("{s:o}", "pods", arr));
+	return http_json(req, MHD_HTTP_OK, json_pack("{s:o}", workloads ? "workloads" : "pods",
+						     arr));
+}
+
+enum MHD_Result api_pods(struct request *req)
+{
+	return list_json(req, false);
 }
 
 /* split {namespace}/{pod} (http_match made sure of its shape) */
@@ -428,28 +444,9 @@ enum MHD_Result api_pod_scale(struct request *req)
 	return http_json(req, MHD_HTTP_OK, o);
 }
 
-static json_t *workload_json(const struct k8s_workload *w)
-{
-	return json_pack("{s:s,s:s,s:s,s:i,s:f,s:f,s:b,s:o}", "namespace", w->ns, "kind", w->kind,
-			 "name", w->name, "pods", (int)w->n, "load", w->load,
-			 "load_mean", w->load_mean, "historical_idle", w->idle,
-			 "overloaded_kinds", kinds_json(w->overloaded));
-}
-
 enum MHD_Result api_workloads(struct request *req)
 {
-	struct agent_cgroup *cgs;
-	struct k8s_view kv;
-	json_t *arr;
-	unsigned int i, n;
-
-	if (view_open(req, &cgs, &n, &kv))
-		return MHD_YES;
-	arr = json_array();
-	for (i = 0; i < kv.nr_workloads; i++)
-		json_array_append_new(arr, workload_json(&kv.workloads[i]));
-	view_close(cgs, n, &kv);
-	return http_json(req, MHD_HTTP_OK, json_pack("{s:o}", "workloads", arr));
+	return list_json(req, true);
 }
 
 enum MHD_Result api_workload_scale(struct request *req)

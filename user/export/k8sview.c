@@ -114,7 +114,8 @@ int k8s_view_build(struct k8s_view *v, struct k8s_pods *pods, const struct agent
 			p->cgroup = i;
 		add_cgroup(p, &cgs[i]);
 	}
-	qsort(v->pods, v->nr_pods, sizeof(*v->pods), by_workload);
+	if (v->nr_pods)
+		qsort(v->pods, v->nr_pods, sizeof(*v->pods), by_workload);
 	ret = group_workloads(v);
 out:
 	free(slot);
