@@ -183,3 +183,64 @@ Test(accum, interval_max_ignores_slots_of_a_previous_delta)
 	cr_assert(le(u64, d.acc.max_ns, hi), "y's max %llu ns comes from x's 80 ms slot",
 		  (unsigned long long)d.acc.max_ns);
 }
+
+/* the compact totals hold what the full ones do, the histogram by octave */
+Test(accum, compact_totals_fold_the_histogram_by_octave)
+{
+	static const uint64_t ns[] = { 100, 600, 1000, 1100, 4095, 4096, 5000000, 200000000000ULL };
+	static __u32 slots[CGSNAP_HIST_SLOTS];
+	static struct lat_delta d;
+	static struct lat_acc full;
+	struct cgsnap_runq cur = {};
+	struct runq_prev prev = {};
+	struct lat_total t = {};
+	uint64_t want[CGSNAP_OCTAVES] = {}, sum = 0;
+	unsigned int i, s;
+
+	runq_prev_set(&prev, &cur, slots);
+	for (i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
+		waits(&cur, slots, i + 1, ns[i]);
+		cr_assert(runq_delta(&prev, &cur, slots, &d));
+		lat_add(&full, &d);
+		lat_total_add(&t, &d);
+	}
+	cr_assert(eq(u64, t.count, full.count));
+	cr_assert(eq(u64, t.sum_ns, full.sum_ns));
+	cr_assert(eq(u64, t.max_ns, full.max_ns));
+	cr_assert(eq(u64, t.holder_count[CGSNAP_HOLDER_OTHER], full.count));
+	for (s = 0; s < CGSNAP_HIST_SLOTS; s++)
+		want[hist_octave(s)] += full.slots[s];
+	for (i = 0; i < CGSNAP_OCTAVES; i++) {
+		cr_assert(eq(u64, t.octaves[i], want[i]), "octave %u", i);
+		sum += t.octaves[i];
+	}
+	cr_assert(eq(u64, sum, t.count));
+	/* below 2^10 ns: octaves 0 and 1; beyond the histogram: the last */
+	cr_assert(eq(u64, t.octaves[0], 1));
+	cr_assert(eq(u64, t.octaves[CGSNAP_OCTAVES - 1], 8));
+	cr_assert(eq(uint, hist_octave(cgsnap_hist_slot(4096)), 1 + 12 - CGSNAP_HIST_MIN_SHIFT));
+}
+
+Test(accum, compact_memory_totals)
+{
+	static struct mem_acc d;
+	struct mem_total t = {};
+
+	d.count[CGSNAP_RECLAIM_MEMCG] = 2;
+	d.sum_ns[CGSNAP_RECLAIM_MEMCG] = 3000000;
+	d.max_ns = 2000000;
+	d.some_ns = 2500000;
+	d.oom_kills = 1;
+	d.oom_kills_memcg = 1;
+	d.slots[cgsnap_hist_slot(1000000)] = 1;
+	d.slots[cgsnap_hist_slot(2000000)] = 1;
+	mem_total_add(&t, &d);
+	mem_total_add(&t, &d);
+	cr_assert(eq(u64, t.count[CGSNAP_RECLAIM_MEMCG], 4));
+	cr_assert(eq(u64, t.sum_ns[CGSNAP_RECLAIM_MEMCG], 6000000));
+	cr_assert(eq(u64, t.max_ns, 2000000));
+	cr_assert(eq(u64, t.some_ns, 5000000));
+	cr_assert(eq(u64, t.oom_kills_memcg, 2));
+	cr_assert(eq(u64, t.octaves[hist_octave(cgsnap_hist_slot(1000000))], 2));
+	cr_assert(eq(u64, t.octaves[hist_octave(cgsnap_hist_slot(2000000))], 2));
+}

@@ -129,7 +129,7 @@ static const char *diagnosis(uint64_t id, char *buf, size_t len)
 static void compare_schedstat(const char *rel, pid_t pid, double sum_tolerance)
 {
 	uint64_t delay, slices;
-	const struct lat_acc *t;
+	const struct lat_total *t;
 	char why[512];
 
 	testlib_schedstat(pid, &delay, &slices);
@@ -157,7 +157,7 @@ Test(kernel, runq_matches_schedstat_when_saturated)
 	const char *busy, *idle;
 	uint64_t id, delay, slices, bound;
 	pid_t pid, idle_pid;
-	const struct lat_acc *t;
+	const struct lat_total *t;
 
 	busy = testlib_cgroup("busy", &id);
 	idle = testlib_cgroup("idle", &id);
@@ -214,7 +214,7 @@ Test(kernel, runq_counts_match_schedstat_under_light_load)
 Test(kernel, noisy_neighbour_split)
 {
 	const char *a, *b, *alone;
-	const struct lat_acc *t;
+	const struct lat_total *t;
 	uint64_t id;
 
 	a = testlib_cgroup("a", &id);
@@ -301,7 +301,7 @@ Test(kernel, memory_pressure_and_oom_kills)
 {
 	char oom_file[1024], args[256];
 	const char *limited, *free_rel, *oom, *procs;
-	const struct mem_acc *m;
+	const struct mem_total *m;
 	int status, fd;
 	uint64_t id, kernel_kills;
 	pid_t pid;
@@ -361,7 +361,7 @@ Test(kernel, memory_pressure_and_oom_kills)
 Test(kernel, global_oom_kill_is_told_from_a_memcg_one, .timeout = 300)
 {
 	char args[96], *const argv[] = { "sh", "-c", args, (char *)testlib_workload(), NULL };
-	const struct mem_acc *m;
+	const struct mem_total *m;
 	unsigned long long mem_kib = 0;
 	const char *rel;
 	char line[256];

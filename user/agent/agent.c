@@ -152,6 +152,7 @@ static int open_collector(struct agent *ag)
 		.layout = &ag->layout,
 		.settings = &ag->opts->settings,
 		.keep_totals = ag->opts->keep_totals,
+		.full_totals = ag->opts->full_totals,
 		.keep_removed = ag->opts->keep_removed,
 		.continue_totals = ag->pins_reused,
 		.on_event = on_collector_event,
@@ -368,54 +369,25 @@ int agent__run(struct agent *ag, int64_t end)
 
 /* queries */
 
-/* fold @slots (CGSNAP_HIST_SLOTS of them) into @oct, one per power of two */
-static void fold_octaves(const uint64_t *slots, uint32_t lo, uint32_t hi,
-			 uint64_t oct[AGENT_OCTAVES])
-{
-	uint32_t s;
-
-	memset(oct, 0, AGENT_OCTAVES * sizeof(*oct));
-	for (s = lo; s < hi && s < CGSNAP_HIST_SLOTS; s++)
-		oct[s == 0 ? 0 : s == CGSNAP_HIST_SLOTS - 1 ? AGENT_OCTAVES - 1 :
-		    1 + (s - 1) / CGSNAP_HIST_SUB] += slots[s];
-}
-
 static int copy_totals(const struct watched *w, enum agent_totals totals,
 		       struct agent_cgroup *out)
 {
-	const struct lat_acc *r = w->runq_total;
-	const struct mem_acc *m = w->mem_total;
-	struct agent_runq_totals *rt = &out->runq;
-	struct agent_mem_totals *mt = &out->mem;
-
-	out->has_totals = totals != AGENT_NO_TOTALS && r && m;
+	out->has_totals = totals != AGENT_NO_TOTALS && w->runq_total && w->mem_total;
 	if (!out->has_totals) {
-		memset(rt, 0, sizeof(*rt));
-		memset(mt, 0, sizeof(*mt));
+		memset(&out->runq, 0, sizeof(out->runq));
+		memset(&out->mem, 0, sizeof(out->mem));
 		return 0;
 	}
-	rt->count = r->count;
-	rt->sum_ns = r->sum_ns;
-	rt->max_ns = r->max_ns;
-	memcpy(rt->holder_count, r->holder_count, sizeof(rt->holder_count));
-	memcpy(rt->holder_ns, r->holder_ns, sizeof(rt->holder_ns));
-	fold_octaves(r->slots, r->count ? r->lo : 0, r->count ? r->hi : 0, rt->octaves);
-	memcpy(mt->count, m->count, sizeof(mt->count));
-	memcpy(mt->sum_ns, m->sum_ns, sizeof(mt->sum_ns));
-	mt->max_ns = m->max_ns;
-	mt->some_ns = m->some_ns;
-	mt->oom_kills = m->oom_kills;
-	mt->oom_kills_memcg = m->oom_kills_memcg;
-	fold_octaves(m->slots, 0, m->count[0] + m->count[1] ? CGSNAP_HIST_SLOTS : 0,
-		     mt->octaves);
-	if (totals != AGENT_TOTALS_FULL)
+	out->runq = *w->runq_total;
+	out->mem = *w->mem_total;
+	if (totals != AGENT_TOTALS_FULL || !w->runq_full || !w->mem_full)
 		return 0;
-	out->runq_full = malloc(sizeof(*r));
-	out->mem_full = malloc(sizeof(*m));
+	out->runq_full = malloc(sizeof(*out->runq_full));
+	out->mem_full = malloc(sizeof(*out->mem_full));
 	if (!out->runq_full || !out->mem_full)
 		return -ENOMEM;
-	*out->runq_full = *r;
-	*out->mem_full = *m;
+	*out->runq_full = *w->runq_full;
+	*out->mem_full = *w->mem_full;
 	return 0;
 }
 

@@ -35,6 +35,7 @@ struct agent_opts {
 	bool verbose;			/* libbpf's debug messages */
 	unsigned int max_cgroups;	/* run-queue slots; 0: twice the cgroups there are */
 	bool keep_totals;		/* counters since watching began (stat, metrics) */
+	bool full_totals;		/* ... with every histogram slot (stat) */
 	bool keep_removed;		/* agent__cgroups() lists removed cgroups too (stat) */
 	bool drop_caps;			/* drop every capability once attached */
 	const char *pin_dir;		/* pin maps and links there (cgsnap run --pin) */
@@ -61,37 +62,19 @@ struct agent_event {
 	const struct cgsnap_memory_warning *warning;
 	enum verdict verdict, previous;
 	const struct cgsnap_status *status;
-	const struct lat_acc *runq;
-	const struct mem_acc *mem;
+	const struct lat_total *runq;
+	const struct mem_total *mem;
 };
 
-/*
- * Totals since watching began, their histogram folded to one bucket per
- * power of two: [0] below 2^(CGSNAP_HIST_MIN_SHIFT+1) ns... see
- * agent_fold_octaves(); [AGENT_OCTAVES - 1] beyond the last.
- */
-#define AGENT_OCTAVES	(CGSNAP_HIST_MAX_SHIFT - CGSNAP_HIST_MIN_SHIFT + 3)
-
-struct agent_runq_totals {
-	uint64_t count, sum_ns, max_ns;
-	uint64_t holder_count[CGSNAP_HOLDER_MAX];
-	uint64_t holder_ns[CGSNAP_HOLDER_MAX];
-	uint64_t octaves[AGENT_OCTAVES];
-};
-
-struct agent_mem_totals {
-	uint64_t count[CGSNAP_RECLAIM_MAX];
-	uint64_t sum_ns[CGSNAP_RECLAIM_MAX];
-	uint64_t max_ns, some_ns;
-	uint64_t oom_kills, oom_kills_memcg;
-	uint64_t octaves[AGENT_OCTAVES];
-};
+/* totals since watching began: accum.h's compact totals, octave histograms */
+#define AGENT_OCTAVES	CGSNAP_OCTAVES
 
 /* what agent__cgroups() copies of the totals (agent_opts.keep_totals) */
 enum agent_totals {
 	AGENT_NO_TOTALS,
 	AGENT_TOTALS,		/* .runq and .mem: counters, octave histograms */
-	AGENT_TOTALS_FULL,	/* and .runq_full, .mem_full: every histogram slot */
+	AGENT_TOTALS_FULL,	/* and .runq_full, .mem_full: every histogram slot
+				 * (agent_opts.full_totals) */
 };
 
 /* One watched cgroup, copied out of the agent. */
@@ -106,8 +89,8 @@ struct agent_cgroup {
 	struct sys_reading sys;		/* the latest system readings */
 	double cpu_ratio_overall;	/* CPU used since watching began; -1 unknown */
 	bool has_totals;		/* agent_opts.keep_totals, and asked for */
-	struct agent_runq_totals runq;	/* since watching began */
-	struct agent_mem_totals mem;
+	struct lat_total runq;		/* since watching began */
+	struct mem_total mem;
 	struct lat_acc *runq_full;	/* AGENT_TOTALS_FULL: the same, every slot */
 	struct mem_acc *mem_full;
 };

@@ -340,6 +340,7 @@ int cmd_stat(int argc, char **argv)
 	if (argp_parse(&argp, argc, argv, 0, NULL, &a))
 		return 2;
 	a.agent.keep_totals = true;
+	a.agent.full_totals = true;
 	/* a cgroup removed during the measurement is listed, marked removed */
 	a.agent.keep_removed = true;
 	if (!a.agent.nr_cgroups)

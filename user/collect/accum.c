@@ -134,3 +134,38 @@ void mem_add(struct mem_acc *a, const struct mem_acc *d)
 	for (i = 0; i < CGSNAP_HIST_SLOTS; i++)
 		a->slots[i] += d->slots[i];
 }
+
+void lat_total_add(struct lat_total *t, const struct lat_delta *d)
+{
+	unsigned int i;
+
+	t->count += d->acc.count;
+	t->sum_ns += d->acc.sum_ns;
+	if (d->acc.max_ns > t->max_ns)
+		t->max_ns = d->acc.max_ns;
+	for (i = 0; i < CGSNAP_HOLDER_MAX; i++) {
+		t->holder_count[i] += d->acc.holder_count[i];
+		t->holder_ns[i] += d->acc.holder_ns[i];
+	}
+	for (i = 0; i < d->nr_nz; i++)
+		t->octaves[hist_octave(d->nz[i])] += d->acc.slots[d->nz[i]];
+}
+
+void mem_total_add(struct mem_total *t, const struct mem_acc *d)
+{
+	int i;
+
+	for (i = 0; i < CGSNAP_RECLAIM_MAX; i++) {
+		t->count[i] += d->count[i];
+		t->sum_ns[i] += d->sum_ns[i];
+	}
+	if (d->max_ns > t->max_ns)
+		t->max_ns = d->max_ns;
+	t->some_ns += d->some_ns;
+	t->oom_kills += d->oom_kills;
+	t->oom_kills_memcg += d->oom_kills_memcg;
+	if (!d->count[0] && !d->count[1])
+		return;
+	for (i = 0; i < CGSNAP_HIST_SLOTS; i++)
+		t->octaves[hist_octave(i)] += d->slots[i];
+}

@@ -79,10 +79,12 @@ void coll_account_runq(struct collector *c, struct cg_node *n, struct cg_state *
 	if (!runq_delta(st->rq, cur, slots, &d))
 		return;
 	for (a = n; (w = watched_up(&a));) {
-		if (c->started)
-			lat_add(&w->runq, &d);
+		if (c->started && (w->runq || (w->runq = coll_acc_get(c))))
+			lat_add(w->runq, &d);
 		if (w->runq_total)
-			lat_add(w->runq_total, &d);
+			lat_total_add(w->runq_total, &d);
+		if (w->runq_full)
+			lat_add(w->runq_full, &d);
 	}
 }
 
@@ -160,20 +162,52 @@ static int collect_runq(struct collector *c, int64_t now)
 	return 0;
 }
 
+struct lat_acc *coll_acc_get(struct collector *c)
+{
+	return c->nr_pool ? c->pool[--c->nr_pool] : calloc(1, sizeof(struct lat_acc));
+}
+
+void coll_acc_put(struct collector *c, struct lat_acc *a)
+{
+	struct lat_acc **v;
+
+	if (!a)
+		return;
+	lat_clear(a);
+	if (c->nr_pool == c->cap_pool) {
+		v = realloc(c->pool, (c->cap_pool ? 2 * c->cap_pool : 64) * sizeof(*v));
+		if (!v) {
+			free(a);
+			return;
+		}
+		c->pool = v;
+		c->cap_pool = c->cap_pool ? 2 * c->cap_pool : 64;
+	}
+	c->pool[c->nr_pool++] = a;
+}
+
+/* the runq snapshot of @w's interval, which then starts again */
+static void runq_interval_end(struct collector *c, struct wentry *w, int64_t now)
+{
+	static const struct lat_acc none;
+	struct cgsnap_snapshot snap;
+
+	build_runq(&c->settings, w->runq ? w->runq : &none, now, &w->pub.last_runq, &snap);
+	add_snapshot(c, w, &snap);
+	coll_acc_put(c, w->runq);
+	w->runq = NULL;
+}
+
 int collector__tick_runq(struct collector *c, int64_t now)
 {
-	struct cgsnap_snapshot snap;
 	struct wentry *w;
 	int err;
 
 	err = collect_runq(c, now);
 	if (err)
 		return err;
-	for (w = c->watched; w; w = w->next) {
-		build_runq(&c->settings, &w->runq, now, &w->pub.last_runq, &snap);
-		add_snapshot(c, w, &snap);
-		lat_clear(&w->runq);
-	}
+	for (w = c->watched; w; w = w->next)
+		runq_interval_end(c, w, now);
 	return 0;
 }
 
@@ -204,9 +238,11 @@ void coll_account_mem(uint64_t id, const struct cgsnap_mem *v, void *ctx)
 	mem_delta(st->mem, &cur, &d);
 	for (a = n; (w = watched_up(&a));) {
 		if (c->started)
-			mem_add(&w->mem, &d);
+			w->mem_some_ns += d.some_ns;
 		if (w->mem_total)
-			mem_add(w->mem_total, &d);
+			mem_total_add(w->mem_total, &d);
+		if (w->mem_full)
+			mem_add(w->mem_full, &d);
 	}
 }
 
@@ -257,7 +293,7 @@ static void memory_snapshot(struct collector *c, struct wentry *w, int64_t now,
 		return;
 	}
 	w->pub.sys.psi = !cgroup_psi_some_us(l, w->pub.path, "memory", &psi);
-	known = build_stall_ratio(&w->pub.sys_state, w->mem.some_ns, w->pub.sys.psi, psi, now,
+	known = build_stall_ratio(&w->pub.sys_state, w->mem_some_ns, w->pub.sys.psi, psi, now,
 				  &stall);
 	if (build_memory(&c->settings, &mem, host, known, stall, now, &w->pub.sys, &snap))
 		add_snapshot(c, w, &snap);
@@ -278,7 +314,7 @@ int collector__tick_system(struct collector *c, int64_t now)
 		cpu_snapshot(c, w, now);
 		memory_snapshot(c, w, now, &host);
 		w->pub.sys_state.prev_t = now;
-		memset(&w->mem, 0, sizeof(w->mem));
+		w->mem_some_ns = 0;
 	}
 	return 0;
 }
@@ -304,7 +340,6 @@ int collector__scan(struct collector *c)
 int collector__start(struct collector *c, int64_t now)
 {
 	const struct cgroup_layout *l = c->opts.layout;
-	struct cgsnap_snapshot snap;
 	uint64_t usage, psi;
 	struct wentry *w;
 	int err;
@@ -326,10 +361,10 @@ int collector__start(struct collector *c, int64_t now)
 		bool have_psi = !cgroup_psi_some_us(l, w->pub.path, "memory", &psi);
 
 		build_start(&w->pub.sys_state, now, have_usage, usage, have_psi, psi);
-		lat_clear(&w->runq);
-		memset(&w->mem, 0, sizeof(w->mem));
-		build_runq(&c->settings, &w->runq, now, &w->pub.last_runq, &snap);
-		add_snapshot(c, w, &snap);
+		coll_acc_put(c, w->runq);
+		w->runq = NULL;
+		w->mem_some_ns = 0;
+		runq_interval_end(c, w, now);
 	}
 	return collector__tick_client(c, now);
 }
@@ -385,6 +420,9 @@ void collector__free(struct collector *c)
 	registry__free(c->reg);
 	kmaps__close(c->maps);
 	free(c->slots);
+	while (c->nr_pool)
+		free(c->pool[--c->nr_pool]);
+	free(c->pool);
 	free(c);
 }
 

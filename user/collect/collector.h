@@ -28,8 +28,10 @@ struct watched {
 	struct lat_summary last_runq;	/* summary of the last runq interval */
 	struct sys_reading sys;		/* the latest system readings */
 	struct sys_state sys_state;
-	const struct lat_acc *runq_total;	/* since watching began (keep_totals) */
-	const struct mem_acc *mem_total;
+	const struct lat_total *runq_total;	/* since watching began (keep_totals) */
+	const struct mem_total *mem_total;
+	const struct lat_acc *runq_full;	/* the same, every slot (full_totals) */
+	const struct mem_acc *mem_full;
 	int verdict;			/* the agent's: the verdict it last announced */
 	bool removed;			/* the cgroup is gone (collector_opts.keep_removed) */
 	int64_t removed_ns;		/* the tick that found out */
@@ -58,6 +60,7 @@ struct collector_opts {
 	struct kmaps_fds maps;			/* the cg_* maps */
 	const char *meminfo;			/* normally /proc/meminfo */
 	bool keep_totals;			/* also accumulate since watching began */
+	bool full_totals;			/* ... with every histogram slot too */
 	bool continue_totals;			/* ... and since the maps began: they
 						 * are a previous run's (--pin) */
 	bool keep_removed;			/* keep removed cgroups, with their

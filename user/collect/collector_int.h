@@ -14,10 +14,13 @@
 /* a watched cgroup: the public part, then the collector's own */
 struct wentry {
 	struct watched pub;
-	struct lat_acc runq;		/* the current runq interval */
-	struct mem_acc mem;		/* the current system interval */
-	struct lat_acc *runq_total;
-	struct mem_acc *mem_total;
+	struct lat_acc *runq;		/* the current runq interval; NULL: no wait yet
+					 * (taken from and given back to a pool) */
+	uint64_t mem_some_ns;		/* the current system interval's reclaim time */
+	struct lat_total *runq_total;
+	struct mem_total *mem_total;
+	struct lat_acc *runq_full;
+	struct mem_acc *mem_full;
 	uint32_t cap_gen;		/* scan generation of sys.cpu_capacity */
 	uint32_t no_mem_gen;		/* scan generation that found no memory files */
 	bool have_no_mem;
@@ -51,6 +54,10 @@ struct collector {
 		struct cg_node *node;
 	} *slots;
 	uint32_t slots_gen;
+	/* interval accumulators of the cgroups that waited this tick: as many
+	 * as cgroups wait at once, not one per watched cgroup */
+	struct lat_acc **pool;
+	unsigned int nr_pool, cap_pool;
 };
 
 static inline struct wentry *wentry_of(struct watched *w)
@@ -64,6 +71,10 @@ static inline struct cg_state *state_of(const struct cg_node *n)
 }
 
 /* collector.c */
+/* an empty interval accumulator, or NULL (no memory) */
+struct lat_acc *coll_acc_get(struct collector *c);
+/* give @a (emptied here) back */
+void coll_acc_put(struct collector *c, struct lat_acc *a);
 void coll_emit(struct collector *c, enum collector_event_type type, const struct watched *w,
 	       const struct cgsnap_memory_warning *warning);
 void coll_account_runq(struct collector *c, struct cg_node *n, struct cg_state *st,

@@ -19,8 +19,11 @@ void wentry_free(struct wentry *w)
 	if (!w)
 		return;
 	cgsnap_snapshotter__free(w->pub.snap);
+	free(w->runq);
 	free(w->runq_total);
 	free(w->mem_total);
+	free(w->runq_full);
+	free(w->mem_full);
 	free((char *)w->pub.path);
 	free((char *)w->pub.name);
 	free(w);
@@ -44,10 +47,18 @@ int on_watch(struct cg_node *n, void *ctx)
 		if (!w->runq_total || !w->mem_total)
 			goto err;
 	}
+	if (c->opts.keep_totals && c->opts.full_totals) {
+		w->runq_full = calloc(1, sizeof(*w->runq_full));
+		w->mem_full = calloc(1, sizeof(*w->mem_full));
+		if (!w->runq_full || !w->mem_full)
+			goto err;
+	}
 	if (!w->pub.path || !w->pub.name || !w->pub.snap)
 		goto err;
 	w->pub.runq_total = w->runq_total;
 	w->pub.mem_total = w->mem_total;
+	w->pub.runq_full = w->runq_full;
+	w->pub.mem_full = w->mem_full;
 	cgsnap_snapshotter__start(w->pub.snap);
 	w->node = n;
 	st->w = w;
@@ -117,6 +128,8 @@ void on_gone(struct cg_node *n, void *ctx)
 	final_counts(c, n, st);
 	if (w) {
 		unlink_watched(c, w);
+		coll_acc_put(c, w->runq);
+		w->runq = NULL;
 		w->pub.removed = true;
 		w->pub.removed_ns = c->now;
 		w->node = NULL;

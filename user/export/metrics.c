@@ -257,7 +257,7 @@ static void memory_metrics(FILE *f, const struct agent_cgroup *ws, unsigned int 
 	header(f, "cgsnap_memory_reclaim_stall_seconds", "histogram",
 	       "Time tasks of the cgroup stalled in direct or memcg reclaim.");
 	for (i = 0; i < n; i++) {
-		const struct agent_mem_totals *m = &ws[i].mem;
+		const struct mem_total *m = &ws[i].mem;
 
 		if (stalled(&ws[i]))
 			histogram(f, "cgsnap_memory_reclaim_stall_seconds", lbls[i], modes[i],
@@ -280,7 +280,7 @@ static void memory_metrics(FILE *f, const struct agent_cgroup *ws, unsigned int 
 	       "Tasks of the cgroup chosen as OOM victims, by cause: memcg (a cgroup's "
 	       "memory limit) or global (the host ran out of memory).");
 	for (i = 0; i < n; i++) {
-		const struct agent_mem_totals *m = &ws[i].mem;
+		const struct mem_total *m = &ws[i].mem;
 
 		fputs("cgsnap_oom_kills_total{", f);
 		fputs(lbls[i], f);

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# The cost curve of `cgsnap run --all PARENT` over N idle cgroups of its own,
+# once the histories are full (snapshot_history, 30 s, plus 5): resident
+# memory, CPU per runq and per system tick (from its own counters over 10 s),
+# and a scrape (median of RUNS with gzip, size plain and compressed).
+#
+#   scripts/bench-scale.sh OUTPUT [N...]      (default N: 100 1000 10000)
+#
+# Needs root. Removes its cgroups, also when interrupted.
+set -euo pipefail
+out=$(realpath "${1:?usage: bench-scale.sh OUTPUT [N...]}")
+shift
+sizes=("$@")
+[ ${#sizes[@]} -gt 0 ] || sizes=(100 1000 10000)
+runs=${BENCH_RUNS:-15}
+settle=${BENCH_SETTLE:-35}
+v2=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
+parent=cgsnap-bench-scale-$$
+port=$((20000 + ($$ + 7) % 20000))
+url=http://127.0.0.1:$port
+pid=
+
+cleanup() {
+	[ -z "$pid" ] || { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; }
+	[ -d "$v2/$parent" ] && find "$v2/$parent" -depth -type d -exec rmdir {} + 2>/dev/null
+	true
+}
+trap cleanup EXIT
+
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+# the value of series $1 (a full name with labels, regex-quoted) on a scrape
+metric() { curl -s "$url/metrics" | awk -v m="$1" '$1 == m { print $2; exit }'; }
+
+mkdir "$v2/$parent"
+have=0
+printf '%-8s %9s %9s %12s %12s %11s %10s %9s\n' cgroups "RSS MiB" "KiB/cg" "runq ms/tick" \
+	"system ms/tk" "scrape ms" "plain KB" "gzip KB"
+for n in "${sizes[@]}"; do
+	while [ "$have" -lt "$n" ]; do
+		mkdir "$v2/$parent/cg-$have"
+		have=$((have + 1))
+	done
+	"$out/cgsnap" run --all "$parent" --listen "127.0.0.1:$port" --quiet 2>/dev/null &
+	pid=$!
+	for _ in $(seq 300); do
+		curl -s -f -o /dev/null "$url/healthz" && break
+		sleep 0.1
+	done
+	sleep "$settle"
+	declare -A a b
+	for k in runq system; do
+		a[$k]=$(metric "cgsnap_collector_tick_cpu_seconds_total{tick=\"$k\"}")
+		a[n$k]=$(metric "cgsnap_collector_ticks_total{tick=\"$k\"}")
+	done
+	sleep 10
+	for k in runq system; do
+		b[$k]=$(metric "cgsnap_collector_tick_cpu_seconds_total{tick=\"$k\"}")
+		b[n$k]=$(metric "cgsnap_collector_ticks_total{tick=\"$k\"}")
+	done
+	rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")
+	t=$(for _ in $(seq "$runs"); do
+		curl -s -o /dev/null -H 'Accept-Encoding: gzip' -w '%{time_total}\n' "$url/metrics"
+	done | median)
+	plain=$(curl -s -o /dev/null -w '%{size_download}' "$url/metrics")
+	gz=$(curl -s -o /dev/null -H 'Accept-Encoding: gzip' -w '%{size_download}' "$url/metrics")
+	awk -v n="$n" -v rss="$rss" -v ra="${a[runq]}" -v rb="${b[runq]}" -v rna="${a[nrunq]}" \
+	    -v rnb="${b[nrunq]}" -v sa="${a[system]}" -v sb="${b[system]}" -v sna="${a[nsystem]}" \
+	    -v snb="${b[nsystem]}" -v t="$t" -v plain="$plain" -v gz="$gz" 'BEGIN {
+		printf "%-8d %9.1f %9.2f %12.2f %12.2f %11.1f %10.0f %9.1f\n", n, rss / 1024,
+		       rss / n, (rb - ra) / (rnb - rna) * 1000, (sb - sa) / (snb - sna) * 1000,
+		       t * 1000, plain / 1024, gz / 1024 }'
+	kill "$pid"
+	wait "$pid" 2>/dev/null || true
+	pid=
+done
