@@ -20,13 +20,24 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* sized by userspace before load: the number of slots, of possible CPUs */
 const volatile __u32 targ_nr_slots = CGSNAP_MIN_SLOTS;
 const volatile __u32 targ_nr_cpus = 1;
+/*
+ * Where waits come from, chosen by userspace before load: the kernel's own
+ * sched_info (CONFIG_SCHED_INFO: what /proc/PID/schedstat reports), read at
+ * the switch alone; or, where the kernel has none, a stamp of our own at
+ * wakeup and preemption (the sched_wakeup programs then load).
+ */
+const volatile bool targ_sched_info = false;
 
 /* bump allocator of never-used slots */
 __u32 next_slot;
 
 /* per-task state: no pid-keyed table to overflow or confuse on reuse */
 struct task_ts {
-	__u64 runq_ns;				/* when the task became runnable; 0: not waiting */
+	__u64 runq_ns;				/* when the task became runnable; 0: not waiting
+						 * (own stamps) */
+	__u64 seen_delay;			/* sched_info: run_delay and pcount when */
+	__u64 seen_count;			/* it last left a CPU, */
+	__u32 seen;				/* once it has */
 	__u64 cgid;				/* the task's cgroup when last switched in, */
 	__u32 slot;				/* and that cgroup's slot */
 	__u32 last_reclaim;			/* kind + 1 of the last reclaim entered */
@@ -198,7 +209,7 @@ static __noinline bool slot_of(__u64 cgid, __u32 *slot)
 	return true;
 }
 
-static __always_inline void account_wait(__u32 slot, __u64 delta, __u32 holder)
+static __always_inline void account_waits(__u32 slot, __u64 delta, __u64 n, __u32 holder)
 {
 	__u32 idx = slot * targ_nr_cpus + bpf_get_smp_processor_id();
 	struct cgsnap_runq *rq;
@@ -210,25 +221,140 @@ static __always_inline void account_wait(__u32 slot, __u64 delta, __u32 holder)
 	if (!rq || !h)
 		return;
 	/* this CPU's own value, migration off in tracepoints: plain adds are safe */
-	rq->count++;
+	rq->count += n;
 	rq->sum_ns += delta;
+	holder &= CGSNAP_HOLDER_MAX - 1;
+	rq->holder_count[holder] += n;
+	rq->holder_ns[holder] += delta;
+	/* n > 1 only for waits the program did not see one by one: their mean */
+	if (n > 1)
+		delta /= n;
 	if (delta > rq->max_ns)
 		rq->max_ns = delta;
-	holder &= CGSNAP_HOLDER_MAX - 1;
-	rq->holder_count[holder]++;
-	rq->holder_ns[holder] += delta;
-
 	bucket = hist_slot(delta);
-	__sync_fetch_and_add(&h->slots[bucket], 1);
+	__sync_fetch_and_add(&h->slots[bucket], n);
+}
+
+/* the slot of @next's cgroup, cached in its storage; false if none is free */
+static __always_inline bool next_slot_of(struct task_struct *next, struct task_ts *ts,
+					 __u64 *cgid)
+{
+	*cgid = task_cgid(next);
+	if (*cgid == ts->cgid)
+		return true;
+	if (!slot_of(*cgid, &ts->slot)) {
+		count_drop(CGSNAP_DROP_SLOTS_FULL);
+		return false;
+	}
+	ts->cgid = *cgid;
+	return true;
+}
+
+/* per CPU: the task the last switch gave the CPU to, its cgroup, and who
+ * held the CPU before it (sched_info mode) */
+struct cur_cpu {
+	__u64 task;
+	__u64 cgid;
+	__u64 delay, count;	/* its run_delay and pcount before this wait was added */
+	__u32 holder;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cur_cpu);
+} cur_cpu SEC(".maps");
+
+/*
+ * sched_info mode. The kernel keeps every task's waits in sched_info: the
+ * wait ending at a switch-in is added to run_delay and counted in pcount by
+ * sched_info_arrive(), right after this tracepoint, on the runqueue's own
+ * clock (and a wait cut by a move between runqueues adds its first part to
+ * run_delay at the move). So a task's waits are read when it leaves the
+ * CPU, as what its run_delay and pcount grew by since it last left: the
+ * same figures /proc/PID/schedstat reports, with no timestamp of ours and
+ * no program at wakeup. Who held the CPU before it is noted per CPU when it
+ * gets the CPU, with its cgroup: one cgroup walk per switch.
+ */
+static __always_inline int switch_sched_info(struct task_struct *prev, struct task_struct *next)
+{
+	__u32 zero = 0, holder = CGSNAP_HOLDER_OTHER;
+	__u64 delay, count, cgid, prev_cgid = 0;
+	struct cur_cpu *c;
+	struct task_ts *ts;
+	bool known;
+
+	c = bpf_map_lookup_elem(&cur_cpu, &zero);
+	if (!c)
+		return 0;
+	known = c->task == (__u64)prev;
+	if (known) {
+		prev_cgid = c->cgid;
+		holder = c->holder;
+	}
+	if (prev->pid) {
+		ts = bpf_task_storage_get(&task_ts, prev, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (!ts) {
+			count_drop(CGSNAP_DROP_NO_STORAGE);
+			goto next;
+		}
+		delay = prev->sched_info.run_delay;
+		count = prev->sched_info.pcount;
+		if (!ts->seen && known) {
+			/* first seen: what it waited before it got this CPU counts,
+			 * what came before that (before cgsnap) does not */
+			ts->seen = 1;
+			ts->seen_delay = c->delay;
+			ts->seen_count = c->count;
+		}
+		if (!ts->seen || count < ts->seen_count || delay < ts->seen_delay) {
+			/* running since before cgsnap: nothing of it counts yet */
+			if (ts->seen)
+				count_drop(CGSNAP_DROP_NEG_DELTA);
+			ts->seen = 1;
+		} else if (count != ts->seen_count) {
+			if (!known)
+				prev_cgid = task_cgid(prev);
+			if (prev_cgid == ts->cgid || slot_of(prev_cgid, &ts->slot)) {
+				ts->cgid = prev_cgid;
+				account_waits(ts->slot, delay - ts->seen_delay, count - ts->seen_count,
+					      holder);
+			} else {
+				count_drop(CGSNAP_DROP_SLOTS_FULL);
+			}
+		}
+		ts->seen_delay = delay;
+		ts->seen_count = count;
+	}
+next:
+	c->task = (__u64)next;
+	if (!next->pid)
+		return 0;
+	c->delay = next->sched_info.run_delay;
+	c->count = next->sched_info.pcount;
+	cgid = task_cgid(next);
+	c->cgid = cgid;
+	if (!prev->pid)
+		c->holder = CGSNAP_HOLDER_IDLE;
+	else if (prev->flags & PF_KTHREAD)
+		c->holder = CGSNAP_HOLDER_KERNEL;
+	else
+		c->holder = (known ? prev_cgid : task_cgid(prev)) == cgid ? CGSNAP_HOLDER_SAME :
+									    CGSNAP_HOLDER_OTHER;
+	return 0;
 }
 
 /* @next got the CPU from @prev: if it was waiting, charge the wait to its cgroup */
 static __always_inline int handle_switch(bool preempt, struct task_struct *prev,
 					 struct task_struct *next)
 {
-	__u64 now = bpf_ktime_get_ns(), start, cgid;
+	__u64 now, start, cgid;
 	struct task_ts *ts;
 
+	if (targ_sched_info)
+		return switch_sched_info(prev, next);
+	now = bpf_ktime_get_ns();
 	/*
 	 * @prev stays queued, so its wait starts now, when it yields while
 	 * runnable or when it is preempted: a task preempted between setting
@@ -249,15 +375,8 @@ static __always_inline int handle_switch(bool preempt, struct task_struct *prev,
 		count_drop(CGSNAP_DROP_NEG_DELTA);
 		return 0;
 	}
-	cgid = task_cgid(next);
-	if (cgid != ts->cgid) {
-		if (!slot_of(cgid, &ts->slot)) {
-			count_drop(CGSNAP_DROP_SLOTS_FULL);
-			return 0;
-		}
-		ts->cgid = cgid;
-	}
-	account_wait(ts->slot, now - start, holder_of(prev, cgid));
+	if (next_slot_of(next, ts, &cgid))
+		account_waits(ts->slot, now - start, 1, holder_of(prev, cgid));
 	return 0;
 }
 

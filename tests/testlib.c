@@ -150,6 +150,57 @@ bool testlib_wait_line(int fd, const char *line, int timeout_ms)
 	return false;
 }
 
+bool testlib_wait_blocked(pid_t pid, int timeout_ms)
+{
+	char path[512], buf[512], *state;
+	struct dirent *de;
+	bool running;
+	DIR *dir;
+
+	for (int waited = 0;; waited++) {
+		snprintf(path, sizeof(path), "/proc/%d/task", pid);
+		dir = opendir(path);
+		if (!dir)
+			return false;
+		running = false;
+		while (!running && (de = readdir(dir))) {
+			FILE *f;
+
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "/proc/%d/task/%s/stat", pid, de->d_name);
+			f = fopen(path, "r");
+			if (!f)
+				continue;
+			/* the state follows the command's closing parenthesis */
+			if (fgets(buf, sizeof(buf), f) && (state = strrchr(buf, ')')))
+				running = state[1] == ' ' && state[2] == 'R';
+			fclose(f);
+		}
+		closedir(dir);
+		if (!running)
+			return true;
+		if (waited >= timeout_ms)
+			return false;
+		usleep(1000);
+	}
+}
+
+void testlib_schedstat_of(pid_t pid, pid_t tid, uint64_t *run_delay_ns, uint64_t *timeslices)
+{
+	unsigned long long run, delay = 0, slices = 0;
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", pid, tid);
+	f = fopen(path, "r");
+	cr_assert(f != NULL, "no %s", path);
+	cr_assert(fscanf(f, "%llu %llu %llu", &run, &delay, &slices) == 3, "%s unreadable", path);
+	fclose(f);
+	*run_delay_ns = delay;
+	*timeslices = slices;
+}
+
 void testlib_schedstat(pid_t pid, uint64_t *run_delay_ns, uint64_t *timeslices)
 {
 	char path[512];

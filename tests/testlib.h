@@ -37,6 +37,12 @@ bool testlib_wait_line(int fd, const char *line, int timeout_ms);
 
 /* Sum field 2 (run_delay ns) and field 3 (timeslices) of the schedstat of
  * every thread of @pid. */
+/* Wait until no thread of @pid is running or runnable (it has left its CPU,
+ * so that cgsnap has read its waits: it reads them as a task leaves the CPU).
+ * Returns whether that happened within @timeout_ms. */
+bool testlib_wait_blocked(pid_t pid, int timeout_ms);
+/* the same for thread @tid of @pid alone */
+void testlib_schedstat_of(pid_t pid, pid_t tid, uint64_t *run_delay_ns, uint64_t *timeslices);
 void testlib_schedstat(pid_t pid, uint64_t *run_delay_ns, uint64_t *timeslices);
 
 /* A memory-limited cgroup for the tasks of v2 cgroup @rel: on hybrid hosts a

@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 #include <bpf/libbpf.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 
 #include "loader.h"
 #include "cgsnap.h"
@@ -97,6 +98,7 @@ struct cgsnap_bpf *loader_open(const struct loader_opts *opts, char *err, size_t
 		goto fail;
 	}
 	loader_size_maps(skel, opts->nr_slots ? opts->nr_slots : CGSNAP_MIN_SLOTS);
+	loader_select_wait_source(skel);
 	ret = cgsnap_bpf__load(skel);
 	if (ret) {
 		snprintf(err, errlen, "failed to load BPF programs: %s (run with -v for the "
@@ -115,6 +117,39 @@ fail_destroy:
 fail:
 	errno = -ret;
 	return NULL;
+}
+
+/* whether the kernel's BTF has struct sched_info with the fields the switch
+ * program reads (CONFIG_SCHED_INFO) */
+static bool kernel_has_sched_info(void)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	const struct btf_member *m;
+	const struct btf_type *t;
+	int id, found = 0;
+	unsigned int i;
+
+	if (!btf)
+		return false;
+	id = btf__find_by_name_kind(btf, "sched_info", BTF_KIND_STRUCT);
+	t = id > 0 ? btf__type_by_id(btf, id) : NULL;
+	for (i = 0, m = t ? btf_members(t) : NULL; t && i < btf_vlen(t); i++, m++) {
+		const char *name = btf__name_by_offset(btf, m->name_off);
+
+		found += !strcmp(name, "pcount") || !strcmp(name, "run_delay");
+	}
+	btf__free(btf);
+	return found == 2;
+}
+
+void loader_select_wait_source(struct cgsnap_bpf *skel)
+{
+	bool sched_info = kernel_has_sched_info() && !getenv("CGSNAP_OWN_STAMPS");
+
+	skel->rodata->targ_sched_info = sched_info;
+	/* with the kernel's sched_info the switch alone sees every wait */
+	bpf_program__set_autoload(skel->progs.sched_wakeup, !sched_info);
+	bpf_program__set_autoload(skel->progs.sched_wakeup_new, !sched_info);
 }
 
 void loader_size_maps(struct cgsnap_bpf *skel, unsigned int nr_slots)
@@ -207,8 +242,8 @@ static bool all_links_pinned(struct cgsnap_bpf *skel, const char *links_dir)
 
 	bpf_object__for_each_program(prog, skel->obj) {
 		snprintf(path, sizeof(path), "%s/%s", links_dir, bpf_program__name(prog));
-		if (access(path, F_OK))
-			return false;
+		if (bpf_program__autoload(prog) == !!access(path, F_OK))
+			return false;	/* missing, or one this run would not attach */
 	}
 	return true;
 }
@@ -234,7 +269,8 @@ static int pin_links(struct cgsnap_bpf *skel, const char *links_dir, char *err, 
 	/* the skeleton's links are in program order */
 	bpf_object__for_each_program(prog, skel->obj) {
 		snprintf(path, sizeof(path), "%s/%s", links_dir, bpf_program__name(prog));
-		ret = links[i] ? bpf_link__pin(links[i], path) : -ENOENT;
+		ret = links[i] ? bpf_link__pin(links[i], path) :
+		      bpf_program__autoload(prog) ? -ENOENT : 0;
 		i++;
 		if (ret) {
 			snprintf(err, errlen, "cannot pin link %s: %s", path, strerror(-ret));
@@ -301,6 +337,7 @@ struct cgsnap_bpf *loader_open_pinned(const struct loader_opts *opts, bool *reus
 	slots = pinned_slots(maps_dir);
 	*reused = slots != 0;
 	loader_size_maps(skel, slots ? slots : opts->nr_slots ? opts->nr_slots : CGSNAP_MIN_SLOTS);
+	loader_select_wait_source(skel);
 	set_pin_paths(skel, maps_dir);
 	/* a previous run's programs still attached: keep them, load none */
 	attached = *reused && all_links_pinned(skel, links_dir);

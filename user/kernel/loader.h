@@ -47,6 +47,9 @@ int loader_check_caps(char *err, size_t errlen);
 
 /* Size the slot maps of an opened (not loaded) skeleton for @nr_slots. */
 void loader_size_maps(struct cgsnap_bpf *skel, unsigned int nr_slots);
+/* wait source: the kernel's sched_info where its BTF has it (the wakeup programs
+ * then stay unloaded), else stamps of our own; CGSNAP_OWN_STAMPS=1 forces those */
+void loader_select_wait_source(struct cgsnap_bpf *skel);
 
 /* Slots for a host with @nr_cgroups cgroups: room to double, at least
  * CGSNAP_MIN_SLOTS, a power of two. */
