@@ -24,3 +24,6 @@ echo
 echo
 echo "GET /metrics, cgsnap run --all over idle cgroups (median of $runs scrapes, gzip asked):"
 BENCH_RUNS=$runs ./scripts/bench-metrics.sh "$out" 100 1000 10000
+echo
+echo "cgsnap run --all over idle cgroups, histories full: memory, tick CPU, scrape:"
+BENCH_RUNS=$runs ./scripts/bench-scale.sh "$out" 100 1000 10000
