@@ -93,7 +93,8 @@ int k8s_view_build(struct k8s_view *v, struct k8s_pods *pods, const struct agent
 		if (!slot || !v->pods)
 			goto out;
 	}
-	for (i = 0; i < n; i++) {
+	/* without a pod source nobody reads the names: no path parsed per scrape */
+	for (i = 0; pods && i < n; i++) {
 		struct k8s_names *nm = &v->names[i];
 		struct k8s_view_pod *p;
 		unsigned int at;

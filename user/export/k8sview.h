@@ -33,7 +33,7 @@ struct k8s_view {
 	bool source;			/* a pod source (kubelet, environment) is set */
 	const struct k8s_label_keys *lk;	/* the labels its pods carry */
 	struct k8s_podlist *list;	/* NULL: no pod source, or no list yet */
-	struct k8s_names *names;	/* one per cgroup */
+	struct k8s_names *names;	/* one per cgroup; zeroed without a pod source */
 	struct k8s_view_pod *pods;	/* by namespace, workload, then name */
 	unsigned int nr_pods;
 	struct k8s_workload *workloads;
