@@ -136,6 +136,7 @@ run_kernel() {
 	local k=$1 dir kver initrd log rc status start
 	dir=$(fetch_kernel "$k")
 	kver=$(ls "$dir/lib/modules")
+	kver_run=$kver
 	initrd=$vmdir/initrd-$kver.gz
 	log=$vmdir/console-$kver.log
 	make_initrd "$dir" "$kver" "$initrd"
@@ -165,10 +166,17 @@ run_kernel() {
 rm -f "$vmdir/guest-cmd"
 [ -z "${VMTEST_CMD:-}" ] || { mkdir -p "$vmdir"; printf '%s\n' "$VMTEST_CMD" >"$vmdir/guest-cmd"; }
 failed=()
+failed_logs=()
+kver_run=
 for k in "${kernels[@]}"; do
-	run_kernel "$k" || failed+=("$k")
+	run_kernel "$k" || { failed+=("$k"); failed_logs+=("$vmdir/console-$kver_run.log"); }
 done
 if [ ${#failed[@]} -gt 0 ]; then
+	# what failed, last, where a CI log's tail shows it
+	for log in "${failed_logs[@]}"; do
+		grep -a -E 'FAIL|Assertion|CRASH|Crash|Timeout|timed out|vmtest-init:|BUG:|Oops|panic' \
+			"$log" | tail -n 15 >&2 || true
+	done
 	echo "vmtest: FAILED on ${failed[*]}" >&2
 	exit 1
 fi
