@@ -493,6 +493,28 @@ Test(ratio, current_uses_max_snapshot_age)
 	cr_assert(not(hist.idle));
 }
 
+/* the status skips the ratio of a history that holds nothing overloaded:
+ * that count must follow late inserts and pruning exactly */
+Test(ratio, status_agrees_with_the_samples_through_late_arrivals_and_pruning)
+{
+	struct cgsnap_status hist;
+	int64_t now = 0;
+	int i;
+
+	srand(7);
+	for (i = 0; i < 2000; i++) {
+		int64_t t;
+
+		now += rand() % (500 * MS);
+		t = rand() % 4 ? now : now - rand() % (40 * SEC);
+		/* overloaded in runs, so that histories empty of them come and go */
+		add(cpu_snap(t, (i / 100) % 3 == 0 && rand() % 2 ? 0.95 : 0.1, 0.9));
+		cr_assert(eq(int, cgsnap_snapshotter__historical_status(s, &hist), 0));
+		cr_assert(eq(dbl, hist.kind[CGSNAP_KIND_CPU].actual_ratio, ratio_of(CGSNAP_KIND_CPU)),
+			  "after %d inserts", i + 1);
+	}
+}
+
 static void age_zero(struct cgsnap_settings *st)
 {
 	st->max_snapshot_age_ns = 0;

@@ -26,6 +26,7 @@ struct history {
 	uint32_t cap;	/* 0 or a power of two */
 	uint32_t head;	/* index of the oldest entry */
 	uint32_t len;
+	uint32_t nr_overloaded;	/* entries with .overloaded: none, no ratio to compute */
 	uint64_t dropped;
 };
 
@@ -63,6 +64,7 @@ static int hist_grow(struct history *h)
 
 static void hist_pop_front(struct history *h)
 {
+	h->nr_overloaded -= hist_at(h, 0)->overloaded;
 	h->head = (h->head + 1) & (h->cap - 1);
 	h->len--;
 }
@@ -82,6 +84,9 @@ static uint32_t hist_upper_bound(const struct history *h, int64_t t_ns)
 {
 	uint32_t lo = 0, hi = h->len;
 
+	/* in order, the usual case: after the newest, one entry looked at */
+	if (!hi || hist_at(h, hi - 1)->t_ns <= t_ns)
+		return hi;
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
 
@@ -113,6 +118,7 @@ static int hist_insert(struct history *h, const struct cgsnap_snapshot *snap)
 		*hist_at(h, i) = *hist_at(h, i - 1);
 	*hist_at(h, pos) = *snap;
 	h->len++;
+	h->nr_overloaded += snap->overloaded;
 	return 0;
 }
 
@@ -432,9 +438,14 @@ static int status_of(const struct cgsnap_snapshotter *s, int64_t duration_ns,
 	for (k = 0; k < CGSNAP_KIND_COUNT; k++) {
 		struct cgsnap_load_ratio *r = &out->kind[k];
 
-		sample_of(&s->hist[k], duration_ns, &sample);
 		r->limit_ratio = s->settings.overload_threshold[k];
-		r->actual_ratio = cgsnap_sample__overload_ratio(&sample);
+		/* most histories of most cgroups hold nothing overloaded */
+		if (s->hist[k].nr_overloaded) {
+			sample_of(&s->hist[k], duration_ns, &sample);
+			r->actual_ratio = cgsnap_sample__overload_ratio(&sample);
+		} else {
+			r->actual_ratio = 0;
+		}
 		r->overloaded = r->actual_ratio > r->limit_ratio;
 		if (r->overloaded)
 			out->idle = false;
