@@ -178,24 +178,34 @@ static int open_cg_file(const char *root, const char *cg, const char *file, FILE
 
 int cgroup_read_line(const char *root, const char *cg, const char *file, char *buf, size_t len)
 {
-	FILE *f;
-	int err;
+	char path[4096];
+	ssize_t n;
+	int err, fd;
 
-	err = open_cg_file(root, cg, file, &f);
+	/* no stdio: one open, one read, no buffer allocated (thousands a second) */
+	err = join(path, sizeof(path), root, cg, file);
 	if (err)
 		return err;
-	if (!fgets(buf, len, f))
-		err = ferror(f) ? -errno : -ENODATA;
-	fclose(f);
-	if (!err)
-		buf[strcspn(buf, "\n")] = '\0';
-	return err ? err : 0;
+	if (len < 2)
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	err = n < 0 ? -errno : n == 0 ? -ENODATA : 0;
+	close(fd);
+	if (err)
+		return err;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
 }
 
-int cgroup_read_key(const char *root, const char *cg, const char *file, const char *key,
-		    uint64_t *val)
+int cgroup_read_keys(const char *root, const char *cg, const char *file, const char *const *keys,
+		     uint64_t *vals, unsigned int n)
 {
-	size_t cap = 0, klen = strlen(key);
+	unsigned int found = 0, want = (1U << n) - 1, i;
+	size_t cap = 0, klen;
 	char *line = NULL, *end;
 	FILE *f;
 	int err;
@@ -203,18 +213,34 @@ int cgroup_read_key(const char *root, const char *cg, const char *file, const ch
 	err = open_cg_file(root, cg, file, &f);
 	if (err)
 		return err;
-	err = -ENOENT;
-	while (getline(&line, &cap, f) > 0) {
-		if (strncmp(line, key, klen) || line[klen] != ' ')
-			continue;
-		errno = 0;
-		*val = strtoull(line + klen + 1, &end, 10);
-		err = (errno || end == line + klen + 1) ? -EINVAL : 0;
-		break;
+	while (found != want && getline(&line, &cap, f) > 0) {
+		for (i = 0; i < n; i++) {
+			klen = strlen(keys[i]);
+			if (strncmp(line, keys[i], klen) || line[klen] != ' ')
+				continue;
+			errno = 0;
+			vals[i] = strtoull(line + klen + 1, &end, 10);
+			if (errno || end == line + klen + 1) {
+				err = -EINVAL;
+				goto out;
+			}
+			found |= 1U << i;
+			break;
+		}
 	}
+	err = (int)found;
+out:
 	free(line);
 	fclose(f);
 	return err;
+}
+
+int cgroup_read_key(const char *root, const char *cg, const char *file, const char *key,
+		    uint64_t *val)
+{
+	int found = cgroup_read_keys(root, cg, file, &key, val, 1);
+
+	return found < 0 ? found : found ? 0 : -ENOENT;
 }
 
 static int read_u64(const char *root, const char *cg, const char *file, uint64_t *val)
@@ -413,11 +439,13 @@ static void set_working_set(struct cgroup_memory *m, uint64_t inactive_file)
 
 int cgroup_memory(const struct cgroup_layout *l, const char *cg, struct cgroup_memory *m)
 {
-	uint64_t usage, inactive = 0, limit;
+	static const char *const v1_keys[] = { "total_inactive_file", "hierarchical_memory_limit" };
+	uint64_t usage, inactive = 0, limit, vals[2];
 	char v1[4096];
-	int err;
+	int err, found;
 
-	if (!read_u64(l->v2, cg, "memory.current", &usage)) {
+	/* a controller is bound to one hierarchy: v1's when it is mounted there */
+	if (!l->memory[0] && !read_u64(l->v2, cg, "memory.current", &usage)) {
 		m->usage_bytes = usage;
 		cgroup_read_key(l->v2, cg, "memory.stat", "inactive_file", &inactive);
 		set_working_set(m, inactive);
@@ -431,14 +459,41 @@ int cgroup_memory(const struct cgroup_layout *l, const char *cg, struct cgroup_m
 	if (err)
 		return err;
 	m->usage_bytes = usage;
-	cgroup_read_key(l->memory, v1, "memory.stat", "total_inactive_file", &inactive);
+	/* one pass: the inactive file pages, and the effective limit (the
+	 * smallest along the ancestors) */
+	found = cgroup_read_keys(l->memory, v1, "memory.stat", v1_keys, vals, 2);
+	if (found < 0)
+		found = 0;
+	inactive = found & 1 ? vals[0] : 0;
 	set_working_set(m, inactive);
-	/* the effective limit, the smallest along the ancestors */
-	if (cgroup_read_key(l->memory, v1, "memory.stat", "hierarchical_memory_limit", &limit) &&
-	    read_u64(l->memory, v1, "memory.limit_in_bytes", &limit))
+	if (found & 2)
+		limit = vals[1];
+	else if (read_u64(l->memory, v1, "memory.limit_in_bytes", &limit))
 		limit = V1_UNLIMITED;
 	m->limit_bytes = limit >= V1_UNLIMITED ? -1 : (int64_t)limit;
 	return 0;
+}
+
+int cgroup_memory_usage(const struct cgroup_layout *l, const char *cg, int64_t *bytes)
+{
+	uint64_t usage;
+	char v1[4096];
+	int err;
+
+	if (!l->memory[0]) {
+		err = read_u64(l->v2, cg, "memory.current", &usage);
+	} else {
+		/* the same path in v1 first, without looking for the directory */
+		err = read_u64(l->memory, cg, "memory.usage_in_bytes", &usage);
+		if (err == -ENOENT) {
+			err = cgroup_v1_path(l, l->memory, "memory", cg, v1, sizeof(v1));
+			if (!err)
+				err = read_u64(l->memory, v1, "memory.usage_in_bytes", &usage);
+		}
+	}
+	if (!err)
+		*bytes = (int64_t)usage;
+	return err;
 }
 
 int cgroup_psi_some_us(const struct cgroup_layout *l, const char *cg, const char *resource,

@@ -59,6 +59,12 @@ int cgroup_layout_detect(struct cgroup_layout *l, const char *mountinfo);
  * -errno. */
 int cgroup_read_line(const char *root, const char *cg, const char *file, char *buf, size_t len);
 
+/* The values of the @n (at most 31) @keys of a flat-keyed file ("key value"
+ * lines) in one pass, into @vals: returns the bitmask of the keys found
+ * (bit i: keys[i]), or a negative errno. */
+int cgroup_read_keys(const char *root, const char *cg, const char *file, const char *const *keys,
+		     uint64_t *vals, unsigned int n);
+
 /* Read the value of "@key VALUE" in a keyed file (cpu.stat, memory.stat).
  * Returns 0, -ENOENT if the file or key is missing, -EINVAL if unparsable. */
 int cgroup_read_key(const char *root, const char *cg, const char *file, const char *key,
@@ -88,6 +94,8 @@ struct cgroup_memory {
 /* Memory of @cg and its descendants, from v2 when its memory controller is
  * on, else from the v1 memory cgroup of the same tasks. */
 int cgroup_memory(const struct cgroup_layout *l, const char *cg, struct cgroup_memory *m);
+/* Its usage alone (memory.current or memory.usage_in_bytes): one small read */
+int cgroup_memory_usage(const struct cgroup_layout *l, const char *cg, int64_t *bytes);
 
 /* The "some" total (microseconds) of @resource ("cpu", "memory") pressure.
  * Returns 0, -ENOENT or -EOPNOTSUPP when the kernel has no PSI for it. */
