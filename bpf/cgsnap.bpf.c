@@ -252,18 +252,11 @@ static __always_inline bool next_slot_of(struct task_struct *next, struct task_t
 
 /* per CPU: the task the last switch gave the CPU to, its cgroup, and who
  * held the CPU before it (sched_info mode) */
-struct cur_cpu {
-	__u64 task;
-	__u64 cgid;
-	__u64 delay, count;	/* its run_delay and pcount before this wait was added */
-	__u32 holder;
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct cur_cpu);
+	__type(value, struct cgsnap_cpu_note);
 } cur_cpu SEC(".maps");
 
 /*
@@ -281,7 +274,7 @@ static __always_inline int switch_sched_info(struct task_struct *prev, struct ta
 {
 	__u32 zero = 0, holder = CGSNAP_HOLDER_OTHER;
 	__u64 delay, count, cgid, prev_cgid = 0;
-	struct cur_cpu *c;
+	struct cgsnap_cpu_note *c;
 	struct task_ts *ts;
 	bool known;
 

@@ -100,6 +100,18 @@ struct cgsnap_runq {
 	__u64 __pad[5];
 };
 
+/*
+ * cur_cpu, per CPU (sched_info mode only): the task that got the CPU at the
+ * last switch and its cgroup. Userspace reads the cgroups running right now
+ * from it; when the CPU went idle, the note keeps the last task's cgroup.
+ */
+struct cgsnap_cpu_note {
+	__u64 task;
+	__u64 cgid;
+	__u64 delay, count;	/* its run_delay and pcount before this wait was added */
+	__u32 holder;
+};
+
 /* cg_runq_hist: array value indexed by slot, shared by all CPUs (atomic adds) */
 struct cgsnap_hist {
 	__u32 slots[CGSNAP_HIST_SLOTS];		/* wraps; userspace takes deltas mod 2^32 */

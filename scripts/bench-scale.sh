@@ -6,6 +6,10 @@
 #
 #   scripts/bench-scale.sh OUTPUT [N...]      (default N: 100 1000 10000)
 #
+# On a hybrid host each cgroup gets its v1 memory twin too, as systemd gives
+# its units, so that memory is read as it would be. BENCH_CGSNAP_ARGS adds
+# options to cgsnap run (e.g. "--idle-read-interval 0").
+#
 # Needs root. Removes its cgroups, also when interrupted.
 set -euo pipefail
 out=$(realpath "${1:?usage: bench-scale.sh OUTPUT [N...]}")
@@ -15,6 +19,7 @@ sizes=("$@")
 runs=${BENCH_RUNS:-15}
 settle=${BENCH_SETTLE:-35}
 v2=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
+v1mem=$(awk '$9 == "cgroup" && $NF ~ /(^|,)memory(,|$)/ { print $5; exit }' /proc/self/mountinfo)
 parent=cgsnap-bench-scale-$$
 port=$((20000 + ($$ + 7) % 20000))
 url=http://127.0.0.1:$port
@@ -23,6 +28,8 @@ pid=
 cleanup() {
 	[ -z "$pid" ] || { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; }
 	[ -d "$v2/$parent" ] && find "$v2/$parent" -depth -type d -exec rmdir {} + 2>/dev/null
+	[ -z "$v1mem" ] || [ ! -d "$v1mem/$parent" ] ||
+		find "$v1mem/$parent" -depth -type d -exec rmdir {} + 2>/dev/null
 	true
 }
 trap cleanup EXIT
@@ -32,15 +39,19 @@ median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 metric() { curl -s "$url/metrics" | awk -v m="$1" '$1 == m { print $2; exit }'; }
 
 mkdir "$v2/$parent"
+[ -z "$v1mem" ] || mkdir "$v1mem/$parent"
 have=0
 printf '%-8s %9s %9s %12s %12s %11s %10s %9s\n' cgroups "RSS MiB" "KiB/cg" "runq ms/tick" \
 	"system ms/tk" "scrape ms" "plain KB" "gzip KB"
 for n in "${sizes[@]}"; do
 	while [ "$have" -lt "$n" ]; do
 		mkdir "$v2/$parent/cg-$have"
+		[ -z "$v1mem" ] || mkdir "$v1mem/$parent/cg-$have"
 		have=$((have + 1))
 	done
-	"$out/cgsnap" run --all "$parent" --listen "127.0.0.1:$port" --quiet 2>/dev/null &
+	# shellcheck disable=SC2086 # BENCH_CGSNAP_ARGS: words
+	"$out/cgsnap" run --all "$parent" --listen "127.0.0.1:$port" --quiet \
+		${BENCH_CGSNAP_ARGS:-} 2>/dev/null &
 	pid=$!
 	for _ in $(seq 300); do
 		curl -s -f -o /dev/null "$url/healthz" && break

@@ -201,6 +201,35 @@ Test(cli, deploy_manifests_pass_yamllint_and_their_args_pass_check)
 		  "a manifest starts cgsnap with arguments it rejects (see above)");
 }
 
+Test(cli, idle_read_interval_is_checked)
+{
+	char cfg[64], args[128];
+	FILE *f;
+
+	cr_assert(eq(int, cgsnap("run --check"), 0), "%s", out);
+	cr_assert(ne(ptr, strstr(out, "idle cgroups: CPU usage kept, memory read every 10s"), NULL),
+		  "the default: %s", out);
+	cr_assert(eq(int, cgsnap("run --check --idle-read-interval 0"), 0), "%s", out);
+	cr_assert(ne(ptr, strstr(out, "idle cgroups: read at every tick"), NULL), "%s", out);
+	cr_assert(eq(int, cgsnap("run --check --idle-read-interval 10"), 2), "%s", out);
+	cr_assert(ne(ptr, strstr(out, "invalid --idle-read-interval '10'"), NULL), "%s", out);
+	snprintf(cfg, sizeof(cfg), "/tmp/cgsnap-test-%d.json", getpid());
+	f = fopen(cfg, "w");
+	cr_assert(ne(ptr, f, NULL));
+	fputs("{\"idle_read_interval\": \"1m\"}", f);
+	fclose(f);
+	snprintf(args, sizeof(args), "run --check --config %s", cfg);
+	cr_assert(eq(int, cgsnap(args), 0), "%s", out);
+	cr_assert(ne(ptr, strstr(out, "memory read every 60s"), NULL), "%s", out);
+	f = fopen(cfg, "w");
+	cr_assert(ne(ptr, f, NULL));
+	fputs("{\"idle_read_interval\": 10}", f);
+	fclose(f);
+	cr_assert(eq(int, cgsnap(args), 2), "%s", out);
+	unlink(cfg);
+	cr_assert(ne(ptr, strstr(out, "idle_read_interval"), NULL), "%s", out);
+}
+
 Test(cli, kubernetes_options_are_checked)
 {
 	cr_assert(eq(int, cgsnap("run --check --kubelet-url ftp://x"), 2));

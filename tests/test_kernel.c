@@ -29,6 +29,7 @@ static struct cgsnap_bpf *skel;
 static struct collector *coll;
 static struct cgroup_layout layout;
 static char big_file[64];
+static int64_t idle_read_ns;	/* collector_opts.idle_read_ns of the next setup() */
 
 static int64_t now_ns(void)
 {
@@ -52,6 +53,7 @@ static void setup(void)
 	loader_map_fds(skel, &co.maps);
 	co.keep_totals = true;
 	co.keep_removed = true;
+	co.idle_read_ns = idle_read_ns;
 	coll = collector__new(&co);
 	cr_assert(ne(ptr, coll, NULL));
 }
@@ -349,6 +351,124 @@ Test(kernel, noisy_neighbour_split)
 	close(fa);
 	close(fb);
 	close(fc);
+}
+
+/* idle cgroups keep their readings, as cgsnap run's default does, but with
+ * their memory due every second (10 s by default) */
+static void setup_idle_reads(void)
+{
+	idle_read_ns = 1000000000LL;
+	setup();
+	idle_read_ns = 0;
+}
+
+/*
+ * With idle reads, the system tick reads only the cgroups that ran since
+ * their last reading and keeps the others' CPU usage. What it keeps must
+ * be the kernel's figure all the same: after a busy, a bursty, a blocked
+ * and an empty cgroup, each one's last usage is cpu.stat's (or cpuacct's),
+ * to the microsecond, and the blocked and the empty one were not read again.
+ */
+Test(kernel, idle_cgroups_keep_their_cpu_reading_exactly, .init = setup_idle_reads)
+{
+	const char *rel[4], *names[4] = { "busy", "bursty", "blocked", "empty" };
+	char go[64], cmd_busy[160], cmd_bursty[160];
+	char *const busy[] = { "sh", "-c", cmd_busy, (char *)testlib_workload(), NULL };
+	char *const bursty[] = { "sh", "-c", cmd_bursty, (char *)testlib_workload(), NULL };
+	uint64_t before[COLL_READING_MAX], after[COLL_READING_MAX], id, usage;
+	unsigned int ticks = 0, i;
+	char *extra[4], oom_file[256];
+	const char *procs;
+	int64_t mem;
+	int64_t t0, now;
+	int fa, fb;
+
+	/* each with its own memory cgroup (on a hybrid host, its v1 twin) */
+	for (i = 0; i < 4; i++) {
+		rel[i] = testlib_cgroup(names[i], &id);
+		procs = testlib_memory_limit(rel[i], 1ULL << 30, oom_file, sizeof(oom_file));
+		extra[i] = procs ? strdup(procs) : NULL;	/* a static buffer */
+		cr_assert(eq(int, collector__watch(coll, rel[i]), 0));
+	}
+	snprintf(go, sizeof(go), "/run/cgsnap-test-%d.go", getpid());
+	unlink(go);
+	/* alone on CPU 1 under SCHED_FIFO, the spinner hardly ever leaves it: only
+	 * the per-CPU note tells that it runs */
+	snprintf(cmd_busy, sizeof(cmd_busy),
+		 "exec $0 --spinners 1 --cpu 1 --fifo --duration-ms 3000 --go %s", go);
+	snprintf(cmd_bursty, sizeof(cmd_bursty),
+		 "exec $0 --sleepers 2 --sleep-us 100000 --duration-ms 3000 --go %s", go);
+	testlib_spawn_ex(rel[0], extra[0], busy, &fa);
+	testlib_spawn_ex(rel[1], extra[1], bursty, &fb);
+	run_workload(rel[2], extra[2], "--duration-ms 0");	/* blocked from the start */
+	cr_assert(testlib_wait_line(fa, "ready", 30000) && testlib_wait_line(fb, "ready", 30000));
+	cr_assert(eq(int, collector__start(coll, now_ns()), 0));
+	collector__readings(coll, before);
+	close(open(go, O_WRONLY | O_CREAT, 0600));
+	/* the agent's ticks, faster: runq every 100 ms, system every 250 ms */
+	for (t0 = now = now_ns(); now - t0 < 2500000000LL; now = now_ns()) {
+		usleep(100000);
+		cr_assert(eq(int, collector__tick_runq(coll, now_ns()), 0));
+		if (now_ns() - t0 >= (int64_t)(ticks + 1) * 250000000) {
+			int64_t t1 = now_ns(), late;
+			uint64_t kept;
+
+			cr_assert(eq(int, collector__tick_system(coll, t1), 0));
+			ticks++;
+			/* what it read for the spinner is behind by at most the time since,
+			 * and the run time the scheduler had not charged yet (it charges
+			 * at its tick: 10 ms at HZ=100) */
+			kept = watched(rel[0])->sys_state.last_cpu_ns;
+			cr_assert(eq(int, cgroup_cpu_usage(&layout, rel[0], &usage), 0));
+			late = (int64_t)(usage - kept) - (now_ns() - t1);
+			cr_assert(le(i64, late, 20000000), "tick %u: the spinner's usage was %.1f ms "
+				  "behind cpu.stat", ticks, (double)(usage - kept) / 1e6);
+		}
+	}
+	unlink(go);
+	cr_assert(testlib_wait_done(fa, 30000) && testlib_wait_done(fb, 30000));
+	/* the last runs are counted when their tasks leave the CPU */
+	cr_assert(eq(int, collector__tick_runq(coll, now_ns()), 0));
+	cr_assert(eq(int, collector__tick_system(coll, now_ns()), 0));
+	ticks++;
+	collector__readings(coll, after);
+	for (i = 0; i < 4; i++) {
+		const struct watched *w = watched(rel[i]);
+
+		cr_assert(eq(int, cgroup_cpu_usage(&layout, rel[i], &usage), 0));
+		cr_log_info("%s: kept %.3f ms of CPU, cgroupfs says %.3f ms", names[i],
+			    (w->sys_state.last_cpu_ns - w->sys_state.first_cpu_ns) / 1e6,
+			    (usage - w->sys_state.first_cpu_ns) / 1e6);
+		cr_assert(eq(u64, w->sys_state.last_cpu_ns, usage),
+			  "%s: the kept CPU usage is not the kernel's", names[i]);
+		/* and its memory, kept or read, within a page of the kernel's */
+		cr_assert(w->sys.valid, "%s: no memory reading", names[i]);
+		cr_assert(eq(int, cgroup_memory_usage(&layout, rel[i], &mem), 0));
+		cr_assert(le(i64, llabs(w->sys.mem.usage_bytes - mem), 4096),
+			  "%s: memory kept %lld, the kernel says %lld", names[i],
+			  (long long)w->sys.mem.usage_bytes, (long long)mem);
+	}
+	cr_assert(gt(u64, watched(rel[0])->sys_state.last_cpu_ns -
+			  watched(rel[0])->sys_state.first_cpu_ns, 1000000000ULL),
+		  "the busy cgroup did not spin");
+	cr_log_info("%u system ticks: CPU read %llu, kept %llu; memory read %llu, kept %llu, "
+		    "checked %llu", ticks,
+		    (unsigned long long)(after[COLL_CPU_READ] - before[COLL_CPU_READ]),
+		    (unsigned long long)(after[COLL_CPU_KEPT] - before[COLL_CPU_KEPT]),
+		    (unsigned long long)(after[COLL_MEM_READ] - before[COLL_MEM_READ]),
+		    (unsigned long long)(after[COLL_MEM_KEPT] - before[COLL_MEM_KEPT]),
+		    (unsigned long long)(after[COLL_MEM_CHECKED] - before[COLL_MEM_CHECKED]));
+	/* the blocked and the empty cgroup: read at the start only */
+	cr_assert(ge(u64, after[COLL_CPU_KEPT] - before[COLL_CPU_KEPT], 2 * (ticks - 1)),
+		  "idle cgroups were read again");
+	/* due every second, their memory usage was read alone and found unchanged */
+	cr_assert(ge(u64, after[COLL_MEM_CHECKED] - before[COLL_MEM_CHECKED], 2));
+	/* the busy one ran at every tick, and the bursty one woke ten times a second */
+	cr_assert(ge(u64, after[COLL_CPU_READ] - before[COLL_CPU_READ], 2 * (ticks - 1)));
+	close(fa);
+	close(fb);
+	for (i = 0; i < 4; i++)
+		free(extra[i]);
 }
 
 static void make_big_file(size_t mib)

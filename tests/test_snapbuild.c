@@ -74,6 +74,27 @@ Test(snapbuild, stall_ratio_is_the_larger_of_bpf_and_psi_capped_at_one)
 	cr_assert(eq(dbl, ratio, 1.0));
 }
 
+/* PSI not read at every interval (an idle cgroup's memory is read less
+ * often): its delta spans the time since it was read, not one interval */
+Test(snapbuild, stall_ratio_from_psi_read_intervals_apart)
+{
+	struct sys_state st = {};
+	double ratio;
+
+	build_start(&st, 1 * SEC, false, 0, true, 1000);
+	cr_assert(build_stall_ratio(&st, 0, false, 0, 2 * SEC, &ratio), "BPF alone is known");
+	cr_assert(eq(dbl, ratio, 0));
+	st.prev_t = 2 * SEC;
+	cr_assert(build_stall_ratio(&st, 0, false, 0, 3 * SEC, &ratio));
+	st.prev_t = 3 * SEC;
+	/* 600 ms of stall over the 3 s since PSI was read */
+	cr_assert(build_stall_ratio(&st, 0, true, 601000, 4 * SEC, &ratio));
+	cr_assert(eq(dbl, ratio, 0.2));
+	st.prev_t = 4 * SEC;
+	cr_assert(build_stall_ratio(&st, 0, true, 901000, 5 * SEC, &ratio));
+	cr_assert(eq(dbl, ratio, 0.3), "then one interval again");
+}
+
 Test(snapbuild, stall_ratio_unknown_without_an_interval)
 {
 	struct sys_state st = {};

@@ -154,6 +154,7 @@ static int open_collector(struct agent *ag)
 		.keep_totals = ag->opts->keep_totals,
 		.full_totals = ag->opts->full_totals,
 		.keep_removed = ag->opts->keep_removed,
+		.idle_read_ns = ag->opts->idle_read_ns,
 		.continue_totals = ag->pins_reused,
 		.on_event = on_collector_event,
 		.ctx = ag,
@@ -589,6 +590,7 @@ void agent__self(struct agent *ag, struct agent_self *out)
 	memcpy(out->tick_cpu_ns, ag->tick_cpu_ns, sizeof(out->tick_cpu_ns));
 	memcpy(out->tick_cpu_total_ns, ag->tick_cpu_total_ns, sizeof(out->tick_cpu_total_ns));
 	memcpy(out->ticks, ag->ticks, sizeof(out->ticks));
+	collector__readings(ag->collector, out->readings);
 	pthread_mutex_unlock(&ag->lock);
 	out->nr_progs = loader_prog_stats(ag->skel, out->progs,
 					  sizeof(out->progs) / sizeof(out->progs[0]));

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "accum.h"
+#include "collector.h"
 #include "loader.h"
 #include "policy.h"
 #include "snapbuild.h"
@@ -38,6 +39,9 @@ struct agent_opts {
 	bool full_totals;		/* ... with every histogram slot (stat) */
 	bool keep_removed;		/* agent__cgroups() lists removed cgroups too (stat) */
 	bool drop_caps;			/* drop every capability once attached */
+	int64_t idle_read_ns;		/* > 0: cgroups that did not run keep their CPU
+					 * usage and have their memory read this often
+					 * (collector_opts.idle_read_ns) */
 	const char *pin_dir;		/* pin maps and links there (cgsnap run --pin) */
 	void (*on_event)(const struct agent_event *ev, void *ctx);
 	void *ctx;
@@ -65,6 +69,9 @@ struct agent_event {
 	const struct lat_total *runq;
 	const struct mem_total *mem;
 };
+
+/* cgsnap run's default idle_read_ns */
+#define AGENT_IDLE_READ_DEFAULT_NS	(10 * 1000000000LL)
 
 /* totals since watching began: accum.h's compact totals, octave histograms */
 #define AGENT_OCTAVES	CGSNAP_OCTAVES
@@ -103,6 +110,7 @@ struct agent_self {
 	int64_t tick_cpu_ns[2];		/* [0] runq, [1] system: the last tick */
 	uint64_t tick_cpu_total_ns[2];
 	uint64_t ticks[2];
+	uint64_t readings[COLL_READING_MAX];	/* collector__readings() */
 	unsigned int nr_progs;
 	struct loader_prog_stat progs[16];
 };

@@ -22,6 +22,7 @@ struct registry {
 	bool scanned;
 	int64_t last_scan_ns;
 	int64_t scan_cost_ns;		/* CPU time of the last scan */
+	int64_t rescan_ns;		/* periodic scans this far apart */
 	char **wanted;			/* explicit paths */
 	unsigned int nr_wanted;
 	char **all_roots;		/* every cgroup under these */
@@ -252,7 +253,7 @@ static int64_t thread_cpu_ns(void)
 int registry__scan_if_due(struct registry *r, int64_t now, bool unknown)
 {
 	int64_t age = now - r->last_scan_ns, floor = 50 * r->scan_cost_ns;
-	int64_t every = RESCAN_NS > floor ? RESCAN_NS : floor;
+	int64_t every = r->rescan_ns > floor ? r->rescan_ns : floor;
 	int64_t unknown_every = UNKNOWN_RESCAN_NS > floor ? UNKNOWN_RESCAN_NS : floor;
 	int64_t t0;
 	int err;
@@ -264,6 +265,11 @@ int registry__scan_if_due(struct registry *r, int64_t now, bool unknown)
 	err = registry__scan(r);
 	r->scan_cost_ns = thread_cpu_ns() - t0;
 	return err ? err : 1;
+}
+
+void registry__set_rescan(struct registry *r, int64_t ns)
+{
+	r->rescan_ns = ns > 0 ? ns : RESCAN_NS;
 }
 
 void registry__defer_scan(struct registry *r, int64_t now)
@@ -344,6 +350,7 @@ struct registry *registry__new(const char *v2root, const struct registry_ops *op
 	r->ops = *ops;
 	r->ctx = ctx;
 	r->nbuckets = 256;
+	r->rescan_ns = RESCAN_NS;
 	r->buckets = calloc(r->nbuckets, sizeof(*r->buckets));
 	r->root = strdup(v2root);
 	if (!r->buckets || !r->root) {

@@ -53,13 +53,17 @@ int registry__watch_all(struct registry *r, const char *path);
  * and drop those that are gone. */
 int registry__scan(struct registry *r);
 /*
- * Scan if one is due at @now: every RESCAN_NS, or every UNKNOWN_RESCAN_NS when
+ * Scan if one is due at @now: every RESCAN_NS (registry__set_rescan()), or every
+ * UNKNOWN_RESCAN_NS when
  * @unknown (the kernel side names an id the registry does not know), and
  * at least 50 times the last scan's cost apart. Returns 1 if it scanned,
  * 0 if not, -errno.
  */
 int registry__scan_if_due(struct registry *r, int64_t now, bool unknown);
-/* The next periodic scan is due RESCAN_NS after @now (a scan was just made). */
+/* Periodic scans @ns apart (0: the default, 2 s); the kernel's lifecycle
+ * events make them a safety net that can be rare. */
+void registry__set_rescan(struct registry *r, int64_t ns);
+/* The next periodic scan is due a period after @now (a scan was just made). */
 void registry__defer_scan(struct registry *r, int64_t now);
 /* a number that changes with every scan */
 uint32_t registry__generation(const struct registry *r);

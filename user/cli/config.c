@@ -83,6 +83,15 @@ int parse_kubelet_interval(const char *value, int64_t *ns)
 	return 0;
 }
 
+int parse_idle_read_interval(const char *value, int64_t *ns)
+{
+	if (!strcmp(value, "0")) {	/* "0" alone turns it off */
+		*ns = 0;
+		return 0;
+	}
+	return cgsnap_parse_duration(value, ns);
+}
+
 int parse_pod_label(const char *key, struct k8s_opts *k)
 {
 	for (unsigned int i = 0; i < k->labels.n; i++)
@@ -237,6 +246,8 @@ static int apply(struct run_options *o, json_t *root, char *err, size_t errlen)
 			o->pin_dir = json_string_value(v);
 		} else if (!strcmp(key, "record") && json_is_string(v)) {
 			o->record = json_string_value(v);
+		} else if (!strcmp(key, "idle_read_interval") && json_is_string(v) &&
+			   !parse_idle_read_interval(json_string_value(v), &o->agent.idle_read_ns)) {
 		} else if (!strcmp(key, "max_cgroups") && is_count(v, CGSNAP_MAX_SLOTS)) {
 			o->agent.max_cgroups = json_integer_value(v);
 		} else {

@@ -7,7 +7,8 @@
  *    "tls_cert": "FILE", "tls_key": "FILE", "kubelet_url": "URL",
  *    "kubelet_token_file": "FILE", "kubelet_ca_file": "FILE",
  *    "kubelet_insecure_tls": BOOL, "kubelet_interval": "10s",
- *    "pod_labels": ["KEY", ...], "pod_from_env": BOOL}
+ *    "pod_labels": ["KEY", ...], "pod_from_env": BOOL,
+ *    "idle_read_interval": "10s"}
  * Setting keys are the names of the settings table; values are strings as
  * for flags, or numbers for ratios, sizes and counts.
  */
@@ -39,6 +40,8 @@ struct k8s_opts {
 
 /* --kubelet-interval D: 0, or -EINVAL (at least 1 s) */
 int parse_kubelet_interval(const char *value, int64_t *ns);
+/* a duration, or "0" alone (every cgroup read at every tick) */
+int parse_idle_read_interval(const char *value, int64_t *ns);
 /* --pod-label KEY: 0, -EINVAL or -ENOMEM */
 int parse_pod_label(const char *key, struct k8s_opts *k);
 

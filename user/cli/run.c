@@ -93,6 +93,7 @@ enum {
 	OPT_KUBELET_INTERVAL,
 	OPT_POD_LABEL,
 	OPT_POD_FROM_ENV,
+	OPT_IDLE_READ,
 };
 
 static const struct argp_option base_options[] = {
@@ -126,6 +127,10 @@ static const struct argp_option base_options[] = {
 	  "e.g. '/kubepods.slice/*'; repeatable", 2 },
 	{ "record", OPT_RECORD, "FILE", 0,
 	  "Append every snapshot to FILE as the JSON Lines cgsnap replay reads", 2 },
+	{ "idle-read-interval", OPT_IDLE_READ, "DURATION", 0,
+	  "A cgroup none of whose tasks ran since its last reading keeps its CPU usage (it "
+	  "cannot have moved) and has its memory read this often (default 10s; 0: read every "
+	  "cgroup at every system tick)", 2 },
 	{ "config", OPT_CONFIG, "FILE", 0,
 	  "Read settings and options from a JSON file (docs/RUN.md); flags override it", 2 },
 	{ "max-cgroups", OPT_MAX_CGROUPS, "N", 0, OPT_MAX_CGROUPS_DOC, 2 },
@@ -255,6 +260,12 @@ static error_t run_parse(int key, char *arg, struct argp_state *state)
 		return 0;	/* read before the flags, see load_config() */
 	case OPT_MAX_CGROUPS:
 		return opt_max_cgroups(state, arg, &o->agent.max_cgroups);
+	case OPT_IDLE_READ:
+		if (parse_idle_read_interval(arg, &o->agent.idle_read_ns))
+			argp_error(state, "invalid --idle-read-interval '%s': expected a duration "
+				   "with a unit (e.g. 10s, 1m), or 0 to read every cgroup at every "
+				   "tick", arg);
+		return 0;
 	case 'v':
 		a->verbosity++;
 		return 0;
@@ -451,6 +462,7 @@ static int parse(struct run_args *a, int argc, char **argv)
 		return -ENOMEM;
 	}
 	cgsnap_settings__init(&o->agent.settings);
+	o->agent.idle_read_ns = AGENT_IDLE_READ_DEFAULT_NS;
 	err = load_config(a, argc, argv);
 	/* in order: "--pin DIR" needs DIR right after --pin */
 	if (!err && argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, a))
@@ -518,6 +530,11 @@ static void print_check(const struct run_options *o)
 	       o->record ? o->record : "no");
 	printf("token file: %s\nauth: %s\ntls: %s\n", o->http.token_file ? o->http.token_file :
 	       "no", o->http.auth_all ? "all" : "writes", o->http.tls_cert ? o->http.tls_cert : "no");
+	if (o->agent.idle_read_ns > 0) {
+		format_duration(o->agent.idle_read_ns, v, sizeof(v));
+		printf("idle cgroups: CPU usage kept, memory read every %s\n", v);
+	} else
+		printf("idle cgroups: read at every tick\n");
 	printf("metrics histograms: %s", metrics_histograms_name(o->http.metrics.histograms));
 	for (i = 0; i < o->http.metrics.nr_full; i++)
 		printf(", full for %s", o->http.metrics.full[i]);

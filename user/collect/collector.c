@@ -79,6 +79,7 @@ void coll_account_runq(struct collector *c, struct cg_node *n, struct cg_state *
 	if (!runq_delta(st->rq, cur, slots, &d))
 		return;
 	for (a = n; (w = watched_up(&a));) {
+		w->ran = true;
 		if (c->started && (w->runq || (w->runq = coll_acc_get(c))))
 			lat_add(w->runq, &d);
 		if (w->runq_total)
@@ -127,9 +128,13 @@ static int collect_runq(struct collector *c, int64_t now)
 	slot_cache_check(c);
 	for (i = 0; i < hi && !unknown; i++)
 		unknown = owners[i] && !slot_node(c, i, owners[i]);
-	scanned = registry__scan_if_due(c->reg, now, unknown);
+	/* the waits of an unknown cgroup are read after the scan places it */
+	c->runs_unknown |= unknown;
+	scanned = registry__scan_if_due(c->reg, now, unknown || c->rescan);
 	if (scanned < 0)
 		return scanned;
+	if (scanned)
+		c->rescan = false;
 	slot_cache_check(c);
 	for (i = 0; i < hi; i++) {
 		uint64_t owner = owners[i];
@@ -237,6 +242,9 @@ void coll_account_mem(uint64_t id, const struct cgsnap_mem *v, void *ctx)
 	}
 	mem_delta(st->mem, &cur, &d);
 	for (a = n; (w = watched_up(&a));) {
+		/* a stall or an OOM kill: its memory moved */
+		w->ran |= d.some_ns || d.count[CGSNAP_RECLAIM_DIRECT] ||
+			  d.count[CGSNAP_RECLAIM_MEMCG] || d.oom_kills;
 		if (c->started)
 			w->mem_some_ns += d.some_ns;
 		if (w->mem_total)
@@ -254,47 +262,136 @@ static int collect_mem(struct collector *c, int64_t now)
 
 /* cpu and memory snapshots */
 
-static void cpu_snapshot(struct collector *c, struct wentry *w, int64_t now)
+/*
+ * Which cgroups ran since their last reading (opts.idle_read_ns). A cgroup
+ * is charged CPU time only while one of its tasks runs, and in sched_info
+ * mode every run is counted in its slot when the task leaves the CPU: so a
+ * watched cgroup whose waits did not move (w->ran) and that is not on a CPU
+ * right now (the per-CPU notes) used no CPU since, and its usage is the one
+ * last read. Not known (everything is read) without the notes, after a
+ * drop, or while a slot's cgroup was unknown: a run may have gone uncounted.
+ */
+static bool runs_known(struct collector *c)
+{
+	uint64_t drops[CGSNAP_DROP_MAX], sum = 0;
+	bool known = !c->runs_unknown;
+	struct cg_node *a, *n;
+	struct wentry *w;
+	int i, cpus;
+
+	c->runs_unknown = false;
+	if (kmaps__drops(c->maps, drops))
+		return false;
+	/* creations or removals the kernel could not tell: the scan finds them */
+	if (drops[CGSNAP_DROP_EVENTS_FULL] != c->events_full_seen)
+		c->rescan = true;
+	c->events_full_seen = drops[CGSNAP_DROP_EVENTS_FULL];
+	for (i = 0; i < CGSNAP_DROP_MAX; i++)
+		sum += drops[i];
+	known &= c->drops_read && sum == c->drops_seen;
+	c->drops_seen = sum;
+	c->drops_read = true;
+	if (c->opts.idle_read_ns <= 0)
+		return false;
+	cpus = kmaps__running(c->maps, c->running, kmaps__nr_cpus(c->maps));
+	if (!known || cpus < 0)
+		return false;
+	for (i = 0; i < cpus; i++) {
+		if (!c->running[i])
+			continue;
+		n = registry__find(c->reg, c->running[i]);
+		if (!n)
+			return false;	/* a cgroup the registry has not placed yet */
+		for (a = n; (w = watched_up(&a));)
+			w->ran = true;
+	}
+	return true;
+}
+
+/* a cgroup's first readings of memory and capacity spread over the idle interval, by id */
+static int64_t spread(uint64_t id, int64_t span)
+{
+	return (int64_t)((id * 0x9E3779B97F4A7C15ULL >> 32) % (uint64_t)span);
+}
+
+static void cpu_snapshot(struct collector *c, struct wentry *w, int64_t now, bool idle)
 {
 	const struct cgroup_layout *l = c->opts.layout;
 	uint32_t gen = registry__generation(c->reg);
 	struct cgsnap_snapshot snap;
 	uint64_t usage;
 
-	if (cgroup_cpu_usage(l, w->pub.path, &usage))
+	if (idle && w->pub.sys_state.have_cpu) {
+		usage = w->pub.sys_state.last_cpu_ns;	/* it did not run: unchanged */
+		c->readings[COLL_CPU_KEPT]++;
+	} else if (cgroup_cpu_usage(l, w->pub.path, &usage)) {
 		return;
-	/* limits change rarely: resolved again after each scan, not each tick */
-	if (w->cap_gen != gen) {
+	} else {
+		c->readings[COLL_CPU_READ]++;
+	}
+	/* limits change rarely: resolved again after each scan, not each tick;
+	 * with idle reads, every idle interval (spread) while it runs: idle, its
+	 * ratio is 0 whatever it may use */
+	if (c->opts.idle_read_ns > 0 ? (!w->cap_due || (!idle && now >= w->cap_due)) :
+				       w->cap_gen != gen) {
 		if (cgroup_cpu_capacity(l, w->pub.path, &w->pub.sys.cpu_capacity))
 			return;
 		w->cap_gen = gen;
+		if (c->opts.idle_read_ns > 0)
+			w->cap_due = now + (w->cap_due ? c->opts.idle_read_ns :
+					    spread(w->pub.id, c->opts.idle_read_ns));
 	}
 	if (build_cpu(&c->settings, &w->pub.sys_state, &w->pub.sys, usage, now, &snap))
 		add_snapshot(c, w, &snap);
 }
 
 static void memory_snapshot(struct collector *c, struct wentry *w, int64_t now,
-			    const struct host_memory *host)
+			    const struct host_memory *host, bool idle)
 {
 	const struct cgroup_layout *l = c->opts.layout;
 	uint32_t gen = registry__generation(c->reg);
 	struct cgsnap_snapshot snap;
 	struct cgroup_memory mem;
+	bool known, reuse;
 	double stall;
-	uint64_t psi;
-	bool known;
+	uint64_t psi = 0;
 
 	if (w->have_no_mem && w->no_mem_gen == gen)
 		return;
-	if (cgroup_memory(l, w->pub.path, &mem)) {
-		/* no memory files (e.g. no v1 memory cgroup): look again after a scan */
-		w->no_mem_gen = gen;
-		w->have_no_mem = true;
-		return;
+	/* a cgroup that did not run keeps its last reading until it is due,
+	 * and then too if its usage did not move (but every few times) */
+	reuse = idle && w->pub.sys.valid && now < w->mem_due;
+	if (reuse) {
+		c->readings[COLL_MEM_KEPT]++;
+	} else if (idle && w->pub.sys.valid && w->mem_checks < COLL_MEM_CHECKS) {
+		int64_t usage;
+
+		reuse = !cgroup_memory_usage(l, w->pub.path, &usage) &&
+			usage == w->pub.sys.mem.usage_bytes;
+		if (reuse) {
+			w->mem_checks++;
+			w->mem_due = now + c->opts.idle_read_ns;
+			c->readings[COLL_MEM_CHECKED]++;
+		}
 	}
-	w->pub.sys.psi = !cgroup_psi_some_us(l, w->pub.path, "memory", &psi);
-	known = build_stall_ratio(&w->pub.sys_state, w->mem_some_ns, w->pub.sys.psi, psi, now,
-				  &stall);
+	if (reuse) {
+		mem = w->pub.sys.mem;
+	} else {
+		w->mem_checks = 0;
+		if (cgroup_memory(l, w->pub.path, &mem)) {
+			/* no memory files (e.g. no v1 memory cgroup): look again after a scan */
+			w->no_mem_gen = gen;
+			w->have_no_mem = true;
+			return;
+		}
+		w->pub.sys.psi = !cgroup_psi_some_us(l, w->pub.path, "memory", &psi);
+		c->readings[COLL_MEM_READ]++;
+		if (c->opts.idle_read_ns > 0)
+			w->mem_due = now + (w->mem_due ? c->opts.idle_read_ns :
+					    spread(w->pub.id, c->opts.idle_read_ns));
+	}
+	known = build_stall_ratio(&w->pub.sys_state, w->mem_some_ns, !reuse && w->pub.sys.psi,
+				  psi, now, &stall);
 	if (build_memory(&c->settings, &mem, host, known, stall, now, &w->pub.sys, &snap))
 		add_snapshot(c, w, &snap);
 }
@@ -303,6 +400,7 @@ int collector__tick_system(struct collector *c, int64_t now)
 {
 	struct host_memory host = {};
 	struct wentry *w;
+	bool known;
 	int err;
 
 	err = collect_mem(c, now);
@@ -310,11 +408,15 @@ int collector__tick_system(struct collector *c, int64_t now)
 		return err;
 	if (meminfo_read(c->opts.meminfo, &host.total_bytes, &host.available_bytes))
 		host.total_bytes = host.available_bytes = 0;
+	known = runs_known(c);
 	for (w = c->watched; w; w = w->next) {
-		cpu_snapshot(c, w, now);
-		memory_snapshot(c, w, now, &host);
+		bool idle = known && !w->ran;
+
+		cpu_snapshot(c, w, now, idle);
+		memory_snapshot(c, w, now, &host, idle);
 		w->pub.sys_state.prev_t = now;
 		w->mem_some_ns = 0;
+		w->ran = false;
 	}
 	return 0;
 }
@@ -393,13 +495,17 @@ struct collector *collector__new(const struct collector_opts *opts)
 		c->opts.meminfo = "/proc/meminfo";
 	c->maps = kmaps__open(&opts->maps);
 	c->slots = c->maps ? calloc(opts->maps.nr_slots, sizeof(*c->slots)) : NULL;
-	c->reg = c->slots ? registry__new(opts->layout->v2, &ops, c) : NULL;
+	c->running = c->slots ? calloc(kmaps__nr_cpus(c->maps), sizeof(*c->running)) : NULL;
+	c->reg = c->running ? registry__new(opts->layout->v2, &ops, c) : NULL;
 	if (!c->reg) {
 		err = errno;
 		collector__free(c);
 		errno = err;
 		return NULL;
 	}
+	/* the kernel tells creations and removals: scans are the safety net */
+	if (opts->maps.events_fd >= 0)
+		registry__set_rescan(c->reg, COLL_RESCAN_WITH_EVENTS_NS);
 	return c;
 }
 
@@ -420,6 +526,7 @@ void collector__free(struct collector *c)
 	registry__free(c->reg);
 	kmaps__close(c->maps);
 	free(c->slots);
+	free(c->running);
 	while (c->nr_pool)
 		free(c->pool[--c->nr_pool]);
 	free(c->pool);
@@ -475,6 +582,11 @@ struct watched *collector__first_removed(struct collector *c)
 unsigned int collector__nr_removed(const struct collector *c)
 {
 	return c->nr_removed;
+}
+
+void collector__readings(const struct collector *c, uint64_t out[COLL_READING_MAX])
+{
+	memcpy(out, c->readings, sizeof(c->readings));
 }
 
 unsigned int collector__nr_watched(const struct collector *c)

@@ -39,6 +39,14 @@ struct watched {
 
 struct collector;
 
+/* an idle cgroup whose usage had not moved is read in full at least every
+ * this many idle intervals all the same (its limit, its inactive pages) */
+#define COLL_MEM_CHECKS		6
+
+/* tree scans this far apart when the kernel tells creations and removals
+ * (a lost event, counted as a drop, brings the next one forward) */
+#define COLL_RESCAN_WITH_EVENTS_NS	(30 * 1000000000LL)
+
 enum collector_event_type {
 	COLLECTOR_WATCHED,	/* a cgroup is now watched */
 	COLLECTOR_GONE,		/* a watched cgroup disappeared, its last counters
@@ -65,6 +73,10 @@ struct collector_opts {
 						 * are a previous run's (--pin) */
 	bool keep_removed;			/* keep removed cgroups, with their
 						 * totals, until collector__free() */
+	int64_t idle_read_ns;			/* > 0: a cgroup that did not run since
+						 * its last reading keeps its CPU usage
+						 * and has its memory read this often
+						 * (when the kernel notes who runs) */
 	void (*on_event)(const struct collector_event *ev, void *ctx);
 	void *ctx;
 };
@@ -103,6 +115,19 @@ struct watched *collector__next(struct watched *w);
  * form) is @path */
 struct watched *collector__find_id(struct collector *c, uint64_t id);
 struct watched *collector__find_path(struct collector *c, const char *path);
+/* the system ticks' readings of watched cgroups: from cgroupfs, or kept
+ * because the cgroup did not run (collector_opts.idle_read_ns), or, for the
+ * memory of one that did not run, checked: its usage alone read, unchanged */
+enum collector_reading {
+	COLL_CPU_READ,
+	COLL_CPU_KEPT,
+	COLL_MEM_READ,
+	COLL_MEM_KEPT,
+	COLL_MEM_CHECKED,	/* due, but its usage had not moved: the rest kept */
+	COLL_READING_MAX,
+};
+
+void collector__readings(const struct collector *c, uint64_t out[COLL_READING_MAX]);
 unsigned int collector__nr_watched(const struct collector *c);
 /* the removed cgroups kept (keep_removed), newest first; collector__next()
  * walks them */

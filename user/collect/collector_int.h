@@ -22,8 +22,12 @@ struct wentry {
 	struct lat_acc *runq_full;
 	struct mem_acc *mem_full;
 	uint32_t cap_gen;		/* scan generation of sys.cpu_capacity */
+	int64_t cap_due;		/* idle reads: read the capacity again then */
 	uint32_t no_mem_gen;		/* scan generation that found no memory files */
 	bool have_no_mem;
+	bool ran;			/* a task of it ran since its last CPU reading */
+	int64_t mem_due;		/* idle: read its memory again from then on */
+	unsigned int mem_checks;	/* due reads that found its usage unchanged */
 	struct cg_node *node;
 	struct wentry *next;
 };
@@ -48,6 +52,15 @@ struct collector {
 	struct wentry *removed;	/* opts.keep_removed: the removed, newest first */
 	unsigned int nr_removed;
 	int64_t now;		/* of the tick in progress */
+	/* who ran (opts.idle_read_ns): unknown after a slot of an unknown cgroup
+	 * or a drop, when a wait may have gone uncounted */
+	bool runs_unknown;
+	bool drops_read;
+	uint64_t drops_seen;
+	uint64_t events_full_seen;	/* lifecycle events lost: scan soon */
+	bool rescan;
+	uint64_t *running;	/* the cgroup on each CPU, kmaps__nr_cpus() */
+	uint64_t readings[COLL_READING_MAX];
 	/* slot -> node, valid while the owner and the scan generation stay */
 	struct slot_cache {
 		uint64_t owner;

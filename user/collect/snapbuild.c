@@ -15,6 +15,7 @@ void build_start(struct sys_state *st, int64_t now, bool have_usage, uint64_t us
 	}
 	if (have_psi) {
 		st->prev_psi_us = psi_us;
+		st->prev_psi_t = now;
 		st->have_psi = true;
 	}
 }
@@ -64,14 +65,17 @@ bool build_stall_ratio(struct sys_state *st, uint64_t some_ns, bool have_psi, ui
 		known = true;
 	}
 	if (have_psi) {
-		if (st->have_psi && dt > 0 && psi_us >= st->prev_psi_us) {
-			double r = (double)(psi_us - st->prev_psi_us) * 1000.0 / (double)dt;
+		int64_t psi_dt = st->prev_psi_t ? now - st->prev_psi_t : dt;
+
+		if (st->have_psi && psi_dt > 0 && psi_us >= st->prev_psi_us) {
+			double r = (double)(psi_us - st->prev_psi_us) * 1000.0 / (double)psi_dt;
 
 			if (r > *ratio)
 				*ratio = r;
 			known = true;
 		}
 		st->prev_psi_us = psi_us;
+		st->prev_psi_t = now;
 		st->have_psi = true;
 	}
 	if (*ratio > 1)

@@ -32,7 +32,9 @@ struct sys_state {
 	int64_t prev_t;			/* the previous system interval's end; 0: none */
 	uint64_t prev_cpu_ns;		/* CPU usage then */
 	bool have_cpu;
-	uint64_t prev_psi_us;		/* memory PSI some total then */
+	uint64_t prev_psi_us;		/* memory PSI some total at prev_psi_t */
+	int64_t prev_psi_t;		/* when it was last read (not every interval,
+					 * collector_opts.idle_read_ns) */
 	bool have_psi;
 	uint64_t first_cpu_ns, last_cpu_ns;	/* usage at the first and last reading */
 	int64_t first_cpu_t, last_cpu_t;
@@ -60,7 +62,8 @@ bool build_cpu(const struct cgsnap_settings *s, struct sys_state *st, struct sys
 /*
  * The stall ratio of the interval ending at @now: the larger of the BPF
  * reclaim some-time @some_ns and, when @have_psi, the delta of the PSI
- * memory some total @psi_us; at most 1. Returns whether it is known.
+ * memory some total @psi_us over the time since it was last read; at most 1.
+ * Returns whether it is known.
  * Updates the PSI part of @st.
  */
 bool build_stall_ratio(struct sys_state *st, uint64_t some_ns, bool have_psi, uint64_t psi_us,

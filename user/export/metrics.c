@@ -368,6 +368,10 @@ static void threshold_metrics(FILE *f, const struct cgsnap_settings *s)
 static void self_metrics(FILE *f, const struct agent_self *self)
 {
 	static const char *const ticks[2] = { "runq", "system" };
+	static const char *const reading_sources[COLL_READING_MAX] = {
+		[COLL_CPU_READ] = "read", [COLL_CPU_KEPT] = "kept", [COLL_MEM_READ] = "read",
+		[COLL_MEM_KEPT] = "kept", [COLL_MEM_CHECKED] = "checked",
+	};
 	unsigned int i;
 
 	header(f, "cgsnap_bpf_run_seconds_total", "counter",
@@ -398,6 +402,14 @@ static void self_metrics(FILE *f, const struct agent_self *self)
 		fprintf(f, "cgsnap_collector_last_tick_cpu_seconds{tick=\"%s\"} %.9f\n", ticks[i],
 			self->tick_cpu_ns[i] / 1e9);
 	}
+	header(f, "cgsnap_collector_readings_total", "counter",
+	       "Cgroup CPU and memory readings of the system ticks: from cgroupfs (read), kept "
+	       "from the last because the cgroup did not run since (kept), or kept after its "
+	       "memory usage alone was read and found unchanged (checked).");
+	for (i = 0; i < COLL_READING_MAX; i++)
+		fprintf(f, "cgsnap_collector_readings_total{resource=\"%s\",source=\"%s\"} %llu\n",
+			i < COLL_MEM_READ ? "cpu" : "memory", reading_sources[i],
+			(unsigned long long)self->readings[i]);
 	header(f, "cgsnap_watched_cgroups", "gauge", "Cgroups watched.");
 	fprintf(f, "cgsnap_watched_cgroups %u\n", self->nr_watched);
 	header(f, "cgsnap_runqueue_slots_used", "gauge", "Run-queue map slots in use.");

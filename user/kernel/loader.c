@@ -394,6 +394,8 @@ void loader_map_fds(const struct cgsnap_bpf *skel, struct kmaps_fds *fds)
 	fds->owner_fd = bpf_map__fd(skel->maps.cg_owner);
 	fds->free_fd = bpf_map__fd(skel->maps.cg_free);
 	fds->events_fd = bpf_map__fd(skel->maps.cg_events);
+	/* the running-cgroup notes are kept by the sched_info switch only */
+	fds->notes_fd = skel->rodata->targ_sched_info ? bpf_map__fd(skel->maps.cur_cpu) : -1;
 	fds->nr_slots = bpf_map__max_entries(skel->maps.cg_owner);
 }
 

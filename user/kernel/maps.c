@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -203,6 +204,68 @@ int kmaps__drops(const struct kmaps *m, uint64_t out[CGSNAP_DROP_MAX])
 			out[i] += vals[cpu];
 	}
 	return 0;
+}
+
+/* the online CPUs, from sysfs ("0-3,6"): @online[cpu] for cpu < @n */
+static int online_cpus(bool *online, int n)
+{
+	char buf[1024], *p = buf, *end;
+	unsigned long lo, hi;
+	FILE *f;
+
+	f = fopen("/sys/devices/system/cpu/online", "re");
+	if (!f)
+		return -errno;
+	if (!fgets(buf, sizeof(buf), f)) {
+		fclose(f);
+		return -EIO;
+	}
+	fclose(f);
+	memset(online, 0, n * sizeof(*online));
+	while (*p && *p != '\n') {
+		lo = hi = strtoul(p, &end, 10);
+		if (end == p)
+			return -EINVAL;
+		if (*end == '-') {
+			p = end + 1;
+			hi = strtoul(p, &end, 10);
+			if (end == p || hi < lo)
+				return -EINVAL;
+		}
+		for (; lo <= hi && lo < (unsigned long)n; lo++)
+			online[lo] = true;
+		p = *end == ',' ? end + 1 : end;
+	}
+	return 0;
+}
+
+int kmaps__running(const struct kmaps *m, uint64_t *ids, int max)
+{
+	struct cgsnap_cpu_note notes[m->ncpus];
+	bool online[m->ncpus];
+	__u32 zero = 0;
+	int cpu, err;
+
+	if (m->fds.notes_fd < 0)
+		return -ENODATA;
+	err = online_cpus(online, m->ncpus);
+	if (err)
+		return err;
+	if (bpf_map_lookup_elem(m->fds.notes_fd, &zero, notes))
+		return -errno;
+	for (cpu = 0; cpu < m->ncpus && cpu < max; cpu++) {
+		/* an online CPU that has not switched since the programs were
+		 * attached runs a task nobody noted */
+		if (online[cpu] && !notes[cpu].task)
+			return -ENODATA;
+		ids[cpu] = online[cpu] ? notes[cpu].cgid : 0;
+	}
+	return cpu;
+}
+
+int kmaps__nr_cpus(const struct kmaps *m)
+{
+	return m->ncpus;
 }
 
 int kmaps__slot_of(const struct kmaps *m, uint64_t id, uint32_t *slot)

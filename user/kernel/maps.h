@@ -20,6 +20,7 @@ struct kmaps_fds {
 	int runq_fd, hist_fd, mem_fd, drops_fd;
 	int slot_fd, owner_fd, free_fd;
 	int events_fd;			/* cg_events; -1: none (no lifecycle events) */
+	int notes_fd;			/* cur_cpu; -1: not kept (own stamps) */
 	unsigned int nr_slots;
 };
 
@@ -61,6 +62,17 @@ int kmaps__mem_of(const struct kmaps *m, uint64_t id, struct cgsnap_mem *out);
  * last call, in order. Returns the number of events, or a negative errno. */
 int kmaps__events(struct kmaps *m, void (*fn)(const struct cgsnap_cg_event *e, void *ctx),
 		  void *ctx);
+
+/*
+ * The cgroups running on each CPU right now (cur_cpu), one id per CPU in
+ * @ids, of at most @max CPUs (a CPU gone idle keeps its last task's; 0 for
+ * an offline CPU). Returns the number of CPUs, -ENODATA when the notes are
+ * not kept (own stamps) or an online CPU has not switched since the programs
+ * were attached (who runs there is unknown), or another negative errno.
+ */
+int kmaps__running(const struct kmaps *m, uint64_t *ids, int max);
+/* the number of possible CPUs, as the per-CPU maps hold them */
+int kmaps__nr_cpus(const struct kmaps *m);
 
 /* The drop counters (enum cgsnap_drop), summed over CPUs. */
 int kmaps__drops(const struct kmaps *m, uint64_t out[CGSNAP_DROP_MAX]);

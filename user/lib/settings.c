@@ -239,7 +239,7 @@ bad:
 	return -EINVAL;
 }
 
-static void format_duration(int64_t ns, char *buf, size_t len)
+void format_duration(int64_t ns, char *buf, size_t len)
 {
 	if (ns % CGSNAP_NSEC_PER_SEC == 0)
 		snprintf(buf, len, "%llds", (long long)(ns / CGSNAP_NSEC_PER_SEC));

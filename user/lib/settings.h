@@ -58,6 +58,9 @@ void setting_format(const struct setting_desc *d, const struct cgsnap_settings *
 		    size_t len);
 
 /* The default of @d as text. */
+/* @ns as the shortest exact "<n>s", "<n>ms" or "<n>ns" */
+void format_duration(int64_t ns, char *buf, size_t len);
+
 void setting_format_default(const struct setting_desc *d, char *buf, size_t len);
 
 /* @d's flag name: its name with '-' for '_', in @buf. */
