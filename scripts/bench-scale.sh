@@ -8,7 +8,10 @@
 #
 # On a hybrid host each cgroup gets its v1 memory twin too, as systemd gives
 # its units, so that memory is read as it would be. BENCH_CGSNAP_ARGS adds
-# options to cgsnap run (e.g. "--idle-read-interval 0").
+# options to cgsnap run (e.g. "--idle-read-interval 0"). BENCH_ACTIVE=1 puts a
+# process in every cgroup that wakes every BENCH_ACTIVE_US microseconds
+# (cgsnap-workload --each-cgroup; 250000, twice per run-queue interval): every
+# cgroup active in every interval.
 #
 # Needs root. Removes its cgroups, also when interrupted.
 set -euo pipefail
@@ -24,23 +27,43 @@ parent=cgsnap-bench-scale-$$
 port=$((20000 + ($$ + 7) % 20000))
 url=http://127.0.0.1:$port
 pid=
+wl=
+
+stop_workload() {
+	[ -z "$wl" ] || { kill -- "-$wl" 2>/dev/null; wait "$wl" 2>/dev/null || true; }
+	wl=
+	# the cgroups are empty before the next size or the cleanup
+	while cat "$v2/$parent"/cg-*/cgroup.procs 2>/dev/null | grep -q .; do
+		sleep 0.2
+	done
+}
+
+# a cgroup whose last task just exited may refuse rmdir for a moment
+rm_tree() {
+	for _ in $(seq 100); do
+		[ -d "$1" ] || return 0
+		find "$1" -depth -type d -exec rmdir {} + 2>/dev/null || sleep 0.1
+	done
+	echo "bench-scale: could not remove $1" >&2
+}
 
 cleanup() {
 	[ -z "$pid" ] || { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; }
-	[ -d "$v2/$parent" ] && find "$v2/$parent" -depth -type d -exec rmdir {} + 2>/dev/null
-	[ -z "$v1mem" ] || [ ! -d "$v1mem/$parent" ] ||
-		find "$v1mem/$parent" -depth -type d -exec rmdir {} + 2>/dev/null
-	true
+	stop_workload
+	rm_tree "$v2/$parent"
+	[ -z "$v1mem" ] || rm_tree "$v1mem/$parent"
 }
 trap cleanup EXIT
+trap "exit 130" INT TERM
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 # the value of series $1 (a full name with labels, regex-quoted) on a scrape
-metric() { curl -s "$url/metrics" | awk -v m="$1" '$1 == m { print $2; exit }'; }
+metric() { curl -s "$url/metrics" | awk -v m="$1" '$1 == m && !done { print $2; done = 1 }'; }
 
 mkdir "$v2/$parent"
 [ -z "$v1mem" ] || mkdir "$v1mem/$parent"
 have=0
+active_us=${BENCH_ACTIVE_US:-250000}
 printf '%-8s %9s %9s %12s %12s %11s %10s %9s\n' cgroups "RSS MiB" "KiB/cg" "runq ms/tick" \
 	"system ms/tk" "scrape ms" "plain KB" "gzip KB"
 for n in "${sizes[@]}"; do
@@ -49,6 +72,15 @@ for n in "${sizes[@]}"; do
 		[ -z "$v1mem" ] || mkdir "$v1mem/$parent/cg-$have"
 		have=$((have + 1))
 	done
+	if [ "${BENCH_ACTIVE:-0}" = 1 ]; then
+		setsid "$out/cgsnap-workload" --each-cgroup "$v2/$parent" --count "$n" \
+			--sleep-us "$active_us" >"$out/bench-scale-workload.out" 2>&1 &
+		wl=$!
+		for _ in $(seq 600); do
+			grep -q ready "$out/bench-scale-workload.out" && break
+			sleep 0.1
+		done
+	fi
 	# shellcheck disable=SC2086 # BENCH_CGSNAP_ARGS: words
 	"$out/cgsnap" run --all "$parent" --listen "127.0.0.1:$port" --quiet \
 		${BENCH_CGSNAP_ARGS:-} 2>/dev/null &
@@ -83,4 +115,5 @@ for n in "${sizes[@]}"; do
 	kill "$pid"
 	wait "$pid" 2>/dev/null || true
 	pid=
+	stop_workload
 done

@@ -27,3 +27,6 @@ BENCH_RUNS=$runs ./scripts/bench-metrics.sh "$out" 100 1000 10000
 echo
 echo "cgsnap run --all over idle cgroups, histories full: memory, tick CPU, scrape:"
 BENCH_RUNS=$runs ./scripts/bench-scale.sh "$out" 100 1000 10000
+echo
+echo "the same with every cgroup active (a process waking every 250 ms in each):"
+BENCH_ACTIVE=1 BENCH_RUNS=$runs ./scripts/bench-scale.sh "$out" 1000 10000

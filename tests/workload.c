@@ -21,6 +21,11 @@
  *   --pingpong N [--cpu C]
  *       N round trips over a pair of pipes between two processes on one
  *       CPU; prints the round trips per second.
+ *   --each-cgroup DIR --count N [--sleep-us U]
+ *       one process in each of the cgroups DIR/cg-0 ... DIR/cg-(N-1) (v2
+ *       directories), waking every U us (default 100 ms, spread), until
+ *       killed (the whole process group: kill -- -PID); "ready" once all
+ *       are in place. Every cgroup of a large node active at once.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -172,6 +177,43 @@ static int pingpong(long n)
 	return 0;
 }
 
+/* one waking process in each of @n cgroups under @dir */
+static int each_cgroup(const char *dir, long n, long us)
+{
+	char path[4096], pid[32];
+	long i;
+
+	for (i = 0; i < n; i++) {
+		pid_t p = fork();
+
+		if (p < 0) {
+			perror("cgsnap-workload: fork");
+			return 1;
+		}
+		if (p == 0) {
+			struct timespec ts = { .tv_sec = us / 1000000, .tv_nsec = us % 1000000 * 1000 };
+			struct timespec first = { .tv_nsec = (i * 7919 % us) * 1000 % 1000000000 };
+			int fd;
+
+			snprintf(path, sizeof(path), "%s/cg-%ld/cgroup.procs", dir, i);
+			snprintf(pid, sizeof(pid), "%d", getpid());
+			fd = open(path, O_WRONLY | O_CLOEXEC);
+			if (fd < 0 || write(fd, pid, strlen(pid)) < 0) {
+				perror(path);
+				_exit(1);
+			}
+			close(fd);
+			nanosleep(&first, NULL);
+			for (;;)
+				nanosleep(&ts, NULL);
+		}
+	}
+	printf("ready\n");
+	fflush(stdout);
+	for (;;)
+		pause();
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -185,9 +227,13 @@ int main(int argc, char **argv)
 		{ "pingpong", required_argument, NULL, 'p' },
 		{ "fifo", no_argument, NULL, 'f' },
 		{ "go", required_argument, NULL, 'g' },
+		{ "each-cgroup", required_argument, NULL, 'e' },
+		{ "count", required_argument, NULL, 'n' },
 		{},
 	};
-	long spinners = 0, sleepers = 0, duration_ms = 1000, alloc_mb = 0, rounds = 0;
+	long spinners = 0, sleepers = 0, duration_ms = 1000, alloc_mb = 0, rounds = 0, count = 0;
+	const char *each_dir = NULL;
+	int sleep_given = 0;
 	struct timespec ts;
 	int o;
 
@@ -195,7 +241,7 @@ int main(int argc, char **argv)
 		switch (o) {
 		case 's': spinners = atol(optarg); break;
 		case 'S': sleepers = atol(optarg); break;
-		case 'u': sleep_us = atol(optarg); break;
+		case 'u': sleep_us = atol(optarg); sleep_given = 1; break;
 		case 'd': duration_ms = atol(optarg); break;
 		case 'c': cpu = atoi(optarg); break;
 		case 'r': read_path = optarg; break;
@@ -203,6 +249,8 @@ int main(int argc, char **argv)
 		case 'p': rounds = atol(optarg); break;
 		case 'f': fifo = 1; break;
 		case 'g': go_path = optarg; break;
+		case 'e': each_dir = optarg; break;
+		case 'n': count = atol(optarg); break;
 		default:
 			fprintf(stderr, "usage: see the comment at the top of tests/workload.c\n");
 			return 2;
@@ -212,6 +260,8 @@ int main(int argc, char **argv)
 		return 1;
 	if (rounds)
 		return pingpong(rounds);
+	if (each_dir)
+		return each_cgroup(each_dir, count, sleep_given && sleep_us > 0 ? sleep_us : 100000);
 	if (alloc_mb) {
 		/* in 64 MiB pieces: one mapping larger than the machine's memory
 		 * would be refused by overcommit's heuristic, not OOM-killed */
