@@ -6,6 +6,7 @@
  */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <math.h>
@@ -470,6 +471,84 @@ Test(kernel, idle_cgroups_keep_their_cpu_reading_exactly, .init = setup_idle_rea
 	for (i = 0; i < 4; i++)
 		free(extra[i]);
 }
+
+/* one process waking every 20 ms in each of @n new cgroups under @rel */
+static int busy_children(const char *rel, unsigned int n, char paths[][128])
+{
+	char dir[1600], count[16], cmd[2048];
+	char *const argv[] = { "sh", "-c", cmd, (char *)testlib_workload(), NULL };
+	unsigned int i;
+	int fd;
+
+	snprintf(dir, sizeof(dir), "%s/%s", testlib_v2_root(), rel);
+	for (i = 0; i < n; i++) {
+		char full[1800];
+
+		snprintf(paths[i], 128, "%s/cg-%u", rel, i);
+		snprintf(full, sizeof(full), "%s/cg-%u", dir, i);
+		cr_assert(eq(int, mkdir(full, 0755), 0), "mkdir %s: %s", full, strerror(errno));
+		cr_assert(eq(int, collector__watch(coll, paths[i]), 0));
+	}
+	snprintf(count, sizeof(count), "%u", n);
+	snprintf(cmd, sizeof(cmd), "exec $0 --each-cgroup %s --count %s --sleep-us 20000", dir,
+		 count);
+	testlib_spawn_ex(rel, NULL, argv, &fd);
+	cr_assert(testlib_wait_line(fd, "ready", 30000));
+	return fd;
+}
+
+/*
+ * Reading busy siblings' cpu.stat one after another costs the kernel a walk
+ * of their parent's list per read; the system tick reads a parent of many
+ * (here 40) busy watched cgroups before them, and again every 32 of them, and
+ * not one of a few (3). The figures stay the kernel's: each child's last usage is cpu.stat's,
+ * to the microsecond, once its tasks are gone.
+ */
+Test(kernel, parents_of_many_busy_cgroups_are_read_first, .init = setup)
+{
+	static char many[40][128], few[3][128];
+	uint64_t before[COLL_READING_MAX], after[COLL_READING_MAX], id, usage, used = 0;
+	const char *rel_many = testlib_cgroup("many", &id), *rel_few = testlib_cgroup("few", &id);
+	unsigned int ticks, i;
+	int fm, ff;
+
+	fm = busy_children(rel_many, 40, many);
+	ff = busy_children(rel_few, 3, few);
+	cr_assert(eq(int, collector__start(coll, now_ns()), 0));
+	collector__readings(coll, before);
+	for (ticks = 0; ticks < 3; ticks++) {
+		usleep(200000);
+		cr_assert(eq(int, collector__tick_runq(coll, now_ns()), 0));
+		cr_assert(eq(int, collector__tick_system(coll, now_ns()), 0));
+	}
+	collector__readings(coll, after);
+	cr_log_info("%u system ticks: %llu cpu.stat read, %llu parents read first", ticks,
+		    (unsigned long long)(after[COLL_CPU_READ] - before[COLL_CPU_READ]),
+		    (unsigned long long)(after[COLL_CPU_FLUSH] - before[COLL_CPU_FLUSH]));
+	/* before the 1st and the 33rd of its 40 children, every tick */
+	cr_assert(eq(u64, after[COLL_CPU_FLUSH] - before[COLL_CPU_FLUSH], 2 * ticks),
+		  "the parent of 40 should be read twice a tick, the parent of 3 never");
+	cr_assert(eq(u64, after[COLL_CPU_READ] - before[COLL_CPU_READ], 43 * ticks));
+	/* once the tasks are gone, nothing is pending: the last reading is the kernel's */
+	testlib_kill_cgroup(rel_many);
+	testlib_kill_cgroup(rel_few);
+	usleep(100000);
+	cr_assert(eq(int, collector__tick_runq(coll, now_ns()), 0));
+	cr_assert(eq(int, collector__tick_system(coll, now_ns()), 0));
+	for (i = 0; i < 43; i++) {
+		const char *rel = i < 40 ? many[i] : few[i - 40];
+		const struct watched *w = watched(rel);
+
+		cr_assert(eq(int, cgroup_cpu_usage(&layout, rel, &usage), 0));
+		cr_assert(eq(u64, w->sys_state.last_cpu_ns, usage),
+			  "%s: the CPU usage read is not the kernel's", rel);
+		used += usage - w->sys_state.first_cpu_ns;
+	}
+	cr_assert(gt(u64, used, 0), "the children did not run");
+	close(fm);
+	close(ff);
+}
+
 
 static void make_big_file(size_t mib)
 {

@@ -117,10 +117,12 @@ struct watched *collector__find_id(struct collector *c, uint64_t id);
 struct watched *collector__find_path(struct collector *c, const char *path);
 /* the system ticks' readings of watched cgroups: from cgroupfs, or kept
  * because the cgroup did not run (collector_opts.idle_read_ns), or, for the
- * memory of one that did not run, checked: its usage alone read, unchanged */
+ * memory of one that did not run, checked: its usage alone read, unchanged;
+ * and the parents read first to flush their busy children's CPU counts */
 enum collector_reading {
 	COLL_CPU_READ,
 	COLL_CPU_KEPT,
+	COLL_CPU_FLUSH,		/* a parent's cpu.stat, read before its children's */
 	COLL_MEM_READ,
 	COLL_MEM_KEPT,
 	COLL_MEM_CHECKED,	/* due, but its usage had not moved: the rest kept */

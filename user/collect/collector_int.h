@@ -39,6 +39,9 @@ struct cg_state {
 	struct runq_prev *rq;
 	struct mem_prev *mem;
 	struct wentry *w;
+	uint32_t reads_tick;	/* the system tick its children's reads were counted in */
+	uint32_t reads;		/* children whose CPU that tick reads */
+	uint32_t since_flush;	/* of them read so far */
 };
 
 struct collector {
@@ -61,6 +64,7 @@ struct collector {
 	bool rescan;
 	uint64_t *running;	/* the cgroup on each CPU, kmaps__nr_cpus() */
 	uint64_t readings[COLL_READING_MAX];
+	uint32_t sys_ticks;
 	/* slot -> node, valid while the owner and the scan generation stay */
 	struct slot_cache {
 		uint64_t owner;

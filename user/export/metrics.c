@@ -369,7 +369,8 @@ static void self_metrics(FILE *f, const struct agent_self *self)
 {
 	static const char *const ticks[2] = { "runq", "system" };
 	static const char *const reading_sources[COLL_READING_MAX] = {
-		[COLL_CPU_READ] = "read", [COLL_CPU_KEPT] = "kept", [COLL_MEM_READ] = "read",
+		[COLL_CPU_READ] = "read", [COLL_CPU_KEPT] = "kept",
+		[COLL_CPU_FLUSH] = "flush", [COLL_MEM_READ] = "read",
 		[COLL_MEM_KEPT] = "kept", [COLL_MEM_CHECKED] = "checked",
 	};
 	unsigned int i;
@@ -405,7 +406,8 @@ static void self_metrics(FILE *f, const struct agent_self *self)
 	header(f, "cgsnap_collector_readings_total", "counter",
 	       "Cgroup CPU and memory readings of the system ticks: from cgroupfs (read), kept "
 	       "from the last because the cgroup did not run since (kept), or kept after its "
-	       "memory usage alone was read and found unchanged (checked).");
+	       "memory usage alone was read and found unchanged (checked), and the parents of many "
+	       "busy cgroups read first to flush their CPU counts at once (flush).");
 	for (i = 0; i < COLL_READING_MAX; i++)
 		fprintf(f, "cgsnap_collector_readings_total{resource=\"%s\",source=\"%s\"} %llu\n",
 			i < COLL_MEM_READ ? "cpu" : "memory", reading_sources[i],
