@@ -80,6 +80,11 @@ for n in "${sizes[@]}"; do
 			grep -q ready "$out/bench-scale-workload.out" && break
 			sleep 0.1
 		done
+		grep -q ready "$out/bench-scale-workload.out" || {
+			echo "bench-scale: the workload did not start:" >&2
+			head -3 "$out/bench-scale-workload.out" >&2
+			exit 1
+		}
 	fi
 	# shellcheck disable=SC2086 # BENCH_CGSNAP_ARGS: words
 	"$out/cgsnap" run --all "$parent" --listen "127.0.0.1:$port" --quiet \

@@ -475,7 +475,7 @@ Test(kernel, idle_cgroups_keep_their_cpu_reading_exactly, .init = setup_idle_rea
 /* one process waking every 20 ms in each of @n new cgroups under @rel */
 static int busy_children(const char *rel, unsigned int n, char paths[][128])
 {
-	char dir[1600], count[16], cmd[2048];
+	char dir[1600], cmd[2048];
 	char *const argv[] = { "sh", "-c", cmd, (char *)testlib_workload(), NULL };
 	unsigned int i;
 	int fd;
@@ -489,9 +489,7 @@ static int busy_children(const char *rel, unsigned int n, char paths[][128])
 		cr_assert(eq(int, mkdir(full, 0755), 0), "mkdir %s: %s", full, strerror(errno));
 		cr_assert(eq(int, collector__watch(coll, paths[i]), 0));
 	}
-	snprintf(count, sizeof(count), "%u", n);
-	snprintf(cmd, sizeof(cmd), "exec $0 --each-cgroup %s --count %s --sleep-us 20000", dir,
-		 count);
+	snprintf(cmd, sizeof(cmd), "exec $0 --each-cgroup %s --count %u --sleep-us 20000", dir, n);
 	testlib_spawn_ex(rel, NULL, argv, &fd);
 	cr_assert(testlib_wait_line(fd, "ready", 30000));
 	return fd;

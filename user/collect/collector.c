@@ -330,6 +330,20 @@ static int64_t spread(uint64_t id, int64_t span)
  */
 #define FLUSH_EVERY 32
 
+/* @w's CPU usage this tick: the last one kept, since it did not run */
+static bool cpu_kept(const struct wentry *w, bool idle)
+{
+	return idle && w->pub.sys_state.have_cpu;
+}
+
+/* the parent whose cpu.stat can flush @w's, or NULL (the root flushes nothing) */
+static struct cg_node *flush_point(const struct wentry *w)
+{
+	struct cg_node *p = w->node->parent;
+
+	return p && p->parent ? p : NULL;
+}
+
 static void count_reads(struct collector *c, bool known)
 {
 	struct cg_state *st;
@@ -338,8 +352,7 @@ static void count_reads(struct collector *c, bool known)
 
 	c->sys_ticks++;
 	for (w = c->watched; w; w = w->next) {
-		if ((known && !w->ran && w->pub.sys_state.have_cpu) || !(p = w->node->parent) ||
-		    !p->parent)
+		if (cpu_kept(w, known && !w->ran) || !(p = flush_point(w)))
 			continue;
 		st = state_of(p);
 		if (st->reads_tick != c->sys_ticks) {
@@ -354,11 +367,11 @@ static void count_reads(struct collector *c, bool known)
 /* before @w's CPU is read */
 static void flush_parent(struct collector *c, struct wentry *w)
 {
-	struct cg_node *p = w->node->parent;
+	struct cg_node *p = flush_point(w);
 	struct cg_state *st;
 	uint64_t usage;
 
-	if (!p || !p->parent)
+	if (!p)
 		return;
 	st = state_of(p);
 	if (st->reads_tick != c->sys_ticks || st->reads < FLUSH_EVERY ||
@@ -375,7 +388,7 @@ static void cpu_snapshot(struct collector *c, struct wentry *w, int64_t now, boo
 	struct cgsnap_snapshot snap;
 	uint64_t usage;
 
-	if (idle && w->pub.sys_state.have_cpu) {
+	if (cpu_kept(w, idle)) {
 		usage = w->pub.sys_state.last_cpu_ns;	/* it did not run: unchanged */
 		c->readings[COLL_CPU_KEPT]++;
 	} else {
