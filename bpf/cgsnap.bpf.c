@@ -322,8 +322,10 @@ static __always_inline int switch_sched_info(struct task_struct *prev, struct ta
 	}
 next:
 	c->task = (__u64)next;
-	if (!next->pid)
+	if (!next->pid) {
+		c->cgid = 0;	/* idle: no cgroup runs here */
 		return 0;
+	}
 	c->delay = next->sched_info.run_delay;
 	c->count = next->sched_info.pcount;
 	cgid = task_cgid(next);

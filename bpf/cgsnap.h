@@ -103,7 +103,7 @@ struct cgsnap_runq {
 /*
  * cur_cpu, per CPU (sched_info mode only): the task that got the CPU at the
  * last switch and its cgroup. Userspace reads the cgroups running right now
- * from it; when the CPU went idle, the note keeps the last task's cgroup.
+ * from it; 0 while the CPU runs its idle task.
  */
 struct cgsnap_cpu_note {
 	__u64 task;

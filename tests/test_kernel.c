@@ -146,6 +146,35 @@ static const char *diagnosis(uint64_t id, char *buf, size_t len)
 	return buf;
 }
 
+/*
+ * In sched_info mode a task's waits are read when it leaves its CPU, and
+ * /proc shows a thread asleep from the moment it sets its state, before it
+ * has left (on a loaded host, a qemu guest's vCPU may stop in between). The
+ * per-CPU notes name the cgroup on each CPU (0 when idle), written by the
+ * very switch that reads the waits: once none names @id, every wait of its
+ * tasks has been read.
+ */
+static void wait_off_cpu(uint64_t id)
+{
+	int ncpus = libbpf_num_possible_cpus(), cpu, waited;
+	struct cgsnap_cpu_note notes[ncpus > 0 ? ncpus : 1];
+	__u32 zero = 0;
+	bool on;
+
+	if (!skel->rodata->targ_sched_info)
+		return;	/* own stamps: a wait is counted when it ends */
+	for (waited = 0;; waited++) {
+		cr_assert(eq(int, bpf_map_lookup_elem(bpf_map__fd(skel->maps.cur_cpu), &zero, notes),
+			     0));
+		for (on = false, cpu = 0; cpu < ncpus; cpu++)
+			on |= notes[cpu].cgid == id;
+		if (!on)
+			return;
+		cr_assert(lt(int, waited, 5000), "a task of the cgroup stayed on its CPU for 5 s");
+		usleep(1000);
+	}
+}
+
 /* compare cgsnap's totals for @rel with the schedstat of workload @pid */
 static void compare_schedstat(const char *rel, pid_t pid, double sum_tolerance)
 {
@@ -156,6 +185,7 @@ static void compare_schedstat(const char *rel, pid_t pid, double sum_tolerance)
 	/* its threads blocked at the end ("done"): once each has left its CPU,
 	 * every wait of theirs is read (sched_info mode reads them then) */
 	cr_assert(testlib_wait_blocked(pid, 5000), "the workload's threads did not block");
+	wait_off_cpu(watched(rel)->id);
 	testlib_schedstat(pid, &delay, &slices);
 	cr_assert(eq(int, collector__tick_runq(coll, now_ns()), 0));
 	t = watched(rel)->runq_total;

@@ -65,10 +65,10 @@ int kmaps__events(struct kmaps *m, void (*fn)(const struct cgsnap_cg_event *e, v
 
 /*
  * The cgroups running on each CPU right now (cur_cpu), one id per CPU in
- * @ids, of at most @max CPUs (a CPU gone idle keeps its last task's; 0 for
- * an offline CPU). Returns the number of CPUs, -ENODATA when the notes are
- * not kept (own stamps) or an online CPU has not switched since the programs
- * were attached (who runs there is unknown), or another negative errno.
+ * @ids, of at most @max CPUs (0 for an idle or offline CPU). Returns the
+ * number of CPUs, -ENODATA when the notes are not kept (own stamps) or an
+ * online CPU has not switched since the programs were attached (who runs
+ * there is unknown), or another negative errno.
  */
 int kmaps__running(const struct kmaps *m, uint64_t *ids, int max);
 /* the number of possible CPUs, as the per-CPU maps hold them */
