@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * cgsnap run's /metrics end to end: promtool and a real Prometheus server,
+ * the series per cgroup, and numbers a scraper can trust.
+ */
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <jansson.h>
+
+#include "accum.h"
+#include "snapshotter.h"
+#include "runlib.h"
+#include "testlib.h"
+
+Test(run, metrics_pass_promtool_and_prometheus_scrapes_them)
+{
+	char body[1 << 16], cmd[1024], query[256];
+	const char *rel;
+	uint64_t id;
+
+	rel = testlib_cgroup("metrics", &id);
+	snprintf(cmd, sizeof(cmd), "--cgroup %s", rel);
+	start_daemon(cmd);
+	/* waits: its run-queue series appear with the first */
+	snprintf(cmd, sizeof(cmd), "exec $0 --sleepers 2 --duration-ms 60000");
+	char *const sleepers[] = { "sh", "-c", cmd, (char *)testlib_workload(), NULL };
+	testlib_spawn(rel, sleepers);
+	sleep(2);	/* a few ticks: histograms and ratios have values */
+	snprintf(cmd, sizeof(cmd), "curl -s -f http://127.0.0.1:%d/metrics | promtool check "
+		 "metrics", port);
+	cr_assert(eq(int, run_cmd(cmd), 0), "promtool check metrics failed");
+	cr_assert(eq(int, http("GET", "/metrics", NULL, body, sizeof(body)), 200));
+	cr_assert(ne(ptr, strstr(body, "cgsnap_runqueue_wait_seconds_bucket{cgroup=\"/"), NULL));
+	cr_assert(ne(ptr, strstr(body, "cgsnap_overload_ratio{"), NULL));
+	/* gzip when the scraper asks (Prometheus does), plain text when it does not */
+	snprintf(cmd, sizeof(cmd), "curl -s -f -H 'Accept-Encoding: gzip' -D /dev/stderr "
+		 "http://127.0.0.1:%d/metrics 2>&1 >/dev/null | grep -qi '^content-encoding: gzip'",
+		 port);
+	cr_assert(eq(int, run_cmd(cmd), 0), "no gzip for a client that accepts it");
+	snprintf(cmd, sizeof(cmd), "curl -s -f -H 'Accept-Encoding: gzip' http://127.0.0.1:%d/metrics"
+		 " | gunzip | promtool check metrics", port);
+	cr_assert(eq(int, run_cmd(cmd), 0), "the gzip body is not the metrics");
+	snprintf(cmd, sizeof(cmd), "curl -s -f -D /dev/stderr http://127.0.0.1:%d/metrics 2>&1 "
+		 ">/dev/null | grep -qi '^content-encoding'", port);
+	cr_assert(ne(int, run_cmd(cmd), 0), "gzip for a client that did not ask");
+
+	/* a real Prometheus server on loopback scrapes it */
+	snprintf(query, sizeof(query), "cgsnap_runqueue_wait_seconds_count%%7Bid%%3D%%22%llu%%22%%7D",
+		 (unsigned long long)id);
+	cr_assert(prometheus_sees("", query, "\"result\":\\[{"),
+		  "Prometheus never returned a cgsnap series (id %llu)", (unsigned long long)id);
+}
+
+/* @body's buckets of the run-queue histogram of @id_label are cumulative,
+ * and +Inf is its _count */
+static void assert_cumulative(const char *body, const char *id_label)
+{
+	unsigned long long prev = 0, v, count = 0;
+	const char *l, *end, *val;
+
+	for (l = body; *l; l = *end ? end + 1 : end) {
+		end = strchrnul(l, '\n');
+		val = memmem(l, end - l, "} ", 2);
+		if (!val || !memmem(l, end - l, id_label, strlen(id_label)))
+			continue;
+		v = strtoull(val + 2, NULL, 10);
+		if (!strncmp(l, "cgsnap_runqueue_wait_seconds_bucket{", 36)) {
+			cr_assert(ge(u64, v, prev), "buckets not cumulative: %.*s", (int)(end - l), l);
+			prev = v;
+		} else if (!strncmp(l, "cgsnap_runqueue_wait_seconds_count{", 35)) {
+			count = v;
+		}
+	}
+	cr_assert(gt(u64, count, 0));
+	cr_assert(eq(u64, prev, count), "+Inf %llu, _count %llu", prev, count);
+}
+
+/*
+ * Series per cgroup (docs/API.md): an idle cgroup has no run-queue series;
+ * one that waited has 11 coarse buckets and +Inf by default, 28 and +Inf
+ * when full, none with none; a path glob gives one cgroup full ones.
+ */
+Test(run, metrics_series_per_cgroup_by_histogram_mode)
+{
+	static char body[1 << 16];
+	static const struct {
+		const char *args;
+		int busy_buckets;
+	} modes[] = {
+		{ "", 12 },
+		{ "--metrics-histograms full", 29 },
+		{ "--metrics-histograms none", 0 },
+		{ "--metrics-histograms none --metrics-full-histograms '/*-busy'", 29 },
+	};
+	char args[512], busy_id[64], idle_id[64], cmd[128];
+	const char *busy, *idle;
+	uint64_t id;
+	unsigned int m;
+	int i;
+
+	busy = testlib_cgroup("busy", &id);
+	snprintf(busy_id, sizeof(busy_id), "id=\"%llu\"", (unsigned long long)id);
+	idle = testlib_cgroup("idle", &id);
+	snprintf(idle_id, sizeof(idle_id), "id=\"%llu\"", (unsigned long long)id);
+	snprintf(cmd, sizeof(cmd), "exec $0 --sleepers 2 --duration-ms 120000");
+	char *const sleepers[] = { "sh", "-c", cmd, (char *)testlib_workload(), NULL };
+	testlib_spawn(busy, sleepers);
+	for (m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
+		snprintf(args, sizeof(args), "--cgroup %s --cgroup %s %s", busy, idle, modes[m].args);
+		start_daemon(args);
+		for (i = 0; i < 40; i++) {
+			cr_assert(eq(int, http("GET", "/metrics", NULL, body, sizeof(body)), 200));
+			if (count_lines(body, "cgsnap_runqueue_waits_by_holder_total{", busy_id))
+				break;
+			usleep(250000);
+		}
+		cr_assert(eq(int, count_lines(body, "cgsnap_runqueue_wait_seconds_bucket{", busy_id),
+			     modes[m].busy_buckets), "%s: %s", modes[m].args, body);
+		cr_assert(eq(int, count_lines(body, "cgsnap_runqueue_waits_by_holder_total{", busy_id),
+			     CGSNAP_HOLDER_MAX));
+		if (modes[m].busy_buckets)
+			assert_cumulative(body, busy_id);
+		/* the idle one: its verdict and OOM series, no run-queue or reclaim ones */
+		cr_assert(eq(int, count_lines(body, "cgsnap_runqueue_", idle_id), 0), "%s", body);
+		cr_assert(eq(int, count_lines(body, "cgsnap_memory_reclaim_", idle_id), 0));
+		cr_assert(eq(int, count_lines(body, "cgsnap_oom_kills_total{", idle_id), 2));
+		cr_assert(eq(int, count_lines(body, "cgsnap_overload_ratio{", idle_id),
+			     2 * CGSNAP_KIND_COUNT));
+		stop_pid(&daemon_pid, SIGTERM);
+	}
+}
+
