@@ -220,8 +220,16 @@ static __always_inline void account_waits(__u32 slot, __u64 delta, __u64 n, __u3
 	h = bpf_map_lookup_elem(&cg_runq_hist, &slot);
 	if (!rq || !h)
 		return;
-	/* this CPU's own value, migration off in tracepoints: plain adds are safe */
+	/*
+	 * This CPU's own value, migration off in tracepoints: plain adds are
+	 * safe. The order is the reader's contract (kmaps__runq_read()): the
+	 * count first, then the sums, then the shared histogram. A reader that
+	 * takes the histogram first and each CPU's sums before its count sees,
+	 * on x86's ordered stores, every event it finds in the histogram in the
+	 * sums and every one in the sums in the count.
+	 */
 	rq->count += n;
+	barrier();
 	rq->sum_ns += delta;
 	holder &= CGSNAP_HOLDER_MAX - 1;
 	rq->holder_count[holder] += n;

@@ -50,17 +50,117 @@ Test(accum, histogram_slots_wrap_at_32_bits)
 {
 	static __u32 slots[CGSNAP_HIST_SLOTS];
 	static struct lat_delta d;
-	struct cgsnap_runq cur = { .count = 10 };
+	struct cgsnap_runq cur = {};
 	struct runq_prev prev = {};
 	unsigned int s = cgsnap_hist_slot(1000);
 
-	slots[s] = UINT32_MAX - 1;
-	runq_prev_set(&prev, &cur, slots);
-	cur.count += 5;
-	slots[s] += 5;				/* wraps to 3 */
+	waits(&cur, slots, UINT32_MAX - 1, 1000);
+	cr_assert(runq_prev_set(&prev, &cur, slots), "the count agrees with the slots mod 2^32");
+	waits(&cur, slots, 5, 1000);		/* the slot wraps to 3 */
+	cr_assert(eq(u32, slots[s], 3));
 	cr_assert(runq_delta(&prev, &cur, slots, &d));
 	cr_assert(eq(u32, d.nr_nz, 1));
 	cr_assert(eq(u64, d.acc.slots[s], 5));
+	cr_assert(eq(u64, d.acc.count, 5));
+	cr_assert(eq(u64, d.acc.sum_ns, 5000), "a count past 2^32 still agrees");
+}
+
+/* the totals as /metrics exports them, checked as Prometheus requires */
+static void assert_coherent(const struct lat_total *t)
+{
+	uint64_t octaves = 0, holders = 0;
+	int i;
+
+	for (i = 0; i < CGSNAP_OCTAVES; i++)
+		octaves += t->octaves[i];
+	for (i = 0; i < CGSNAP_HOLDER_MAX; i++)
+		holders += t->holder_count[i];
+	cr_assert(eq(u64, octaves, t->count), "+Inf (the count) is the buckets' sum");
+	cr_assert(le(u64, holders, t->count), "the holder split is never ahead of the count");
+}
+
+/*
+ * A reading that caught waits being written: the histogram holds some the
+ * count and sums do not (or the reverse). The count is the histogram's;
+ * the sums and the split follow once a reading agrees with itself.
+ */
+Test(accum, a_torn_reading_never_puts_sums_or_splits_ahead_of_the_count)
+{
+	static __u32 slots[CGSNAP_HIST_SLOTS], torn[CGSNAP_HIST_SLOTS], unused[CGSNAP_HIST_SLOTS];
+	static struct lat_delta d;
+	struct cgsnap_runq cur = {}, part;
+	struct runq_prev prev = {};
+	struct lat_total t = {};
+
+	waits(&cur, slots, 10, 4000);
+	cr_assert(runq_prev_set(&prev, &cur, slots));
+	/* histogram ahead: 3 waits in it, the CPUs' counters show 2 of them */
+	part = cur;
+	waits(&part, unused, 2, 50000);
+	waits(&cur, slots, 3, 50000);
+	cr_assert(runq_delta(&prev, &part, slots, &d));
+	lat_total_add(&t, &d);
+	cr_assert(eq(u64, d.acc.count, 3), "the histogram's waits are counted");
+	cr_assert(eq(u64, d.acc.sum_ns, 0), "the sums wait for a reading that agrees");
+	assert_coherent(&t);
+	/* count ahead: 2 more waits in the counters, 1 of them in the histogram */
+	memcpy(torn, slots, sizeof(torn));
+	waits(&cur, slots, 2, 7000000);
+	torn[cgsnap_hist_slot(7000000)]++;
+	cr_assert(runq_delta(&prev, &cur, torn, &d));
+	lat_total_add(&t, &d);
+	cr_assert(eq(u64, t.count, 4));
+	cr_assert(eq(u64, t.sum_ns, 0));
+	assert_coherent(&t);
+	/* a reading that agrees: everything is counted, exactly once */
+	waits(&cur, slots, 1, 4000);
+	cr_assert(runq_delta(&prev, &cur, slots, &d));
+	lat_total_add(&t, &d);
+	cr_assert(eq(u64, t.count, 6));
+	cr_assert(eq(u64, t.sum_ns, 3 * 50000 + 2 * 7000000 + 4000));
+	cr_assert(eq(u64, t.holder_count[CGSNAP_HOLDER_OTHER], 6));
+	cr_assert(eq(u64, t.holder_ns[CGSNAP_HOLDER_OTHER], t.sum_ns));
+	assert_coherent(&t);
+	cr_assert(not(runq_delta(&prev, &cur, slots, &d)), "nothing new");
+}
+
+/* every order in which a reader may catch a writer, at random: the totals
+ * stay coherent at every step and are exact once a reading agrees */
+Test(accum, torn_readings_at_random_stay_coherent_and_end_exact)
+{
+	static __u32 slots[CGSNAP_HIST_SLOTS], seen[CGSNAP_HIST_SLOTS], unused[CGSNAP_HIST_SLOTS];
+	static struct lat_delta d;
+	struct cgsnap_runq cur = {}, part;
+	struct runq_prev prev = {};
+	struct lat_total t = {};
+	uint64_t ns;
+	int i, j;
+
+	srand(42);
+	runq_prev_set(&prev, &cur, slots);
+	for (i = 0; i < 2000; i++) {
+		part = cur;
+		memcpy(seen, slots, sizeof(seen));
+		/* 1-3 waits land; the reading sees some in the histogram, some in
+		 * the counters, independently */
+		for (j = rand() % 3 + 1; j; j--) {
+			ns = 1000ULL << (rand() % 20);
+			waits(&cur, slots, 1, ns);
+			if (rand() % 2)
+				waits(&part, unused, 1, ns);
+			if (rand() % 2)
+				seen[cgsnap_hist_slot(ns)]++;
+		}
+		if (runq_delta(&prev, &part, seen, &d))
+			lat_total_add(&t, &d);
+		assert_coherent(&t);
+		/* the next reading agrees: nothing the torn one saw counts twice */
+		if (runq_delta(&prev, &cur, slots, &d))
+			lat_total_add(&t, &d);
+		assert_coherent(&t);
+		cr_assert(eq(u64, t.count, cur.count));
+		cr_assert(eq(u64, t.sum_ns, cur.sum_ns));
+	}
 }
 
 Test(accum, a_reset_entry_counts_from_zero)

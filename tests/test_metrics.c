@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <math.h>
 #include <jansson.h>
 
 #include "accum.h"
@@ -145,3 +146,121 @@ Test(run, metrics_series_per_cgroup_by_histogram_mode)
 	}
 }
 
+/* the series of one scrape that carry @id_label: names with labels, values */
+struct scrape {
+	char *key[512];
+	double val[512];
+	int n;
+};
+
+static void scrape_parse(char *body, const char *id_label, struct scrape *s)
+{
+	char *l, *end, *val;
+
+	s->n = 0;
+	for (l = body; *l && s->n < 512; l = end + 1) {
+		end = strchrnul(l, '\n');
+		val = memmem(l, end - l, "} ", 2);
+		if (*l != '#' && val && memmem(l, val - l, id_label, strlen(id_label))) {
+			s->key[s->n] = strndup(l, val + 1 - l);
+			s->val[s->n++] = strtod(val + 2, NULL);
+		}
+		if (!*end)
+			break;
+	}
+}
+
+static void scrape_free(struct scrape *s)
+{
+	while (s->n)
+		free(s->key[--s->n]);
+}
+
+static double scrape_value(const struct scrape *s, const char *prefix, double *sum)
+{
+	double v = -1;
+
+	*sum = 0;
+	for (int i = 0; i < s->n; i++) {
+		if (strncmp(s->key[i], prefix, strlen(prefix)))
+			continue;
+		v = s->val[i];
+		*sum += v;
+	}
+	return v;
+}
+
+/*
+ * What one scrape shows of a cgroup comes from one consistent reading, and
+ * no counter goes back between scrapes: reproducer of a +Inf bucket (the
+ * count) below a finite one, the kernel side's count and histogram having
+ * been read while a wait was being written. Two pipe ping-pongs, one on
+ * each CPU, end a wait at every switch; the run-queue tick reads every
+ * 20 ms, and hundreds of scrapes follow.
+ */
+Test(run, metrics_stay_coherent_under_a_switch_storm, .timeout = 180)
+{
+	static char body[1 << 18];
+	static struct scrape prev, cur;
+	double count, sum, holders, holder_ns, last, torn;
+	char args[512], id_label[64], cmd[128];
+	const char *rel;
+	int i, j, k, scrapes = 0;
+	uint64_t id;
+
+	rel = testlib_cgroup("storm", &id);
+	snprintf(id_label, sizeof(id_label), "id=\"%llu\"", (unsigned long long)id);
+	for (i = 0; i < 2; i++) {
+		snprintf(cmd, sizeof(cmd), "exec $0 --pingpong 1000000000 --cpu %d", i);
+		char *const pp[] = { "sh", "-c", cmd, (char *)testlib_workload(), NULL };
+		testlib_spawn(rel, pp);
+	}
+	snprintf(args, sizeof(args), "--cgroup %s --runq-interval 20ms --metrics-histograms full",
+		 rel);
+	start_daemon(args);
+	for (i = 0; i < 400; i++) {
+		cr_assert(eq(int, http("GET", "/metrics", NULL, body, sizeof(body)), 200));
+		scrape_parse(body, id_label, &cur);
+		count = scrape_value(&cur, "cgsnap_runqueue_wait_seconds_count{", &sum);
+		if (count > 0) {
+			scrapes++;
+			/* buckets cumulative, +Inf the count */
+			for (last = 0, j = 0; j < cur.n; j++) {
+				if (strncmp(cur.key[j], "cgsnap_runqueue_wait_seconds_bucket{", 36))
+					continue;
+				cr_assert(ge(dbl, cur.val[j], last), "buckets not cumulative: %s %.0f "
+					  "after %.0f", cur.key[j], cur.val[j], last);
+				last = cur.val[j];
+			}
+			cr_assert(eq(dbl, last, count), "+Inf %.0f, _count %.0f", last, count);
+			/* the split is of the counted waits, never of more */
+			scrape_value(&cur, "cgsnap_runqueue_waits_by_holder_total{", &holders);
+			scrape_value(&cur, "cgsnap_runqueue_wait_by_holder_seconds_total{", &holder_ns);
+			scrape_value(&cur, "cgsnap_runqueue_wait_seconds_sum{", &sum);
+			cr_assert(le(dbl, holders, count), "split %.0f waits of %.0f", holders, count);
+			cr_assert(le(dbl, fabs(holder_ns - sum), 1e-6 * (sum + 1)),
+				  "split %.9f s of a sum of %.9f s", holder_ns, sum);
+		}
+		/* every series of the previous scrape is there, none lower */
+		for (j = 0; j < prev.n; j++) {
+			for (k = 0; k < cur.n && strcmp(cur.key[k], prev.key[j]); k++)
+				;
+			cr_assert(lt(int, k, cur.n), "%s vanished", prev.key[j]);
+			if (strstr(prev.key[j], "_bucket{") || strstr(prev.key[j], "_total{") ||
+			    strstr(prev.key[j], "_count{") || strstr(prev.key[j], "_sum{"))
+				cr_assert(ge(dbl, cur.val[k], prev.val[j]), "%s went back: %.9f after "
+					  "%.9f", prev.key[j], cur.val[k], prev.val[j]);
+		}
+		scrape_free(&prev);
+		prev = cur;
+		cur.n = 0;
+	}
+	scrape_free(&prev);
+	cr_assert(ge(int, scrapes, 300), "only %d scrapes showed waits", scrapes);
+	torn = 0;
+	snprintf(cmd, sizeof(cmd), "cgsnap_collector_readings_total{resource=\"runq\",source=\"torn\"}");
+	if (strstr(body, cmd))
+		torn = strtod(strstr(body, cmd) + strlen(cmd), NULL);
+	cr_log_info("%d scrapes coherent; %.0f slot readings caught waits being written", scrapes,
+		    torn);
+}

@@ -4,29 +4,33 @@
 
 #include "accum.h"
 
-void runq_prev_set(struct runq_prev *p, const struct cgsnap_runq *cur,
+static uint32_t hist_sum(const __u32 slots[CGSNAP_HIST_SLOTS])
+{
+	uint32_t n = 0;
+	int i;
+
+	for (i = 0; i < CGSNAP_HIST_SLOTS; i++)
+		n += slots[i];
+	return n;
+}
+
+bool runq_prev_set(struct runq_prev *p, const struct cgsnap_runq *cur,
 		   const __u32 slots[CGSNAP_HIST_SLOTS])
 {
 	p->sum = *cur;
+	p->max_ns = cur->max_ns;
 	memcpy(p->slots, slots, sizeof(p->slots));
+	p->hist_sum = hist_sum(slots);
+	return (uint32_t)cur->count == p->hist_sum;
 }
 
-bool runq_delta(struct runq_prev *p, const struct cgsnap_runq *cur,
-		const __u32 slots[CGSNAP_HIST_SLOTS], struct lat_delta *dd)
+/* the histogram's new waits in @dd (listed by slot), and @p moved on to @slots */
+static uint64_t hist_delta(struct runq_prev *p, const __u32 slots[CGSNAP_HIST_SLOTS],
+			   struct lat_delta *dd)
 {
-	struct lat_acc *d = &dd->acc;
+	uint64_t n = 0;
 	int b, i;
 
-	if (cur->count < p->sum.count)	/* the entry was reset: count from zero */
-		memset(p, 0, sizeof(*p));
-	if (cur->count == p->sum.count)
-		return false;
-	d->count = cur->count - p->sum.count;
-	d->sum_ns = cur->sum_ns - p->sum.sum_ns;
-	for (i = 0; i < CGSNAP_HOLDER_MAX; i++) {
-		d->holder_count[i] = cur->holder_count[i] - p->sum.holder_count[i];
-		d->holder_ns[i] = cur->holder_ns[i] - p->sum.holder_ns[i];
-	}
 	/* few slots change in an interval: skip equal blocks of 8 with memcmp */
 	dd->nr_nz = 0;
 	for (b = 0; b < CGSNAP_HIST_SLOTS; b += 8) {
@@ -37,17 +41,51 @@ bool runq_delta(struct runq_prev *p, const struct cgsnap_runq *cur,
 		for (i = b; i < end; i++) {
 			if (slots[i] == p->slots[i])
 				continue;
-			d->slots[i] = delta32(slots[i], p->slots[i]);
+			dd->acc.slots[i] = delta32(slots[i], p->slots[i]);
+			n += dd->acc.slots[i];
 			p->slots[i] = slots[i];
 			dd->nz[dd->nr_nz++] = i;
 		}
 	}
+	p->hist_sum += (uint32_t)n;
+	return n;
+}
+
+bool runq_delta(struct runq_prev *p, const struct cgsnap_runq *cur,
+		const __u32 slots[CGSNAP_HIST_SLOTS], struct lat_delta *dd)
+{
+	struct lat_acc *d = &dd->acc;
+	bool agree;
+	int i;
+
+	if (cur->count < p->sum.count)	/* the entry was reset: count from zero */
+		memset(p, 0, sizeof(*p));
+	d->count = hist_delta(p, slots, dd);
+	/* the count and the histogram tell the same waits (mod 2^32, as the
+	 * histogram's slots wrap): the sums are the same waits' too */
+	agree = (uint32_t)cur->count == p->hist_sum;
+	memset(d->holder_count, 0, sizeof(d->holder_count));
+	memset(d->holder_ns, 0, sizeof(d->holder_ns));
+	d->sum_ns = 0;
+	if (agree) {
+		d->sum_ns = cur->sum_ns - p->sum.sum_ns;
+		for (i = 0; i < CGSNAP_HOLDER_MAX; i++) {
+			d->holder_count[i] = cur->holder_count[i] - p->sum.holder_count[i];
+			d->holder_ns[i] = cur->holder_ns[i] - p->sum.holder_ns[i];
+		}
+	}
 	/* a new record is this interval's max; else its highest slot bounds it
 	 * (the listed slots only: the others may hold an earlier delta's) */
-	if (cur->max_ns > p->sum.max_ns)
+	if (agree && cur->max_ns > p->max_ns)
 		d->max_ns = cur->max_ns;
 	else
 		d->max_ns = dd->nr_nz ? hist_slot_max(dd->nz[dd->nr_nz - 1], cur->max_ns) : 0;
+	if (cur->max_ns > p->max_ns)
+		p->max_ns = cur->max_ns;
+	if (!agree)
+		return d->count;
+	if (!d->count && cur->count == p->sum.count)
+		return false;
 	p->sum = *cur;
 	return true;
 }

@@ -65,9 +65,19 @@ struct mem_total {
 	uint64_t octaves[CGSNAP_OCTAVES];
 };
 
-/* a slot's run-queue counters at the previous tick */
+/*
+ * A slot's run-queue counters as counted so far. The histogram's slots are
+ * always taken in full, and their waits are what is counted; the count,
+ * sums and holder split of the CPUs only when they tell the same waits as
+ * the histogram (a reading that caught waits being written tells fewer):
+ * until then what they add waits for the next reading, so that no sum or
+ * split is ever ahead of the count.
+ */
 struct runq_prev {
-	struct cgsnap_runq sum;			/* summed over CPUs */
+	struct cgsnap_runq sum;			/* summed over CPUs, at the last reading
+						 * that agreed with the histogram */
+	uint64_t max_ns;			/* the largest max read so far */
+	uint32_t hist_sum;			/* the histogram's waits, mod 2^32 */
 	__u32 slots[CGSNAP_HIST_SLOTS];
 };
 
@@ -89,13 +99,19 @@ struct lat_delta {
 	unsigned int nr_nz;
 };
 
-/* @p becomes the baseline @cur, @slots: what came before is not counted */
-void runq_prev_set(struct runq_prev *p, const struct cgsnap_runq *cur,
+/* @p becomes the baseline @cur, @slots: what came before is not counted.
+ * Returns whether the two agree (else read them again). */
+bool runq_prev_set(struct runq_prev *p, const struct cgsnap_runq *cur,
 		   const __u32 slots[CGSNAP_HIST_SLOTS]);
 
-/* The waits between @p and (@cur, @slots) in *@d, and @p moved on to them.
- * A counter that went back (the entry was reset) counts from zero.
- * Returns false if there were none. */
+/*
+ * The waits between @p and a reading (@cur, @slots; kmaps__runq_read()) in
+ * *@d, and @p moved on to them. The count is the histogram's new waits; the
+ * sums and the holder split are added once a reading's count agrees with
+ * its histogram, so that they never run ahead of the count (a torn reading
+ * leaves them to the next one). A count that went back (the entry was
+ * reset) counts from zero. Returns false if nothing changed.
+ */
 bool runq_delta(struct runq_prev *p, const struct cgsnap_runq *cur,
 		const __u32 slots[CGSNAP_HIST_SLOTS], struct lat_delta *d);
 

@@ -57,14 +57,21 @@ static struct wentry *watched_up(struct cg_node **a)
 
 /* run-queue waits */
 
-void coll_account_runq(struct collector *c, struct cg_node *n, struct cg_state *st,
-			 const struct cgsnap_runq *cur)
+/* a baseline read again this often, at most, until it agrees with itself */
+#define BASELINE_READS 4
+
+void coll_account_runq(struct collector *c, struct cg_node *n, struct cg_state *st)
 {
 	static struct lat_delta d;	/* only its listed slots are read */
-	const __u32 *slots = kmaps__hist(c->maps, st->slot)->slots;
+	__u32 slots[CGSNAP_HIST_SLOTS];
+	struct cgsnap_runq cur;
 	struct cg_node *a;
 	struct wentry *w;
+	bool changed;
+	int i;
 
+	kmaps__runq_read(c->maps, st->slot, &cur, slots);
+	c->readings[COLL_RUNQ_READ]++;
 	if (!st->rq) {
 		st->rq = calloc(1, sizeof(*st->rq));
 		if (!st->rq)
@@ -72,11 +79,15 @@ void coll_account_runq(struct collector *c, struct cg_node *n, struct cg_state *
 		/* the baseline: what came before us is not this interval's; it is
 		 * the totals' when the maps are a previous run's (continue_totals) */
 		if (!c->started && !c->opts.continue_totals) {
-			runq_prev_set(st->rq, cur, slots);
+			for (i = 1; !runq_prev_set(st->rq, &cur, slots) && i < BASELINE_READS; i++)
+				kmaps__runq_read(c->maps, st->slot, &cur, slots);
 			return;
 		}
 	}
-	if (!runq_delta(st->rq, cur, slots, &d))
+	changed = runq_delta(st->rq, &cur, slots, &d);
+	if (st->rq->sum.count != cur.count)
+		c->readings[COLL_RUNQ_TORN]++;
+	if (!changed)
 		return;
 	for (a = n; (w = watched_up(&a));) {
 		w->ran = true;
@@ -115,7 +126,6 @@ static void slot_cache_check(struct collector *c)
 static int collect_runq(struct collector *c, int64_t now)
 {
 	const uint64_t *owners = kmaps__owners(c->maps);
-	struct cgsnap_runq cur;
 	bool unknown = false;
 	uint32_t hi, i;
 	int scanned;
@@ -157,11 +167,10 @@ static int collect_runq(struct collector *c, int64_t now)
 		st = state_of(n);
 		st->slot = i;
 		st->has_slot = true;
-		/* unchanged count: nothing else changed either */
+		/* unchanged count since a reading that agreed: nothing else changed */
 		if (st->rq && kmaps__runq_count(c->maps, i) == st->rq->sum.count)
 			continue;
-		kmaps__runq_sum(c->maps, i, &cur);
-		coll_account_runq(c, n, st, &cur);
+		coll_account_runq(c, n, st);
 	}
 	registry__flush(c->reg);
 	return 0;

@@ -118,7 +118,9 @@ struct watched *collector__find_path(struct collector *c, const char *path);
 /* the system ticks' readings of watched cgroups: from cgroupfs, or kept
  * because the cgroup did not run (collector_opts.idle_read_ns), or, for the
  * memory of one that did not run, checked: its usage alone read, unchanged;
- * and the parents read first to flush their busy children's CPU counts */
+ * and the parents read first to flush their busy children's CPU counts.
+ * And the run-queue ticks' readings of slots that moved: those that caught
+ * waits being written (torn) leave their sums to the next reading. */
 enum collector_reading {
 	COLL_CPU_READ,
 	COLL_CPU_KEPT,
@@ -126,6 +128,8 @@ enum collector_reading {
 	COLL_MEM_READ,
 	COLL_MEM_KEPT,
 	COLL_MEM_CHECKED,	/* due, but its usage had not moved: the rest kept */
+	COLL_RUNQ_READ,
+	COLL_RUNQ_TORN,		/* of them, the count did not agree with the histogram */
 	COLL_READING_MAX,
 };
 

@@ -94,8 +94,8 @@ struct lat_acc *coll_acc_get(struct collector *c);
 void coll_acc_put(struct collector *c, struct lat_acc *a);
 void coll_emit(struct collector *c, enum collector_event_type type, const struct watched *w,
 	       const struct cgsnap_memory_warning *warning);
-void coll_account_runq(struct collector *c, struct cg_node *n, struct cg_state *st,
-		       const struct cgsnap_runq *cur);
+/* read @st's slot and add what it counted since to the watched cgroups from @n up */
+void coll_account_runq(struct collector *c, struct cg_node *n, struct cg_state *st);
 void coll_account_mem(uint64_t id, const struct cgsnap_mem *v, void *ctx);
 
 /* lifecycle.c: the registry's callbacks (registry_ops), and the kernel's

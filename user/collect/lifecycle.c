@@ -102,17 +102,14 @@ static void unlink_watched(struct collector *c, struct wentry *w)
  */
 static void final_counts(struct collector *c, struct cg_node *n, struct cg_state *st)
 {
-	struct cgsnap_runq cur;
 	struct cgsnap_mem mem;
 
 	if (!c->started)
 		return;
 	if (!st->has_slot && !kmaps__slot_of(c->maps, n->id, &st->slot))
 		st->has_slot = st->slot < c->opts.maps.nr_slots;
-	if (st->has_slot && kmaps__owners(c->maps)[st->slot] == n->id) {
-		kmaps__runq_sum(c->maps, st->slot, &cur);
-		coll_account_runq(c, n, st, &cur);
-	}
+	if (st->has_slot && kmaps__owners(c->maps)[st->slot] == n->id)
+		coll_account_runq(c, n, st);
 	if (!kmaps__mem_of(c->maps, n->id, &mem))
 		coll_account_mem(n->id, &mem, c);
 }

@@ -372,6 +372,7 @@ static void self_metrics(FILE *f, const struct agent_self *self)
 		[COLL_CPU_READ] = "read", [COLL_CPU_KEPT] = "kept",
 		[COLL_CPU_FLUSH] = "flush", [COLL_MEM_READ] = "read",
 		[COLL_MEM_KEPT] = "kept", [COLL_MEM_CHECKED] = "checked",
+		[COLL_RUNQ_READ] = "read", [COLL_RUNQ_TORN] = "torn",
 	};
 	unsigned int i;
 
@@ -407,11 +408,13 @@ static void self_metrics(FILE *f, const struct agent_self *self)
 	       "Cgroup CPU and memory readings of the system ticks: from cgroupfs (read), kept "
 	       "from the last because the cgroup did not run since (kept), or kept after its "
 	       "memory usage alone was read and found unchanged (checked), and the parents of many "
-	       "busy cgroups read first to flush their CPU counts at once (flush).");
+	       "busy cgroups read first to flush their CPU counts at once (flush); and the "
+	       "run-queue slots read (read), of which some caught waits being written (torn: "
+	       "their sums are counted at the next reading).");
 	for (i = 0; i < COLL_READING_MAX; i++)
 		fprintf(f, "cgsnap_collector_readings_total{resource=\"%s\",source=\"%s\"} %llu\n",
-			i < COLL_MEM_READ ? "cpu" : "memory", reading_sources[i],
-			(unsigned long long)self->readings[i]);
+			i < COLL_MEM_READ ? "cpu" : i < COLL_RUNQ_READ ? "memory" : "runq",
+			reading_sources[i], (unsigned long long)self->readings[i]);
 	header(f, "cgsnap_watched_cgroups", "gauge", "Cgroups watched.");
 	fprintf(f, "cgsnap_watched_cgroups %u\n", self->nr_watched);
 	header(f, "cgsnap_runqueue_slots_used", "gauge", "Run-queue map slots in use.");

@@ -130,16 +130,24 @@ uint64_t kmaps__runq_count(const struct kmaps *m, uint32_t slot)
 	return n;
 }
 
-void kmaps__runq_sum(const struct kmaps *m, uint32_t slot, struct cgsnap_runq *sum)
+void kmaps__runq_read(const struct kmaps *m, uint32_t slot, struct cgsnap_runq *sum,
+		      __u32 slots[CGSNAP_HIST_SLOTS])
 {
-	const struct cgsnap_runq *vals = &m->runq[(size_t)slot * m->ncpus];
+	const volatile struct cgsnap_runq *vals = &m->runq[(size_t)slot * m->ncpus];
 	int cpu, h;
 
+	/*
+	 * The writer adds to a CPU's count, then to its sums, then to the
+	 * histogram (account_waits() in bpf/cgsnap.bpf.c); read backwards, each
+	 * read sees at least the events of the one before it. The fences cost
+	 * nothing on x86, whose loads are not reordered anyway.
+	 */
+	memcpy(slots, m->hists[slot].slots, sizeof(m->hists[slot].slots));
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	memset(sum, 0, sizeof(*sum));
 	for (cpu = 0; cpu < m->ncpus; cpu++) {
-		const struct cgsnap_runq *v = &vals[cpu];
+		const volatile struct cgsnap_runq *v = &vals[cpu];
 
-		sum->count += v->count;
 		sum->sum_ns += v->sum_ns;
 		if (v->max_ns > sum->max_ns)
 			sum->max_ns = v->max_ns;
@@ -147,12 +155,9 @@ void kmaps__runq_sum(const struct kmaps *m, uint32_t slot, struct cgsnap_runq *s
 			sum->holder_count[h] += v->holder_count[h];
 			sum->holder_ns[h] += v->holder_ns[h];
 		}
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		sum->count += v->count;
 	}
-}
-
-const struct cgsnap_hist *kmaps__hist(const struct kmaps *m, uint32_t slot)
-{
-	return &m->hists[slot];
 }
 
 void kmaps__recycle(struct kmaps *m, uint32_t slot, uint64_t id)

@@ -39,10 +39,15 @@ unsigned int kmaps__nr_used(const struct kmaps *m);
 const uint64_t *kmaps__owners(const struct kmaps *m);
 /* @slot's wait count summed over CPUs: cheap, one cache line a CPU */
 uint64_t kmaps__runq_count(const struct kmaps *m, uint32_t slot);
-/* @slot's counters summed over CPUs (max: the largest) */
-void kmaps__runq_sum(const struct kmaps *m, uint32_t slot, struct cgsnap_runq *sum);
-/* @slot's histogram, in place */
-const struct cgsnap_hist *kmaps__hist(const struct kmaps *m, uint32_t slot);
+/*
+ * @slot's histogram copied into @slots, then its counters summed over CPUs
+ * into @sum (max: the largest), in the order the BPF side's stores make
+ * consistent: every wait the copy holds is in the sums, and every wait in
+ * a CPU's sums is in its count (the count may be ahead: waits being
+ * written meanwhile). runq_delta() takes it from there.
+ */
+void kmaps__runq_read(const struct kmaps *m, uint32_t slot, struct cgsnap_runq *sum,
+		      __u32 slots[CGSNAP_HIST_SLOTS]);
 
 /* Hand @slot of vanished cgroup @id back to the BPF side, zeroed. */
 void kmaps__recycle(struct kmaps *m, uint32_t slot, uint64_t id);
