@@ -158,7 +158,7 @@ $(OUTPUT)/cgsnap-bench: $(OUTPUT)/tests/bench.o $(APP_OBJS) $(OUTPUT)/libcgsnap.
 .PHONY: check
 check: $(OUTPUT)/cgsnap-tests $(OUTPUT)/cgsnap-workload
 	$(call msg,TEST,$<)
-	$(Q)CGSNAP_BIN=$(OUTPUT)/cgsnap ./scripts/run-tests.sh $(OUTPUT)/cgsnap-tests
+	$(Q)CGSNAP_BIN=$(OUTPUT)/cgsnap CGSNAP_SAN=$(SAN) ./scripts/run-tests.sh $(OUTPUT)/cgsnap-tests
 
 .PHONY: test
 test: setup

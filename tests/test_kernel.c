@@ -40,6 +40,7 @@ static int64_t now_ns(void)
 	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+/* the suite's init; a test's own .init runs after it (Criterion runs both) */
 static void setup(void)
 {
 	struct loader_opts lo = {};
@@ -61,10 +62,21 @@ static void setup(void)
 
 /* the same with the wait source of kernels without sched_info: stamps of
  * cgsnap's own at wakeup and preemption */
+/* a test's .init of its own: start over with its options (the suite's
+ * skeleton and collector would otherwise stay loaded, and leak) */
+static void reopen(void)
+{
+	collector__free(coll);
+	loader_close(skel);
+	coll = NULL;
+	skel = NULL;
+	setup();
+}
+
 static void setup_own_stamps(void)
 {
 	setenv("CGSNAP_OWN_STAMPS", "1", 1);
-	setup();
+	reopen();
 	unsetenv("CGSNAP_OWN_STAMPS");
 	cr_assert(not(skel->rodata->targ_sched_info));
 	cr_assert(ge(int, bpf_program__fd(skel->progs.sched_wakeup), 0));
@@ -389,7 +401,7 @@ Test(kernel, noisy_neighbour_split)
 static void setup_idle_reads(void)
 {
 	idle_read_ns = 1000000000LL;
-	setup();
+	reopen();
 	idle_read_ns = 0;
 }
 
@@ -532,7 +544,7 @@ static int busy_children(const char *rel, unsigned int n, char paths[][128])
  * not one of a few (3). The figures stay the kernel's: each child's last usage is cpu.stat's,
  * to the microsecond, once its tasks are gone.
  */
-Test(kernel, parents_of_many_busy_cgroups_are_read_first, .init = setup)
+Test(kernel, parents_of_many_busy_cgroups_are_read_first)
 {
 	static char many[40][128], few[3][128];
 	uint64_t before[COLL_READING_MAX], after[COLL_READING_MAX], id, usage, used = 0;
