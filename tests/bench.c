@@ -399,7 +399,8 @@ static int bench_podlist(int npods, int runs)
 	k8s_label_keys_add(&lk, "app");
 	for (i = 0; i < runs; i++) {
 		t0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
-		if (k8s_podlist_parse(bench_body, strlen(bench_body), &lk, &l, err, sizeof(err))) {
+		if (k8s_podlist_parse(bench_body, strlen(bench_body), &lk, 0, &l, NULL, err,
+				      sizeof(err))) {
 			fprintf(stderr, "bench: %s\n", err);
 			return 1;
 		}

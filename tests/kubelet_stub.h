@@ -18,6 +18,11 @@ int kubelet_stub_port(const struct kubelet_stub *s);
 unsigned int kubelet_stub_requests(struct kubelet_stub *s);
 /* answer @podlist from now on */
 void kubelet_stub_set_podlist(struct kubelet_stub *s, const char *podlist);
+/* answer @head, then @count items made by printf(@item_fmt, i, ...) for
+ * i = 0 .. @count - 1 (up to 4 %lu, each i) separated by commas, then @tail, streamed as it is sent (the
+ * test holds none of it): large or pathological answers */
+void kubelet_stub_set_generated(struct kubelet_stub *s, const char *head, const char *item_fmt,
+				unsigned long count, const char *tail);
 void kubelet_stub_stop(struct kubelet_stub *s);
 
 #endif /* __CGSNAP_KUBELET_STUB_H */

@@ -135,7 +135,8 @@ static struct k8s_podlist *parsed(struct k8s_label_keys *lk)
 	struct k8s_podlist *l;
 	char err[256];
 
-	cr_assert(eq(int, k8s_podlist_parse(podlist, strlen(podlist), lk, &l, err, sizeof(err)), 0),
+	cr_assert(eq(int, k8s_podlist_parse(podlist, strlen(podlist), lk, 0, &l, NULL, err,
+					    sizeof(err)), 0),
 		  "%s", err);
 	return l;
 }
@@ -223,13 +224,14 @@ Test(k8s, podlist_rejects_what_is_not_one)
 
 	for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';
-		cr_assert(eq(int, k8s_podlist_parse(bad[i], strlen(bad[i]), NULL, &l, err,
+		cr_assert(eq(int, k8s_podlist_parse(bad[i], strlen(bad[i]), NULL, 0, &l, NULL, err,
 						    sizeof(err)), -EINVAL), "%s", bad[i]);
 		cr_assert(eq(ptr, l, NULL));
 		cr_assert(ne(str, err, ""), "no reason for '%s'", bad[i]);
 	}
 	/* an empty list is a list */
-	cr_assert(eq(int, k8s_podlist_parse("{\"items\":[]}", 12, NULL, &l, err, sizeof(err)), 0));
+	cr_assert(eq(int, k8s_podlist_parse("{\"items\":[]}", 12, NULL, 0, &l, NULL, err,
+					    sizeof(err)), 0));
 	cr_assert(eq(uint, l->n, 0));
 	k8s_podlist_put(l);
 }
@@ -323,7 +325,8 @@ Test(k8s, workload_load_is_the_largest_of_its_pods)
 	cg[1].historical.kind[CGSNAP_KIND_CPU].actual_ratio = 0.2;
 
 	pods = k8s_pods_new(&lk);
-	cr_assert(eq(int, k8s_podlist_parse(list, strlen(list), &lk, &l, err, sizeof(err)), 0));
+	cr_assert(eq(int, k8s_podlist_parse(list, strlen(list), &lk, 0, &l, NULL, err,
+					    sizeof(err)), 0));
 	k8s_pods_set(pods, l);
 	cr_assert(eq(int, k8s_view_build(&v, pods, cg, 4), 0));
 	cr_assert(eq(uint, v.nr_pods, 3));

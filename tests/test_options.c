@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "run_options.h"
 #include "options.h"
 #include "settings.h"
 
@@ -136,6 +136,39 @@ Test(options, config_file_keys_are_the_settings_names)
 	run_options_free(&o);
 }
 
+/* every key of the option table, as the config file gives it */
+Test(options, config_file_takes_every_option)
+{
+	struct run_options o = {};
+	char err[512];
+
+	cr_assert(eq(int, load("{\"all\": \"kubepods.slice\", \"pin\": \"/sys/fs/bpf/x\", "
+			       "\"record\": \"/tmp/r\", \"token_file\": \"/t\", \"auth\": \"all\", "
+			       "\"tls_cert\": \"/c\", \"tls_key\": \"/k\", "
+			       "\"metrics_histograms\": \"full\", "
+			       "\"metrics_full_histograms\": [\"/a/*\", \"/b\"], "
+			       "\"idle_read_interval\": \"0\", \"max_cgroups\": 4096, "
+			       "\"kubelet_url\": \"https://n:10250\", \"kubelet_token_file\": \"/kt\", "
+			       "\"kubelet_ca_file\": \"/ca\", \"kubelet_insecure_tls\": false, "
+			       "\"kubelet_interval\": \"30s\", \"kubelet_max_pods\": 250, "
+			       "\"pod_labels\": [\"app\", \"app\"], \"pod_from_env\": false}",
+			       &o, err, sizeof(err)), 0), "%s", err);
+	cr_assert(o.agent.watch_all);
+	cr_assert(eq(str, (char *)o.agent.all_root, "kubepods.slice"));
+	cr_assert(o.pin);
+	cr_assert(eq(str, (char *)o.pin_dir, "/sys/fs/bpf/x"));
+	cr_assert(o.http.auth_all);
+	cr_assert(eq(int, o.http.metrics.histograms, METRICS_HIST_FULL));
+	cr_assert(eq(u32, o.http.metrics.nr_full, 2));
+	cr_assert(eq(i64, o.agent.idle_read_ns, 0));
+	cr_assert(eq(u32, o.agent.max_cgroups, 4096));
+	cr_assert(eq(i64, o.k8s.interval_ns, 30 * CGSNAP_NSEC_PER_SEC));
+	cr_assert(eq(u32, o.k8s.max_pods, 250));
+	cr_assert(eq(u32, o.k8s.labels.n, 1), "a label given twice is kept once");
+	cr_assert(not(o.k8s.insecure_tls));
+	run_options_free(&o);
+}
+
 Test(options, config_file_errors)
 {
 	static const struct {
@@ -144,11 +177,15 @@ Test(options, config_file_errors)
 		{ "[]", "the top level must be an object" },
 		{ "{\"settings\": {\"nope\": 1}}", "unknown setting \"nope\"" },
 		{ "{\"settings\": {\"runq_interval\": 5}}", "expected a string" },
-		{ "{\"frobnicate\": 1}", "unknown or malformed key \"frobnicate\"" },
-		{ "{\"pids\": [4294967297]}", "\"pids\" must hold process ids" },
-		{ "{\"pids\": [0]}", "\"pids\" must hold process ids" },
-		{ "{\"pids\": [\"1\"]}", "\"pids\" must hold process ids" },
-		{ "{\"cgroups\": [1]}", "\"cgroups\" must hold strings" },
+		{ "{\"frobnicate\": 1}", "unknown key \"frobnicate\"" },
+		{ "{\"pids\": [4294967297]}", "\"pids\": expected a process id from 1" },
+		{ "{\"pids\": [0]}", "\"pids\": expected a process id from 1" },
+		{ "{\"pids\": [\"1\"]}", "\"pids\": expected an integer" },
+		{ "{\"cgroups\": [1]}", "\"cgroups\": expected a string" },
+		{ "{\"cgroups\": [\"a/../b\"]}", "without '.' or '..'" },
+		{ "{\"kubelet_max_pods\": 0}", "\"kubelet_max_pods\": expected an integer from 1" },
+		{ "{\"kubelet_insecure_tls\": \"yes\"}", "expected true or false" },
+		{ "{\"verbose\": true}", "unknown key \"verbose\"" },
 		{ "{\"max_cgroups\": 0}", "malformed key \"max_cgroups\"" },
 		{ "{", "expected" },
 	};

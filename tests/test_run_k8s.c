@@ -494,3 +494,117 @@ Test(run, kubernetes_kubelet_timeout_is_named, .fini = k8s_teardown)
 	cr_assert(eq(int, http("GET", "/healthz", NULL, args, sizeof(args)), 200));
 	close(fd);
 }
+
+/* the agent's cgsnap_kubelet_refreshes_total, -1 if not served */
+static long kubelet_refreshes(void)
+{
+	char cmd[256], out[64] = "";
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "curl -s http://127.0.0.1:%d/metrics | sed -n "
+		 "'s/^cgsnap_kubelet_refreshes_total //p'", port);
+	p = popen(cmd, "r");
+	if (!fgets(out, sizeof(out), p))
+		out[0] = '\0';
+	pclose(p);
+	return out[0] ? atol(out) : -1;
+}
+
+/* until the agent has GET /pods twice more (the second one surely the new answer) */
+static void two_more_refreshes(void)
+{
+	long start = kubelet_refreshes(), now = start;
+
+	for (int i = 0; i < 300 && now < start + 2; i++) {
+		usleep(100000);
+		now = kubelet_refreshes();
+	}
+	cr_assert(ge(long, now, start + 2), "the agent stopped asking the kubelet");
+}
+
+/* RSS beyond @base, in MiB (0 under ASan: its allocator's, not ours) */
+static long rss_growth_mib(long base)
+{
+#ifdef __SANITIZE_ADDRESS__
+	return 0;
+#else
+	return (rss_kib(daemon_pid) - base) / 1024;
+#endif
+}
+
+/*
+ * Reproducers of what a kubelet (or something in its place) could send:
+ * 5,000,000 empty objects took the agent from 85 MB to 1.1 GB for good; a
+ * refused 200 MB answer left 80 MB behind; 20,000 pods 137 MB; one pod with
+ * \u0000 in an annotation cost every pod its names.
+ */
+Test(run, kubernetes_hostile_pod_lists_cost_neither_memory_nor_names, .fini = k8s_teardown,
+     .timeout = 240)
+{
+	static const char big_item[] = "{\"metadata\":{\"name\":\"p%lu\",\"annotations\":{\"x\":\""
+		"0123456789012345678901234567890123456789012345678901234567890123456789012345678901"
+		"2345678901234567890123456789012345678901234567890123456789012345678901234567890123"
+		"4567890123456789012345678901234567890123456789012345678901234567890123456789012345"
+		"6789012345678901234567890123456789012345678901234567890123456789012345678901234567"
+		"89012345678901234567890123456789012345678901234567890123456789\"}}}";
+	static const char pod_item[] = "{\"metadata\":{\"name\":\"x-%lu\",\"namespace\":\"many\","
+		"\"uid\":\"11111111-2222-4333-8444-%012lu\"},\"status\":{\"qosClass\":\"BestEffort\"}}";
+	char args[2048], cmd[512], *pods, *odd;
+	const char *parent, *at;
+	long base, grew;
+	json_t *k;
+
+	parent = kubelet_tree();
+	pods = podlist_json();
+	kstub = kubelet_stub_start(0, NULL, NULL, NULL, pods);
+	/* 3 s: a GET may take as long as the interval, and 64 MiB take a while */
+	snprintf(args, sizeof(args), "--all %s --kubelet-url http://127.0.0.1:%d "
+		 "--kubelet-interval 3s", parent, kubelet_stub_port(kstub));
+	start_daemon(args);
+	cr_assert(wait_log("kubelet: 2 pods on this node", 10), "no first pod list");
+	base = rss_kib(daemon_pid);
+
+	kubelet_stub_set_generated(kstub, "{\"items\":[", "{}", 5000000, "]}");
+	two_more_refreshes();
+	grew = rss_growth_mib(base);
+	cr_log_info("5,000,000 empty objects: RSS %+ld MiB", grew);
+	cr_assert(le(long, grew, 16), "5,000,000 empty objects took %ld MiB", grew);
+
+	kubelet_stub_set_generated(kstub, "{\"items\":[", big_item, 400000, "]}");
+	cr_assert(wait_log("larger than 64 MiB: refused", 30), "the 200 MB answer was not refused");
+	kubelet_stub_set_podlist(kstub, pods);
+	cr_assert(wait_log("answers again: 2 pods", 20), "no recovery");
+	grew = rss_growth_mib(base);
+	cr_log_info("a refused 200 MB answer, then recovery: RSS %+ld MiB", grew);
+	cr_assert(le(long, grew, 16), "a refused answer left %ld MiB behind", grew);
+
+	kubelet_stub_set_generated(kstub, "{\"items\":[", pod_item, 20000, "]}");
+	cr_assert(wait_log("holds 20000 pods, more than --kubelet-max-pods 1000: the first 1000 are "
+			   "named, the other 19000 by their cgroup paths only", 30),
+		  "the bound was not said");
+	grew = rss_growth_mib(base);
+	cr_log_info("20,000 pods: RSS %+ld MiB", grew);
+	cr_assert(le(long, grew, 16), "20,000 pods took %ld MiB", grew);
+	k = k8s_of(k8s_web);
+	cr_assert(eq(str, (char *)jstr(k, "pod_uid"), WEB_UID), "path identity lost");
+	json_decref(k);
+
+	/* one pod with a NUL in an annotation: the others keep their names */
+	at = strstr(pods, "\"metadata\": {");
+	cr_assert(ne(ptr, (void *)at, NULL));
+	cr_assert(ge(int, asprintf(&odd, "%.*s\"annotations\": {\"x\": \"a\\u0000b\"}, %s",
+				   (int)(at - pods + 13), pods, at + 13), 0));
+	kubelet_stub_set_podlist(kstub, odd);
+	free(odd);
+	cr_assert(wait_log("within --kubelet-max-pods again (2 pods)", 20), "back to 2 pods");
+	k = k8s_of(k8s_web);
+	cr_assert(eq(str, (char *)jstr(k, "workload"), "web"), "the pod lost its names");
+	json_decref(k);
+	k = k8s_of(k8s_db);
+	cr_assert(eq(str, (char *)jstr(k, "workload"), "db"));
+	json_decref(k);
+	snprintf(cmd, sizeof(cmd), "curl -s -f http://127.0.0.1:%d/metrics | grep -q "
+		 "'^cgsnap_kubelet_up 1$'", port);
+	cr_assert(eq(int, run_cmd(cmd), 0), "cgsnap_kubelet_up is not 1");
+	free(pods);
+}

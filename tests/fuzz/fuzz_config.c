@@ -2,7 +2,7 @@
 /* libFuzzer: cgsnap run's JSON config file, and the settings it sets. */
 #include <string.h>
 
-#include "config.h"
+#include "run_options.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {

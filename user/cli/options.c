@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <jansson.h>
 
 #include "cgroupfs.h"
 #include "options.h"
@@ -113,6 +114,44 @@ error_t opt_cgroup_root(struct argp_state *state, const char *arg)
 	if (arg && !cgroup_path_valid(arg)) {
 		argp_error(state, BAD_PATH, arg);
 		return EINVAL;
+	}
+	return 0;
+}
+
+int setting_from_json(const struct setting_desc *d, struct cgsnap_settings *s, json_t *v,
+		      char *err, size_t errlen)
+{
+	char buf[64];
+
+	if (json_is_string(v))
+		return setting_parse(d, s, json_string_value(v), err, errlen);
+	if (json_is_integer(v) && d->type != ST_DURATION && d->type != ST_STAT) {
+		snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		return setting_parse(d, s, buf, err, errlen);
+	}
+	if (json_is_real(v) && d->type == ST_RATIO) {
+		snprintf(buf, sizeof(buf), "%.17g", json_real_value(v));
+		return setting_parse(d, s, buf, err, errlen);
+	}
+	snprintf(err, errlen, "invalid %s: expected %s", d->name,
+		 d->type == ST_DURATION || d->type == ST_STAT ? "a string" : "a number or a string");
+	return -EINVAL;
+}
+
+int settings_from_json(struct cgsnap_settings *s, json_t *settings, char *err, size_t errlen)
+{
+	const struct setting_desc *d;
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(settings, key, v) {
+		d = setting_find(key);
+		if (!d) {
+			snprintf(err, errlen, "unknown setting \"%s\"", key);
+			return -EINVAL;
+		}
+		if (setting_from_json(d, s, v, err, errlen))
+			return -EINVAL;
 	}
 	return 0;
 }

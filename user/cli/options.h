@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* The settings table (lib/settings.h) as argp options. */
+/* The settings table (lib/settings.h) as argp options and config-file keys. */
 #ifndef __CGSNAP_OPTIONS_H
 #define __CGSNAP_OPTIONS_H
 
 #include <argp.h>
+#include <jansson.h>
 
 #include "agent.h"
 #include "settings.h"
@@ -29,5 +30,12 @@ int setting_option_parse(int key, const char *arg, struct argp_state *state,
  * that leaves the hierarchy. Return 0 or an argp error. */
 error_t opt_cgroup(struct argp_state *state, struct agent_opts *o, const char *arg);
 error_t opt_cgroup_root(struct argp_state *state, const char *arg);
+
+/* Set the setting @d from a JSON value (a string as for flags, or a number
+ * for ratios, sizes and counts). 0 or -EINVAL with the reason in @err. */
+int setting_from_json(const struct setting_desc *d, struct cgsnap_settings *s, json_t *v,
+		      char *err, size_t errlen);
+/* every key of a config file's "settings" object: 0 or -EINVAL */
+int settings_from_json(struct cgsnap_settings *s, json_t *settings, char *err, size_t errlen);
 
 #endif /* __CGSNAP_OPTIONS_H */

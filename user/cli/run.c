@@ -16,24 +16,19 @@
 #include "commands.h"
 #include "agent.h"
 #include "cgroupfs.h"
-#include "config.h"
 #include "http.h"
 #include "kubelet.h"
 #include "options.h"
 #include "opts.h"
 #include "record.h"
 #include "report.h"
-
-#define DEFAULT_PIN_DIR "/sys/fs/bpf/cgsnap"
+#include "run_options.h"
 
 enum { LOG_WARN, LOG_INFO, LOG_DEBUG };
 
 struct run_args {
 	struct run_options o;
-	int verbosity;
-	bool quiet;
 	int pending;		/* --pin or --all given bare: the next argument may be theirs */
-	bool check;
 };
 
 struct run {
@@ -71,213 +66,27 @@ static void kubelet_log(int level, const char *msg)
 	       LOG_DEBUG, "%s", msg);
 }
 
-enum {
-	OPT_CONFIG = 0x100,
-	OPT_LISTEN,
-	OPT_PIN,
-	OPT_RECORD,
-	OPT_ALL,
-	OPT_MAX_CGROUPS,
-	OPT_QUIET,
-	OPT_CHECK,
-	OPT_TOKEN_FILE,
-	OPT_AUTH,
-	OPT_TLS_CERT,
-	OPT_TLS_KEY,
-	OPT_METRICS_HISTOGRAMS,
-	OPT_METRICS_FULL,
-	OPT_KUBELET_URL,
-	OPT_KUBELET_TOKEN,
-	OPT_KUBELET_CA,
-	OPT_KUBELET_INSECURE,
-	OPT_KUBELET_INTERVAL,
-	OPT_POD_LABEL,
-	OPT_POD_FROM_ENV,
-	OPT_IDLE_READ,
-};
-
-static const struct argp_option base_options[] = {
-	{ NULL, 0, NULL, 0, "What to watch (default: --all, every cgroup):", 1 },
-	{ "cgroup", 'c', "PATH", 0,
-	  "Watch this cgroup (with its descendants); PATH is relative to the cgroup v2 mount. "
-	  "Repeatable", 1 },
-	{ "pid", 'p', "PID", 0, "Watch the cgroup of this process. Repeatable", 1 },
-	{ "all", OPT_ALL, "PATH", OPTION_ARG_OPTIONAL,
-	  "Watch every cgroup under PATH (default: the whole hierarchy), following creation and "
-	  "removal", 1 },
-	{ NULL, 0, NULL, 0, "Interfaces and lifecycle:", 2 },
-	{ "listen", OPT_LISTEN, "ADDR:PORT", 0,
-	  "Serve /metrics and the JSON API here (default " HTTP_DEFAULT_LISTEN "; loopback "
-	  "unless another address is given)", 2 },
-	{ "pin", OPT_PIN, "DIR", OPTION_ARG_OPTIONAL,
-	  "Pin maps and links under DIR (default " DEFAULT_PIN_DIR ") and leave them there at "
-	  "exit; a restarted cgsnap reuses them and keeps counting", 2 },
-	{ "token-file", OPT_TOKEN_FILE, "FILE", 0,
-	  "Writes (POST) need 'Authorization: Bearer TOKEN' with the token in FILE, read again "
-	  "when it changes. Without it, writes are allowed on loopback only", 2 },
-	{ "auth", OPT_AUTH, "writes|all", 0,
-	  "What the token guards: writes (default), or all routes but /healthz", 2 },
-	{ "tls-cert", OPT_TLS_CERT, "FILE", 0, "Serve HTTPS with this PEM certificate (chain)", 2 },
-	{ "tls-key", OPT_TLS_KEY, "FILE", 0, "... and this PEM private key", 2 },
-	{ "metrics-histograms", OPT_METRICS_HISTOGRAMS, "MODE", 0,
-	  "Histogram buckets on /metrics: coarse (11, 4 us to 4 s; the default), full (28, "
-	  "one per power of two) or none", 2 },
-	{ "metrics-full-histograms", OPT_METRICS_FULL, "GLOB", 0,
-	  "Full histograms for the cgroups whose path (with its leading /) matches GLOB, "
-	  "e.g. '/kubepods.slice/*'; repeatable", 2 },
-	{ "record", OPT_RECORD, "FILE", 0,
-	  "Append every snapshot to FILE as the JSON Lines cgsnap replay reads", 2 },
-	{ "idle-read-interval", OPT_IDLE_READ, "DURATION", 0,
-	  "A cgroup none of whose tasks ran since its last reading keeps its CPU usage (it "
-	  "cannot have moved) and has its memory read this often (default 10s; 0: read every "
-	  "cgroup at every system tick)", 2 },
-	{ "config", OPT_CONFIG, "FILE", 0,
-	  "Read settings and options from a JSON file (docs/RUN.md); flags override it", 2 },
-	{ "max-cgroups", OPT_MAX_CGROUPS, "N", 0, OPT_MAX_CGROUPS_DOC, 2 },
-	{ "verbose", 'v', NULL, 0, "Log more (debug); twice: libbpf's messages too", 2 },
-	{ "quiet", OPT_QUIET, NULL, 0, "Log warnings only", 2 },
-	{ "check", OPT_CHECK, NULL, 0,
-	  "Check the options and config file, print the effective settings, and exit", 2 },
-	{ NULL, 0, NULL, 0, "Kubernetes (docs/KUBERNETES.md):", 3 },
-	{ "kubelet-url", OPT_KUBELET_URL, "URL", 0,
-	  "Name pods, containers and workloads from the kubelet's GET /pods, e.g. "
-	  "https://$(NODE_IP):10250", 3 },
-	{ "kubelet-token-file", OPT_KUBELET_TOKEN, "FILE", 0,
-	  "Bearer token for the kubelet, read for every request (default "
-	  KUBELET_DEFAULT_TOKEN " when it exists)", 3 },
-	{ "kubelet-ca-file", OPT_KUBELET_CA, "FILE", 0,
-	  "Check the kubelet's certificate against this CA (default: the system's CAs)", 3 },
-	{ "kubelet-insecure-tls", OPT_KUBELET_INSECURE, NULL, 0,
-	  "Do not check the kubelet's certificate at all", 3 },
-	{ "kubelet-interval", OPT_KUBELET_INTERVAL, "DURATION", 0,
-	  "Refresh the pod list this often (default 10s, at least 1s); a new pod's cgroup "
-	  "refreshes it sooner", 3 },
-	{ "pod-label", OPT_POD_LABEL, "KEY", 0,
-	  "Carry this pod label on the series of its cgroups as label_KEY (non-alphanumerics as "
-	  "_). Repeatable", 3 },
-	{ "pod-from-env", OPT_POD_FROM_ENV, NULL, 0,
-	  "Sidecar: this pod's names from POD_NAME, POD_NAMESPACE, POD_UID (the downward API) "
-	  "and optionally WORKLOAD_KIND, WORKLOAD_NAME; without --cgroup, watch the pod's cgroup, "
-	  "found by its UID", 3 },
-	{},
-};
-
 static error_t run_parse(int key, char *arg, struct argp_state *state)
 {
 	struct run_args *a = state->input;
-	struct run_options *o = &a->o;
-	long n;
+	int pending = a->pending;
 
-	if (key == ARGP_KEY_ARG && a->pending) {
-		/* "--pin DIR" and "--all PATH", as well as --pin=DIR and --all=PATH */
-		bool pin = a->pending == OPT_PIN;
-
-		a->pending = 0;
-		if (pin) {
-			o->pin_dir = arg;
-			return 0;
-		}
-		o->agent.all_root = arg;
-		return opt_cgroup_root(state, arg);
-	}
 	if (key != ARGP_KEY_END && key != ARGP_KEY_FINI && key != ARGP_KEY_SUCCESS &&
 	    key != ARGP_KEY_INIT && key != ARGP_KEY_NO_ARGS)
 		a->pending = 0;
-	if (setting_option_parse(key, arg, state, &o->agent.settings))
+	/* "--pin DIR" and "--all PATH", as well as --pin=DIR and --all=PATH */
+	if (key == ARGP_KEY_ARG && pending) {
+		run_option_parse(pending, arg, state, &a->o);
 		return 0;
-	switch (key) {
-	case 'c':
-		return opt_cgroup(state, &o->agent, arg);
-	case 'p':
-		if (opt_long(state, arg, 1, INT32_MAX, &n))
-			return EINVAL;
-		return run_options_add_pid(o, n) ? ENOMEM : 0;
-	case OPT_ALL:
-		o->agent.watch_all = true;
-		o->agent.all_root = arg;
-		a->pending = arg ? 0 : OPT_ALL;
-		return opt_cgroup_root(state, arg);
-	case OPT_LISTEN:
-		o->http.listen = arg;
-		return 0;
-	case OPT_PIN:
-		o->pin = true;
-		o->pin_dir = arg ? arg : DEFAULT_PIN_DIR;
-		a->pending = arg ? 0 : OPT_PIN;
-		return 0;
-	case OPT_RECORD:
-		o->record = arg;
-		return 0;
-	case OPT_TOKEN_FILE:
-		o->http.token_file = arg;
-		return 0;
-	case OPT_AUTH:
-		if (parse_auth(arg, &o->http.auth_all))
-			argp_error(state, "invalid --auth '%s': expected writes or all", arg);
-		return 0;
-	case OPT_TLS_CERT:
-		o->http.tls_cert = arg;
-		return 0;
-	case OPT_TLS_KEY:
-		o->http.tls_key = arg;
-		return 0;
-	case OPT_METRICS_HISTOGRAMS:
-		if (metrics_histograms_parse(arg, &o->http.metrics.histograms))
-			argp_error(state, "invalid --metrics-histograms '%s': expected coarse, full "
-				   "or none", arg);
-		return 0;
-	case OPT_METRICS_FULL:
-		return metrics_opts_add_full(&o->http.metrics, arg) ? ENOMEM : 0;
-	case OPT_KUBELET_URL:
-		o->k8s.kubelet_url = arg;
-		return 0;
-	case OPT_KUBELET_TOKEN:
-		o->k8s.token_file = arg;
-		return 0;
-	case OPT_KUBELET_CA:
-		o->k8s.ca_file = arg;
-		return 0;
-	case OPT_KUBELET_INSECURE:
-		o->k8s.insecure_tls = true;
-		return 0;
-	case OPT_KUBELET_INTERVAL:
-		if (parse_kubelet_interval(arg, &o->k8s.interval_ns))
-			argp_error(state, "invalid --kubelet-interval '%s': expected a duration of at "
-				   "least 1s (e.g. 10s, 1m)", arg);
-		return 0;
-	case OPT_POD_LABEL: {
-		int err = parse_pod_label(arg, &o->k8s);
-
-		if (err == -EINVAL)
-			argp_error(state, "invalid --pod-label '%s': expected a label key (no blanks, "
-				   "quotes, '=', ',' or braces)", arg);
-		return err ? ENOMEM : 0;
 	}
-	case OPT_POD_FROM_ENV:
-		o->k8s.pod_from_env = true;
+	if (setting_option_parse(key, arg, state, &a->o.agent.settings))
 		return 0;
-	case OPT_CONFIG:
-		return 0;	/* read before the flags, see load_config() */
-	case OPT_MAX_CGROUPS:
-		return opt_max_cgroups(state, arg, &o->agent.max_cgroups);
-	case OPT_IDLE_READ:
-		if (parse_idle_read_interval(arg, &o->agent.idle_read_ns))
-			argp_error(state, "invalid --idle-read-interval '%s': expected a duration "
-				   "with a unit (e.g. 10s, 1m), or 0 to read every cgroup at every "
-				   "tick", arg);
+	if (run_option_parse(key, arg, state, &a->o)) {
+		if ((key == RUN_OPT_PIN || key == RUN_OPT_ALL) && !arg)
+			a->pending = key;
 		return 0;
-	case 'v':
-		a->verbosity++;
-		return 0;
-	case OPT_QUIET:
-		a->quiet = true;
-		return 0;
-	case OPT_CHECK:
-		a->check = true;
-		return 0;
-	default:
-		return opt_no_args(key, arg, state);
 	}
+	return opt_no_args(key, arg, state);
 }
 
 static const char run_doc[] =
@@ -428,9 +237,9 @@ static int check_k8s(struct k8s_opts *k)
 		return -EINVAL;
 	}
 	if (!k->kubelet_url && (k->token_file || k->ca_file || k->insecure_tls ||
-				k->interval_ns)) {
-		report("--kubelet-token-file, --kubelet-ca-file, --kubelet-insecure-tls and "
-		       "--kubelet-interval need --kubelet-url");
+				k->interval_ns || k->max_pods)) {
+		report("--kubelet-token-file, --kubelet-ca-file, --kubelet-insecure-tls, "
+		       "--kubelet-interval and --kubelet-max-pods need --kubelet-url");
 		return -EINVAL;
 	}
 	if (k->ca_file && k->insecure_tls) {
@@ -441,6 +250,15 @@ static int check_k8s(struct k8s_opts *k)
 		report("--pod-label needs --kubelet-url: pod labels come from the kubelet");
 		return -EINVAL;
 	}
+	/* two keys, one Prometheus name: the scrape would repeat a label */
+	for (unsigned int i = 0; i < k->labels.n; i++)
+		for (unsigned int j = 0; j < i; j++)
+			if (!strcmp(k->labels.names[i], k->labels.names[j])) {
+				report("--pod-label %s and --pod-label %s would both be %s on the "
+				       "series: keep one of them", k->labels.keys[j],
+				       k->labels.keys[i], k->labels.names[i]);
+				return -EINVAL;
+			}
 	if (k->kubelet_url && !k->token_file && !access(KUBELET_DEFAULT_TOKEN, R_OK))
 		k->token_file = KUBELET_DEFAULT_TOKEN;
 	if (!k->interval_ns)
@@ -455,14 +273,11 @@ static int parse(struct run_args *a, int argc, char **argv)
 	const char *why;
 	int err;
 
-	argp.options = setting_options_new(base_options, SETTING_RUN,
-					   "Snapshotter settings (docs/SPEC.md):", 4);
+	argp.options = run_argp_options();
 	if (!argp.options) {
 		report_err(-ENOMEM, "cannot parse the options");
 		return -ENOMEM;
 	}
-	cgsnap_settings__init(&o->agent.settings);
-	o->agent.idle_read_ns = AGENT_IDLE_READ_DEFAULT_NS;
 	err = load_config(a, argc, argv);
 	/* in order: "--pin DIR" needs DIR right after --pin */
 	if (!err && argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, a))
@@ -478,8 +293,8 @@ static int parse(struct run_args *a, int argc, char **argv)
 		o->agent.watch_all = true;
 	if (check_k8s(&o->k8s))
 		return -EINVAL;
-	verbosity = a->quiet ? LOG_WARN : a->verbosity ? LOG_DEBUG : LOG_INFO;
-	o->agent.verbose = a->verbosity > 1;
+	verbosity = o->quiet ? LOG_WARN : o->verbosity ? LOG_DEBUG : LOG_INFO;
+	o->agent.verbose = o->verbosity > 1;
 	o->agent.keep_totals = true;
 	o->agent.drop_caps = true;
 	o->agent.pin_dir = o->pin ? o->pin_dir : NULL;
@@ -510,56 +325,6 @@ static void log_start(struct run *r)
 		logmsg(LOG_INFO, "%s in %s", agent__pins_reused(r->ag) ?
 		       "reusing the pinned maps and attached programs" : "pinned maps and links",
 		       o->pin_dir);
-}
-
-/* --check: the effective configuration */
-static void print_check(const struct run_options *o)
-{
-	char v[64];
-	unsigned int i;
-	size_t k;
-
-	printf("watch:");
-	if (o->agent.watch_all)
-		printf(" all of /%s", o->agent.all_root ? o->agent.all_root : "");
-	for (i = 0; i < o->agent.nr_cgroups; i++)
-		printf(" %s", o->agent.cgroups[i]);
-	for (i = 0; i < o->nr_pids; i++)
-		printf(" pid %d", o->pids[i]);
-	printf("\nlisten: %s\npin: %s\nrecord: %s\n", o->http.listen, o->pin ? o->pin_dir : "no",
-	       o->record ? o->record : "no");
-	printf("token file: %s\nauth: %s\ntls: %s\n", o->http.token_file ? o->http.token_file :
-	       "no", o->http.auth_all ? "all" : "writes", o->http.tls_cert ? o->http.tls_cert : "no");
-	if (o->agent.idle_read_ns > 0) {
-		format_duration(o->agent.idle_read_ns, v, sizeof(v));
-		printf("idle cgroups: CPU usage kept, memory read every %s\n", v);
-	} else
-		printf("idle cgroups: read at every tick\n");
-	printf("metrics histograms: %s", metrics_histograms_name(o->http.metrics.histograms));
-	for (i = 0; i < o->http.metrics.nr_full; i++)
-		printf(", full for %s", o->http.metrics.full[i]);
-	printf("\n");
-	if (o->k8s.kubelet_url) {
-		printf("pods: from the kubelet at %s, every %.0f s\n", o->k8s.kubelet_url,
-		       o->k8s.interval_ns / 1e9);
-		printf("kubelet token file: %s\nkubelet tls: %s\n", o->k8s.token_file ?
-		       o->k8s.token_file : "none", o->k8s.insecure_tls ? "not checked (insecure)" :
-		       o->k8s.ca_file ? o->k8s.ca_file : "the system's CAs");
-		printf("pod labels:");
-		for (i = 0; i < o->k8s.labels.n; i++)
-			printf(" %s (as %s)", o->k8s.labels.keys[i], o->k8s.labels.names[i]);
-		printf("%s\n", o->k8s.labels.n ? "" : " none");
-	} else if (o->k8s.pod_from_env) {
-		printf("pods: this pod, from POD_NAME, POD_NAMESPACE, POD_UID%s\n",
-		       o->agent.nr_cgroups || o->agent.watch_all || o->nr_pids ? "" :
-		       " (watching its cgroup, found by its UID)");
-	} else {
-		printf("pods: from cgroup paths only\n");
-	}
-	for (k = 0; k < settings_table_len; k++) {
-		setting_format(&settings_table[k], &o->agent.settings, v, sizeof(v));
-		printf("%s: %s\n", settings_table[k].name, v);
-	}
 }
 
 /* tell systemd (Type=notify) that we are ready, if it asked */
@@ -647,6 +412,7 @@ static int start_k8s(struct run *r)
 		.ca_file = o->k8s.ca_file,
 		.insecure_tls = o->k8s.insecure_tls,
 		.interval_ns = o->k8s.interval_ns,
+		.max_pods = o->k8s.max_pods,
 		.log = kubelet_log,
 	};
 	char err[512];
@@ -720,14 +486,15 @@ int cmd_run(int argc, char **argv)
 	/* A fixed threshold: glibc raises it after a large block is freed, and
 	 * then keeps every later scrape buffer in the heap for good. */
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+	run_options_init(&a.o);
 	a.o.agent.on_event = on_event;
 	a.o.agent.ctx = &r;
 	if (parse(&a, argc, argv)) {
 		ret = 2;
 		goto out;
 	}
-	if (a.check) {
-		print_check(&a.o);
+	if (a.o.check) {
+		run_options_print(&a.o, stdout);
 		goto out;
 	}
 	if (resolve_pids(&a.o) || start_k8s(&r)) {

@@ -462,6 +462,12 @@ static void kubelet_metrics(FILE *f, const struct kubelet_stats *ks)
 	fprintf(f, "cgsnap_kubelet_up %d\n", ks->up);
 	header(f, "cgsnap_kubelet_pods", "gauge", "Pods on the last pod list from the kubelet.");
 	fprintf(f, "cgsnap_kubelet_pods %u\n", ks->pods);
+	header(f, "cgsnap_kubelet_pods_not_kept", "gauge",
+	       "Pods of the kubelet's last answer not kept: beyond --kubelet-max-pods (over_limit), "
+	       "or without a usable UID, name or namespace (unusable); they have their cgroup "
+	       "path's identity only.");
+	fprintf(f, "cgsnap_kubelet_pods_not_kept{reason=\"over_limit\"} %u\n", ks->over_limit);
+	fprintf(f, "cgsnap_kubelet_pods_not_kept{reason=\"unusable\"} %u\n", ks->unusable);
 	header(f, "cgsnap_kubelet_refreshes_total", "counter", "GET /pods requests to the kubelet.");
 	fprintf(f, "cgsnap_kubelet_refreshes_total %llu\n", (unsigned long long)ks->refreshes);
 	header(f, "cgsnap_kubelet_refresh_failures_total", "counter",

@@ -23,9 +23,11 @@ struct kubelet {
 	bool stop, wanted;
 	struct kubelet_stats stats;	/* under lock */
 	/* the thread's own */
-	char *body;
-	size_t len, cap;
-	bool failing, ever_ok;
+	struct k8s_podlist_parser *parser;	/* the GET under way's */
+	size_t len;				/* bytes of its answer so far */
+	bool too_big;
+	char errbuf[CURL_ERROR_SIZE];
+	bool failing, ever_ok, over;
 	uint64_t failed_since;		/* failures in a row */
 	int64_t failing_since_ns;
 };
@@ -77,28 +79,23 @@ int kubelet_check_url(const char *url, char *err, size_t errlen)
 	return 0;
 }
 
+/* the answer is parsed as it arrives: nothing of it is held but the pods */
 static size_t on_data(char *data, size_t size, size_t nmemb, void *ctx)
 {
 	struct kubelet *k = ctx;
 	size_t n = size * nmemb;
-	char *b;
+	long status = 0;
 
-	if (k->len + n > KUBELET_MAX_BODY)
-		return 0;	/* CURLE_WRITE_ERROR */
-	if (k->len + n + 1 > k->cap) {
-		size_t cap = k->cap ? k->cap : 64 * 1024;
-
-		while (cap < k->len + n + 1)
-			cap *= 2;
-		b = realloc(k->body, cap);
-		if (!b)
-			return 0;
-		k->body = b;
-		k->cap = cap;
-	}
-	memcpy(k->body + k->len, data, n);
 	k->len += n;
-	return n;
+	if (k->len > KUBELET_MAX_BODY) {
+		k->too_big = true;
+		return 0;	/* CURLE_WRITE_ERROR */
+	}
+	curl_easy_getinfo(k->curl, CURLINFO_RESPONSE_CODE, &status);
+	if (status != 200)
+		return n;	/* an error page: read, not parsed */
+	/* not a pod list: no need to read the rest */
+	return k8s_podlist_parser_feed(k->parser, data, n) ? 0 : n;
 }
 
 /* a GET under way ends when the agent stops */
@@ -129,83 +126,136 @@ static bool tls_error(CURLcode c)
 	       c == CURLE_SSL_CRL_BADFILE || c == CURLE_SSL_ENGINE_INITFAILED;
 }
 
-/* GET /pods into a new list; 0, or -errno with the cause in @why */
-static int fetch(struct kubelet *k, struct k8s_podlist **out, char *why, size_t len)
+/* what the GET that ended with @c brought: 0 and the list, or -errno and why */
+static int parsed(struct kubelet *k, CURLcode c, struct k8s_parse_stats *stats,
+		  struct k8s_podlist **out, char *why, size_t len)
 {
-	char errbuf[CURL_ERROR_SIZE] = "", auth[8192], perr[256];
-	struct curl_slist *hdrs = NULL;
 	long status = 0;
-	CURLcode c;
-	char *token = NULL;
+	char perr[256];
 	int ret;
 
-	*out = NULL;
-	if (k->o.token_file) {
-		size_t n;
-
-		ret = read_file(k->o.token_file, 64 * 1024, &token, &n);
-		if (ret) {
-			snprintf(why, len, "cannot read the token file %s: %s", k->o.token_file,
-				 strerror(-ret));
-			return ret;
-		}
-		while (n && (token[n - 1] == '\n' || token[n - 1] == '\r' || token[n - 1] == ' '))
-			token[--n] = '\0';
-		if (snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token) >=
-		    (int)sizeof(auth)) {
-			free(token);
-			snprintf(why, len, "the token in %s is too long", k->o.token_file);
-			return -EINVAL;
-		}
-		free(token);
-		hdrs = curl_slist_append(hdrs, auth);
-		explicit_bzero(auth, sizeof(auth));
-		if (!hdrs)
-			return -ENOMEM;
-	}
-	curl_easy_setopt(k->curl, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(k->curl, CURLOPT_ERRORBUFFER, errbuf);
-	k->len = 0;
-	c = curl_easy_perform(k->curl);
-	curl_easy_setopt(k->curl, CURLOPT_HTTPHEADER, NULL);
-	curl_slist_free_all(hdrs);
-	if (c != CURLE_OK) {
-		snprintf(why, len, "%s%s%s%s", tls_error(c) ? "TLS: " :
-			 c == CURLE_OPERATION_TIMEDOUT ? "timeout: " : "",
-			 curl_easy_strerror(c), *errbuf ? ": " : "", errbuf);
-		return c == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -EIO;
+	if (k->too_big) {
+		snprintf(why, len, "the answer is larger than %u MiB: refused",
+			 KUBELET_MAX_BODY >> 20);
+		return -EFBIG;
 	}
 	curl_easy_getinfo(k->curl, CURLINFO_RESPONSE_CODE, &status);
+	if (c != CURLE_OK && !(c == CURLE_WRITE_ERROR && status == 200)) {
+		snprintf(why, len, "%s%s%s%s", tls_error(c) ? "TLS: " :
+			 c == CURLE_OPERATION_TIMEDOUT ? "timeout: " : "",
+			 curl_easy_strerror(c), *k->errbuf ? ": " : "", k->errbuf);
+		return c == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT : -EIO;
+	}
 	if (status != 200) {
 		snprintf(why, len, "HTTP %ld%s", status, http_reason(status));
 		return -EIO;
 	}
-	ret = k8s_podlist_parse(k->body ? k->body : "", k->len, k8s_pods_label_keys(k->pods), out,
-				perr, sizeof(perr));
+	/* a write error with a 200: the parser refused the answer */
+	ret = k8s_podlist_parser_end(k->parser, out, stats, perr, sizeof(perr));
 	if (ret)
 		snprintf(why, len, "the answer is not a pod list: %s",
 			 ret == -ENOMEM ? "out of memory" : perr);
 	return ret;
 }
 
+/* the Authorization header of @k's token file, in *@hdrs: 0 or -errno and why */
+static int auth_header(struct kubelet *k, struct curl_slist **hdrs, char *why, size_t len)
+{
+	char auth[8192], *token = NULL;
+	size_t n;
+	int ret;
+
+	*hdrs = NULL;
+	if (!k->o.token_file)
+		return 0;
+	ret = read_file(k->o.token_file, 64 * 1024, &token, &n);
+	if (ret) {
+		snprintf(why, len, "cannot read the token file %s: %s", k->o.token_file,
+			 strerror(-ret));
+		return ret;
+	}
+	while (n && (token[n - 1] == '\n' || token[n - 1] == '\r' || token[n - 1] == ' '))
+		token[--n] = '\0';
+	ret = snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token) >= (int)sizeof(auth);
+	explicit_bzero(token, n);
+	free(token);
+	if (ret) {
+		snprintf(why, len, "the token in %s is too long", k->o.token_file);
+		return -EINVAL;
+	}
+	*hdrs = curl_slist_append(NULL, auth);
+	explicit_bzero(auth, sizeof(auth));
+	return *hdrs ? 0 : -ENOMEM;
+}
+
+/* GET /pods into a new list; 0, or -errno with the cause in @why */
+static int fetch(struct kubelet *k, struct k8s_podlist **out, struct k8s_parse_stats *stats,
+		 char *why, size_t len)
+{
+	struct curl_slist *hdrs;
+	CURLcode c;
+	int ret;
+
+	*out = NULL;
+	ret = auth_header(k, &hdrs, why, len);
+	if (ret)
+		return ret;
+	k->parser = k8s_podlist_parser_new(k8s_pods_label_keys(k->pods), k->o.max_pods);
+	if (!k->parser) {
+		curl_slist_free_all(hdrs);
+		snprintf(why, len, "out of memory");
+		return -ENOMEM;
+	}
+	k->len = 0;
+	k->too_big = false;
+	k->errbuf[0] = '\0';
+	curl_easy_setopt(k->curl, CURLOPT_HTTPHEADER, hdrs);
+	c = curl_easy_perform(k->curl);
+	curl_easy_setopt(k->curl, CURLOPT_HTTPHEADER, NULL);
+	curl_slist_free_all(hdrs);
+	ret = parsed(k, c, stats, out, why, len);
+	k8s_podlist_parser_free(k->parser);
+	k->parser = NULL;
+	return ret;
+}
+
+/* a list cut at --kubelet-max-pods: said when it starts and when it ends */
+static void warn_over(struct kubelet *k, const struct k8s_parse_stats *ps)
+{
+	if (ps->over && !k->over)
+		klog(k, KUBELET_LOG_WARN, "kubelet: the pod list holds %u pods, more than "
+		     "--kubelet-max-pods %u: the first %u are named, the other %u by their cgroup "
+		     "paths only", ps->items - ps->left_out, k->o.max_pods, k->o.max_pods, ps->over);
+	else if (!ps->over && k->over)
+		klog(k, KUBELET_LOG_INFO, "kubelet: the pod list is within --kubelet-max-pods "
+		     "again (%u pods)", ps->items - ps->left_out);
+	k->over = ps->over;
+}
+
 static void refresh(struct kubelet *k)
 {
+	struct k8s_parse_stats ps = {};
 	struct k8s_podlist *l, *prev;
 	int64_t t0 = mono_ns();
 	char why[512];
 	unsigned int n;
 	int ret;
 
-	ret = fetch(k, &l, why, sizeof(why));
+	ret = fetch(k, &l, &ps, why, sizeof(why));
 	pthread_mutex_lock(&k->lock);
 	k->stats.refreshes++;
 	k->stats.last_seconds = (mono_ns() - t0) / 1e9;
 	k->stats.up = !ret;
-	if (ret)
+	if (ret) {
 		k->stats.failures++;
-	else
+	} else {
 		k->stats.pods = l->n;
+		k->stats.over_limit = ps.over;
+		k->stats.unusable = ps.left_out;
+	}
 	pthread_mutex_unlock(&k->lock);
+	if (!ret)
+		warn_over(k, &ps);
 	if (ret) {
 		if (!k->failing) {
 			prev = k8s_pods_get(k->pods);
@@ -287,6 +337,8 @@ struct kubelet *kubelet_start(const struct kubelet_opts *o, struct k8s_pods *pod
 		return NULL;
 	}
 	k->o = *o;
+	if (!k->o.max_pods)
+		k->o.max_pods = K8S_DEFAULT_MAX_PODS;
 	k->pods = pods;
 	if (asprintf(&k->url, "%s%spods", o->url, o->url[strlen(o->url) - 1] == '/' ? "" : "/") < 0) {
 		snprintf(err, errlen, "out of memory");
@@ -312,6 +364,7 @@ struct kubelet *kubelet_start(const struct kubelet_opts *o, struct k8s_pods *pod
 	curl_easy_setopt(k->curl, CURLOPT_USERAGENT, "cgsnap/" CGSNAP_VERSION);
 	curl_easy_setopt(k->curl, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(k->curl, CURLOPT_WRITEDATA, k);
+	curl_easy_setopt(k->curl, CURLOPT_ERRORBUFFER, k->errbuf);
 	curl_easy_setopt(k->curl, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(k->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
 	curl_easy_setopt(k->curl, CURLOPT_XFERINFODATA, k);
@@ -369,7 +422,6 @@ void kubelet_stop(struct kubelet *k)
 	curl_easy_cleanup(k->curl);
 	pthread_cond_destroy(&k->cond);
 	pthread_mutex_destroy(&k->lock);
-	free(k->body);
 	free(k->url);
 	free(k);
 }

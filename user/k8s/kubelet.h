@@ -20,6 +20,7 @@
 #define KUBELET_MIN_GAP_NS	2000000000LL
 #define KUBELET_CONNECT_TIMEOUT_MS	2000L
 #define KUBELET_TIMEOUT_MS	10000L
+/* larger answers are refused; parsed as they arrive, they are never held */
 #define KUBELET_MAX_BODY	(64u << 20)
 
 enum { KUBELET_LOG_WARN, KUBELET_LOG_INFO, KUBELET_LOG_DEBUG };
@@ -30,12 +31,15 @@ struct kubelet_opts {
 	const char *ca_file;		/* NULL: the system's CAs */
 	bool insecure_tls;		/* no certificate check at all */
 	int64_t interval_ns;
+	unsigned int max_pods;		/* pods kept of a list; 0: K8S_DEFAULT_MAX_PODS */
 	void (*log)(int level, const char *msg);
 };
 
 struct kubelet_stats {
 	bool up;			/* the last GET /pods succeeded */
 	unsigned int pods;		/* in the current list */
+	unsigned int over_limit;	/* beyond max_pods in the last answer: not kept */
+	unsigned int unusable;		/* without a usable UID, name or namespace */
 	uint64_t refreshes, failures;	/* GETs done, failed */
 	double last_seconds;		/* how long the last GET and parse took */
 };

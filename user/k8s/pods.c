@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <jansson.h>
 
 #include "pods.h"
 
@@ -70,13 +69,19 @@ static void pod_fini(struct k8s_pod *p, unsigned int nr_labels)
 	free(p->containers);
 }
 
+static int by_uid(const void *a, const void *b)
+{
+	return strcmp(((const struct k8s_pod *)a)->uid, ((const struct k8s_pod *)b)->uid);
+}
+
 /* the labels' count travels with the list: the pods' arrays have that size */
 struct podlist_priv {
 	struct k8s_podlist pub;
 	unsigned int nr_labels;
+	unsigned int cap;	/* pods allocated */
 };
 
-static struct k8s_podlist *podlist_new(unsigned int cap, unsigned int nr_labels)
+struct k8s_podlist *k8s_podlist_new(unsigned int nr_labels)
 {
 	struct podlist_priv *l = calloc(1, sizeof(*l));
 
@@ -84,12 +89,36 @@ static struct k8s_podlist *podlist_new(unsigned int cap, unsigned int nr_labels)
 		return NULL;
 	l->pub.refs = 1;
 	l->nr_labels = nr_labels;
-	l->pub.pods = calloc(cap ? cap : 1, sizeof(*l->pub.pods));
-	if (!l->pub.pods) {
-		free(l);
-		return NULL;
-	}
 	return &l->pub;
+}
+
+struct k8s_pod *k8s_podlist_add(struct k8s_podlist *l)
+{
+	struct podlist_priv *priv = (struct podlist_priv *)l;
+	struct k8s_pod *pods, *p;
+
+	if (l->n == priv->cap) {
+		unsigned int cap = priv->cap ? 2 * priv->cap : 16;
+
+		pods = realloc(l->pods, cap * sizeof(*pods));
+		if (!pods)
+			return NULL;
+		l->pods = pods;
+		priv->cap = cap;
+	}
+	p = &l->pods[l->n];
+	memset(p, 0, sizeof(*p));
+	p->labels = calloc(priv->nr_labels ? priv->nr_labels : 1, sizeof(*p->labels));
+	if (!p->labels)
+		return NULL;
+	l->n++;		/* from here on k8s_podlist_put() frees what it holds */
+	return p;
+}
+
+void k8s_podlist_seal(struct k8s_podlist *l)
+{
+	if (l->n)
+		qsort(l->pods, l->n, sizeof(*l->pods), by_uid);
 }
 
 struct k8s_podlist *k8s_podlist_get(struct k8s_podlist *l)
@@ -112,16 +141,11 @@ void k8s_podlist_put(struct k8s_podlist *l)
 	free(priv);
 }
 
-static int by_uid(const void *a, const void *b)
-{
-	return strcmp(((const struct k8s_pod *)a)->uid, ((const struct k8s_pod *)b)->uid);
-}
-
 const struct k8s_pod *k8s_podlist_find(const struct k8s_podlist *l, const char *uid)
 {
 	struct k8s_pod key;
 
-	if (!l || strlen(uid) >= sizeof(key.uid))
+	if (!l || !l->n || strlen(uid) >= sizeof(key.uid))
 		return NULL;
 	strcpy(key.uid, uid);
 	return bsearch(&key, l->pods, l->n, sizeof(key), by_uid);
@@ -179,156 +203,11 @@ void k8s_workload_of(const char *pod_name, const char *owner_kind, const char *o
 	}
 }
 
-static const char *str_at(json_t *obj, const char *key)
-{
-	json_t *v = json_object_get(obj, key);
-
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-static char *lower_dup(const char *s)
-{
-	char *d = strdup(s ? s : "");
-
-	for (char *p = d; p && *p; p++)
-		*p = tolower((unsigned char)*p);
-	return d;
-}
-
-/* "containerd://abc" -> "abc" */
-static const char *runtime_id(const char *s)
+const char *k8s_runtime_id(const char *s)
 {
 	const char *p = strstr(s, "://");
 
 	return p ? p + 3 : s;
-}
-
-static int add_containers(struct k8s_pod *p, json_t *statuses)
-{
-	struct k8s_container *c;
-	size_t i;
-	json_t *st;
-
-	json_array_foreach(statuses, i, st) {
-		const char *id = str_at(st, "containerID"), *name = str_at(st, "name");
-
-		if (!id || !name || !*runtime_id(id))
-			continue;	/* not started yet */
-		c = realloc(p->containers, (p->nr_containers + 1) * sizeof(*c));
-		if (!c)
-			return -ENOMEM;
-		p->containers = c;
-		c[p->nr_containers].id = strdup(runtime_id(id));
-		c[p->nr_containers].name = strdup(name);
-		if (!c[p->nr_containers].id || !c[p->nr_containers].name) {
-			free(c[p->nr_containers].id);
-			free(c[p->nr_containers].name);
-			return -ENOMEM;
-		}
-		p->nr_containers++;
-	}
-	return 0;
-}
-
-/* the controller among metadata.ownerReferences */
-static json_t *controller_of(json_t *meta)
-{
-	json_t *refs = json_object_get(meta, "ownerReferences"), *r;
-	size_t i;
-
-	json_array_foreach(refs, i, r)
-		if (json_is_true(json_object_get(r, "controller")))
-			return r;
-	return NULL;
-}
-
-static int pod_from_json(json_t *item, const struct k8s_label_keys *lk, struct k8s_pod *p)
-{
-	static const char *const statuses[] = { "containerStatuses", "initContainerStatuses",
-						"ephemeralContainerStatuses" };
-	json_t *meta = json_object_get(item, "metadata"), *status = json_object_get(item, "status");
-	json_t *labels = json_object_get(meta, "labels"), *owner = controller_of(meta);
-	const char *uid = str_at(meta, "uid"), *kind, *name;
-	char buf[256];
-	unsigned int i;
-
-	if (!uid || strlen(uid) != 36 || !str_at(meta, "name") || !str_at(meta, "namespace"))
-		return -EINVAL;
-	strcpy(p->uid, uid);
-	for (i = 0; i < 36; i++)
-		p->uid[i] = tolower((unsigned char)p->uid[i]);
-	k8s_workload_of(str_at(meta, "name"), str_at(owner, "kind"), str_at(owner, "name"),
-			str_at(labels, "pod-template-hash"), &kind, &name, buf, sizeof(buf));
-	p->ns = strdup(str_at(meta, "namespace"));
-	p->name = strdup(str_at(meta, "name"));
-	p->qos = lower_dup(str_at(status, "qosClass"));
-	p->workload_kind = strdup(kind);
-	p->workload = strdup(name);
-	p->labels = calloc(lk && lk->n ? lk->n : 1, sizeof(*p->labels));
-	if (!p->ns || !p->name || !p->qos || !p->workload_kind || !p->workload || !p->labels)
-		return -ENOMEM;
-	for (i = 0; lk && i < lk->n; i++) {
-		const char *v = str_at(labels, lk->keys[i]);
-
-		if (v && !(p->labels[i] = strdup(v)))
-			return -ENOMEM;
-	}
-	for (i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++)
-		if (add_containers(p, json_object_get(status, statuses[i])))
-			return -ENOMEM;
-	return 0;
-}
-
-int k8s_podlist_parse(const char *json, size_t len, const struct k8s_label_keys *lk,
-		      struct k8s_podlist **out, char *err, size_t errlen)
-{
-	unsigned int nr_labels = lk ? lk->n : 0;
-	struct k8s_podlist *l;
-	json_error_t jerr;
-	json_t *root, *items, *item;
-	size_t i;
-	int ret = 0;
-
-	*out = NULL;
-	root = json_loadb(json, len, 0, &jerr);
-	if (!root) {
-		snprintf(err, errlen, "not JSON: %s (line %d)", jerr.text, jerr.line);
-		return -EINVAL;
-	}
-	items = json_object_get(root, "items");
-	if (!json_is_object(root) || (!json_is_array(items) && !json_is_null(items) && items)) {
-		snprintf(err, errlen, "not a PodList: no \"items\" array");
-		json_decref(root);
-		return -EINVAL;
-	}
-	l = podlist_new(json_array_size(items), nr_labels);
-	if (!l) {
-		json_decref(root);
-		return -ENOMEM;
-	}
-	json_array_foreach(items, i, item) {
-		ret = pod_from_json(item, lk, &l->pods[l->n]);
-		if (ret == -ENOMEM) {
-			l->n++;
-			break;
-		}
-		if (ret) {
-			/* a pod without identity: leave it out */
-			pod_fini(&l->pods[l->n], nr_labels);
-			memset(&l->pods[l->n], 0, sizeof(l->pods[l->n]));
-			ret = 0;
-			continue;
-		}
-		l->n++;
-	}
-	json_decref(root);
-	if (ret) {
-		k8s_podlist_put(l);
-		return ret;
-	}
-	qsort(l->pods, l->n, sizeof(*l->pods), by_uid);
-	*out = l;
-	return 0;
 }
 
 int k8s_podlist_from_env(char *(*get)(const char *), const struct k8s_label_keys *lk,
@@ -360,19 +239,19 @@ int k8s_podlist_from_env(char *(*get)(const char *), const struct k8s_label_keys
 		snprintf(err, errlen, "--pod-from-env: WORKLOAD_KIND and WORKLOAD_NAME go together");
 		return -EINVAL;
 	}
-	l = podlist_new(1, lk ? lk->n : 0);
-	if (!l)
+	l = k8s_podlist_new(lk ? lk->n : 0);
+	p = l ? k8s_podlist_add(l) : NULL;
+	if (!p) {
+		k8s_podlist_put(l);
 		return -ENOMEM;
-	p = &l->pods[0];
-	l->n = 1;
+	}
 	strcpy(p->uid, id.pod_uid);
 	p->ns = strdup(get("POD_NAMESPACE"));
 	p->name = strdup(get("POD_NAME"));
 	p->qos = strdup("");
 	p->workload_kind = strdup(kind ? kind : "Pod");
 	p->workload = strdup(wname ? wname : get("POD_NAME"));
-	p->labels = calloc(lk && lk->n ? lk->n : 1, sizeof(*p->labels));
-	if (!p->ns || !p->name || !p->qos || !p->workload_kind || !p->workload || !p->labels) {
+	if (!p->ns || !p->name || !p->qos || !p->workload_kind || !p->workload) {
 		k8s_podlist_put(l);
 		return -ENOMEM;
 	}

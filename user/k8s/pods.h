@@ -51,13 +51,50 @@ struct k8s_label_keys {
 int k8s_label_keys_add(struct k8s_label_keys *lk, const char *key);
 void k8s_label_keys_free(struct k8s_label_keys *lk);
 
+/* a node runs a few hundred pods at most (the kubelet's default max-pods is
+ * 110): a list is cut at this many unless told otherwise (--kubelet-max-pods) */
+#define K8S_DEFAULT_MAX_PODS	1000
+
+/* what a PodList held beside the pods kept */
+struct k8s_parse_stats {
+	unsigned int items;	/* pod objects in it */
+	unsigned int left_out;	/* of them without a usable UID, name or namespace */
+	unsigned int over;	/* usable, but beyond the bound: not kept */
+};
+
 /*
- * Parse a PodList (the kubelet's GET /pods) of @len bytes. Returns 0 and a
- * list with one reference in *@out, or -EINVAL (why in @err) or -ENOMEM.
- * Pods without a UID, name or namespace are left out.
+ * A PodList (the kubelet's GET /pods) parsed as it arrives (podlist.c):
+ * feed it the answer in chunks of any size, then end it. Only what names
+ * pods is kept, for at most @max_pods pods (0: K8S_DEFAULT_MAX_PODS), so
+ * its memory is bounded by that, not by the answer. A pod with no usable
+ * UID, name or namespace (absent, too long, not UTF-8, holding a NUL) is
+ * left out alone. new() returns NULL with errno ENOMEM.
  */
+struct k8s_podlist_parser;
+
+struct k8s_podlist_parser *k8s_podlist_parser_new(const struct k8s_label_keys *lk,
+						  unsigned int max_pods);
+/* 0, or the error that stops the parse (-EINVAL: not a PodList, -ENOMEM) */
+int k8s_podlist_parser_feed(struct k8s_podlist_parser *p, const char *data, size_t len);
+/* Returns 0 and the list (one reference) in *@out, or -EINVAL with the
+ * reason in @err, or -ENOMEM; @stats (may be NULL) in any case. */
+int k8s_podlist_parser_end(struct k8s_podlist_parser *p, struct k8s_podlist **out,
+			   struct k8s_parse_stats *stats, char *err, size_t errlen);
+void k8s_podlist_parser_free(struct k8s_podlist_parser *p);
+
+/* the same for a whole answer of @len bytes */
 int k8s_podlist_parse(const char *json, size_t len, const struct k8s_label_keys *lk,
-		      struct k8s_podlist **out, char *err, size_t errlen);
+		      unsigned int max_pods, struct k8s_podlist **out,
+		      struct k8s_parse_stats *stats, char *err, size_t errlen);
+
+/* building a list (the parser, the downward API): an empty one with room
+ * for @nr_labels label values per pod; a zeroed pod added to it (its labels
+ * array allocated), NULL without memory; sorted by UID once complete */
+struct k8s_podlist *k8s_podlist_new(unsigned int nr_labels);
+struct k8s_pod *k8s_podlist_add(struct k8s_podlist *l);
+void k8s_podlist_seal(struct k8s_podlist *l);
+/* "containerd://abc" -> "abc" */
+const char *k8s_runtime_id(const char *s);
 
 /*
  * The one pod of a sidecar, from the downward API's environment, read

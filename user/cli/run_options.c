@@ -1,0 +1,584 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * cgsnap run's own options, one row each: the flag, the config key, the
+ * help, the parser and the --check line. The argp vector, the config file's
+ * keys and --check are generated from it.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cgroupfs.h"
+#include "kubelet.h"
+#include "options.h"
+#include "opts.h"
+#include "readfile.h"
+#include "run_options.h"
+
+/* far beyond any config; a larger file is a mistake, not a config */
+#define CONFIG_MAX_BYTES (16 << 20)
+
+/* what a config value may be */
+#define J_STR	(1U << 0)
+#define J_INT	(1U << 1)
+#define J_BOOL	(1U << 2)
+#define J_LIST	(1U << 3)	/* an array of the above, each applied in turn */
+
+struct run_opt {
+	const char *flag;	/* --flag */
+	int key;		/* a letter, or 0: numbered from RUN_OPT_FIRST_PLAIN */
+	const char *arg;	/* the value's placeholder; NULL: a switch */
+	int argp_flags;
+	const char *config;	/* the config file's key; NULL: a flag only */
+	unsigned int json;
+	int group;
+	const char *doc;
+	/* apply @v (NULL: a switch given): 0, or -EINVAL with what is expected
+	 * in @err ("a duration ...") */
+	int (*set)(struct run_options *o, const char *v, char *err, size_t len);
+	/* its line(s) in --check, or NULL: another row's line shows it */
+	void (*show)(const struct run_options *o, FILE *f);
+};
+
+static int expect(char *err, size_t len, const char *what)
+{
+	snprintf(err, len, "expected %s", what);
+	return -EINVAL;
+}
+
+static bool is_true(const char *v)
+{
+	return !v || !strcmp(v, "true");
+}
+
+/* what to watch */
+
+static int set_cgroup(struct run_options *o, const char *v, char *err, size_t len)
+{
+	int ret = agent_opts_add_cgroup(&o->agent, v);
+
+	return ret == -EINVAL ? expect(err, len, "a cgroup path without '.' or '..' components") :
+	       ret;
+}
+
+static int set_pid(struct run_options *o, const char *v, char *err, size_t len)
+{
+	long pid;
+	int *p;
+
+	if (parse_long(v, 1, INT32_MAX, &pid))
+		return expect(err, len, "a process id from 1 to 2147483647");
+	p = realloc(o->pids, (o->nr_pids + 1) * sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	o->pids = p;
+	p[o->nr_pids++] = (int)pid;
+	return 0;
+}
+
+static int set_all(struct run_options *o, const char *v, char *err, size_t len)
+{
+	if (v && !cgroup_path_valid(v))
+		return expect(err, len, "a cgroup path without '.' or '..' components");
+	o->agent.watch_all = true;
+	o->agent.all_root = v;
+	return 0;
+}
+
+static void show_watch(const struct run_options *o, FILE *f)
+{
+	unsigned int i;
+
+	fprintf(f, "watch:");
+	if (o->agent.watch_all)
+		fprintf(f, " all of /%s", o->agent.all_root ? o->agent.all_root : "");
+	for (i = 0; i < o->agent.nr_cgroups; i++)
+		fprintf(f, " %s", o->agent.cgroups[i]);
+	for (i = 0; i < o->nr_pids; i++)
+		fprintf(f, " pid %d", o->pids[i]);
+	fputc('\n', f);
+}
+
+/* interfaces and lifecycle: strings kept as given */
+
+#define STRING_SETTER(fn, field)						\
+	static int fn(struct run_options *o, const char *v, char *err, size_t len)	\
+	{									\
+		o->field = v;							\
+		return 0;							\
+	}
+
+STRING_SETTER(set_listen, http.listen)
+STRING_SETTER(set_token_file, http.token_file)
+STRING_SETTER(set_tls_cert, http.tls_cert)
+STRING_SETTER(set_tls_key, http.tls_key)
+STRING_SETTER(set_record, record)
+STRING_SETTER(set_kubelet_url, k8s.kubelet_url)
+STRING_SETTER(set_kubelet_token, k8s.token_file)
+STRING_SETTER(set_kubelet_ca, k8s.ca_file)
+
+static void show_listen(const struct run_options *o, FILE *f)
+{
+	fprintf(f, "listen: %s\n", o->http.listen);
+}
+
+static int set_pin(struct run_options *o, const char *v, char *err, size_t len)
+{
+	o->pin = true;
+	o->pin_dir = v ? v : DEFAULT_PIN_DIR;
+	return 0;
+}
+
+static void show_pin(const struct run_options *o, FILE *f)
+{
+	fprintf(f, "pin: %s\n", o->pin ? o->pin_dir : "no");
+}
+
+static void show_record(const struct run_options *o, FILE *f)
+{
+	fprintf(f, "record: %s\n", o->record ? o->record : "no");
+}
+
+static int set_auth(struct run_options *o, const char *v, char *err, size_t len)
+{
+	if (strcmp(v, "writes") && strcmp(v, "all"))
+		return expect(err, len, "writes or all");
+	o->http.auth_all = !strcmp(v, "all");
+	return 0;
+}
+
+static void show_http(const struct run_options *o, FILE *f)
+{
+	fprintf(f, "token file: %s\nauth: %s\ntls: %s\n",
+		o->http.token_file ? o->http.token_file : "no", o->http.auth_all ? "all" : "writes",
+		o->http.tls_cert ? o->http.tls_cert : "no");
+}
+
+static int set_histograms(struct run_options *o, const char *v, char *err, size_t len)
+{
+	if (metrics_histograms_parse(v, &o->http.metrics.histograms))
+		return expect(err, len, "coarse, full or none");
+	return 0;
+}
+
+static int set_full_histograms(struct run_options *o, const char *v, char *err, size_t len)
+{
+	return metrics_opts_add_full(&o->http.metrics, v);
+}
+
+static void show_histograms(const struct run_options *o, FILE *f)
+{
+	fprintf(f, "metrics histograms: %s", metrics_histograms_name(o->http.metrics.histograms));
+	for (unsigned int i = 0; i < o->http.metrics.nr_full; i++)
+		fprintf(f, ", full for %s", o->http.metrics.full[i]);
+	fputc('\n', f);
+}
+
+static int set_idle_read(struct run_options *o, const char *v, char *err, size_t len)
+{
+	if (!strcmp(v, "0")) {	/* "0" alone turns it off */
+		o->agent.idle_read_ns = 0;
+		return 0;
+	}
+	if (cgsnap_parse_duration(v, &o->agent.idle_read_ns))
+		return expect(err, len, "a duration with a unit (e.g. 10s, 1m), or 0 to read every "
+			      "cgroup at every tick");
+	return 0;
+}
+
+static void show_idle_read(const struct run_options *o, FILE *f)
+{
+	char v[64];
+
+	if (o->agent.idle_read_ns <= 0) {
+		fprintf(f, "idle cgroups: read at every tick\n");
+		return;
+	}
+	format_duration(o->agent.idle_read_ns, v, sizeof(v));
+	fprintf(f, "idle cgroups: CPU usage kept, memory read every %s\n", v);
+}
+
+static int set_max_cgroups(struct run_options *o, const char *v, char *err, size_t len)
+{
+	long n;
+
+	if (parse_long(v, 1, CGSNAP_MAX_SLOTS, &n))
+		return expect(err, len, "an integer from 1 to 1048576");
+	o->agent.max_cgroups = n;
+	return 0;
+}
+
+static void show_max_cgroups(const struct run_options *o, FILE *f)
+{
+	if (o->agent.max_cgroups)
+		fprintf(f, "max cgroups: %u\n", o->agent.max_cgroups);
+	else
+		fprintf(f, "max cgroups: twice the cgroups there are at start (at least %u)\n",
+			CGSNAP_MIN_SLOTS);
+}
+
+static int set_noop(struct run_options *o, const char *v, char *err, size_t len)
+{
+	return 0;	/* --config: read before the other flags (run.c) */
+}
+
+static int set_verbose(struct run_options *o, const char *v, char *err, size_t len)
+{
+	o->verbosity++;
+	return 0;
+}
+
+static int set_quiet(struct run_options *o, const char *v, char *err, size_t len)
+{
+	o->quiet = true;
+	return 0;
+}
+
+static int set_check(struct run_options *o, const char *v, char *err, size_t len)
+{
+	o->check = true;
+	return 0;
+}
+
+/* Kubernetes */
+
+static int set_kubelet_insecure(struct run_options *o, const char *v, char *err, size_t len)
+{
+	o->k8s.insecure_tls = is_true(v);
+	return 0;
+}
+
+static int set_kubelet_interval(struct run_options *o, const char *v, char *err, size_t len)
+{
+	if (cgsnap_parse_duration(v, &o->k8s.interval_ns) || o->k8s.interval_ns < K8S_MIN_INTERVAL_NS)
+		return expect(err, len, "a duration of at least 1s (e.g. 10s, 1m)");
+	return 0;
+}
+
+static int set_kubelet_max_pods(struct run_options *o, const char *v, char *err, size_t len)
+{
+	long n;
+
+	if (parse_long(v, 1, 1000000, &n))
+		return expect(err, len, "an integer from 1 to 1000000");
+	o->k8s.max_pods = n;
+	return 0;
+}
+
+static int set_pod_label(struct run_options *o, const char *v, char *err, size_t len)
+{
+	struct k8s_label_keys *lk = &o->k8s.labels;
+
+	for (unsigned int i = 0; i < lk->n; i++)
+		if (!strcmp(lk->keys[i], v))
+			return 0;
+	if (strpbrk(v, " \t\r\n\"=,{}") || k8s_label_keys_add(lk, v) == -EINVAL)
+		return expect(err, len, "a label key (no blanks, quotes, '=', ',' or braces)");
+	return 0;
+}
+
+static int set_pod_from_env(struct run_options *o, const char *v, char *err, size_t len)
+{
+	o->k8s.pod_from_env = is_true(v);
+	return 0;
+}
+
+static void show_pods(const struct run_options *o, FILE *f)
+{
+	const struct k8s_opts *k = &o->k8s;
+	unsigned int i;
+
+	if (k->pod_from_env) {
+		fprintf(f, "pods: this pod, from POD_NAME, POD_NAMESPACE, POD_UID%s\n",
+			o->agent.nr_cgroups || o->agent.watch_all || o->nr_pids ? "" :
+			" (watching its cgroup, found by its UID)");
+		return;
+	}
+	if (!k->kubelet_url) {
+		fprintf(f, "pods: from cgroup paths only\n");
+		return;
+	}
+	fprintf(f, "pods: from the kubelet at %s, every %.0f s, at most %u\n", k->kubelet_url,
+		k->interval_ns / 1e9, k->max_pods ? k->max_pods : K8S_DEFAULT_MAX_PODS);
+	fprintf(f, "kubelet token file: %s\nkubelet tls: %s\n",
+		k->token_file ? k->token_file : "none",
+		k->insecure_tls ? "not checked (insecure)" : k->ca_file ? k->ca_file :
+		"the system's CAs");
+	fprintf(f, "pod labels:");
+	for (i = 0; i < k->labels.n; i++)
+		fprintf(f, " %s (as %s)", k->labels.keys[i], k->labels.names[i]);
+	fprintf(f, "%s\n", k->labels.n ? "" : " none");
+}
+
+#define G_WATCH	1
+#define G_IFACE	2
+#define G_K8S	3
+
+static const struct run_opt table[] = {
+	{ "cgroup", 'c', "PATH", 0, "cgroups", J_STR | J_LIST, G_WATCH,
+	  "Watch this cgroup (with its descendants); PATH is relative to the cgroup v2 mount. "
+	  "Repeatable", set_cgroup, show_watch },
+	{ "pid", 'p', "PID", 0, "pids", J_INT | J_LIST, G_WATCH,
+	  "Watch the cgroup of this process. Repeatable", set_pid, NULL },
+	{ "all", RUN_OPT_ALL, "PATH", OPTION_ARG_OPTIONAL, "all", J_STR, G_WATCH,
+	  "Watch every cgroup under PATH (default: the whole hierarchy), following creation and "
+	  "removal", set_all, NULL },
+	{ "listen", 0, "ADDR:PORT", 0, "listen", J_STR, G_IFACE,
+	  "Serve /metrics and the JSON API here (default " HTTP_DEFAULT_LISTEN "; loopback "
+	  "unless another address is given)", set_listen, show_listen },
+	{ "pin", RUN_OPT_PIN, "DIR", OPTION_ARG_OPTIONAL, "pin", J_STR, G_IFACE,
+	  "Pin maps and links under DIR (default " DEFAULT_PIN_DIR ") and leave them there at "
+	  "exit; a restarted cgsnap reuses them and keeps counting", set_pin, show_pin },
+	{ "record", 0, "FILE", 0, "record", J_STR, G_IFACE,
+	  "Append every snapshot to FILE as the JSON Lines cgsnap replay reads", set_record,
+	  show_record },
+	{ "token-file", 0, "FILE", 0, "token_file", J_STR, G_IFACE,
+	  "Writes (POST) need 'Authorization: Bearer TOKEN' with the token in FILE, read again "
+	  "when it changes. Without it, writes are allowed on loopback only", set_token_file,
+	  show_http },
+	{ "auth", 0, "writes|all", 0, "auth", J_STR, G_IFACE,
+	  "What the token guards: writes (default), or all routes but /healthz", set_auth, NULL },
+	{ "tls-cert", 0, "FILE", 0, "tls_cert", J_STR, G_IFACE,
+	  "Serve HTTPS with this PEM certificate (chain)", set_tls_cert, NULL },
+	{ "tls-key", 0, "FILE", 0, "tls_key", J_STR, G_IFACE, "... and this PEM private key",
+	  set_tls_key, NULL },
+	{ "metrics-histograms", 0, "MODE", 0, "metrics_histograms", J_STR, G_IFACE,
+	  "Histogram buckets on /metrics: coarse (11, 4 us to 4 s; the default), full (28, "
+	  "one per power of two) or none", set_histograms, show_histograms },
+	{ "metrics-full-histograms", 0, "GLOB", 0, "metrics_full_histograms", J_STR | J_LIST,
+	  G_IFACE, "Full histograms for the cgroups whose path (with its leading /) matches GLOB, "
+	  "e.g. '/kubepods.slice/*'; repeatable", set_full_histograms, NULL },
+	{ "idle-read-interval", 0, "DURATION", 0, "idle_read_interval", J_STR, G_IFACE,
+	  "A cgroup none of whose tasks ran since its last reading keeps its CPU usage (it "
+	  "cannot have moved) and has its memory read this often (default 10s; 0: read every "
+	  "cgroup at every system tick)", set_idle_read, show_idle_read },
+	{ "max-cgroups", 0, "N", 0, "max_cgroups", J_INT, G_IFACE, OPT_MAX_CGROUPS_DOC,
+	  set_max_cgroups, show_max_cgroups },
+	{ "config", RUN_OPT_CONFIG, "FILE", 0, NULL, 0, G_IFACE,
+	  "Read settings and options from a JSON file (docs/RUN.md); flags override it", set_noop,
+	  NULL },
+	{ "verbose", 'v', NULL, 0, NULL, 0, G_IFACE, "Log more (debug); twice: libbpf's messages too",
+	  set_verbose, NULL },
+	{ "quiet", 0, NULL, 0, NULL, 0, G_IFACE, "Log warnings only", set_quiet, NULL },
+	{ "check", 0, NULL, 0, NULL, 0, G_IFACE,
+	  "Check the options and config file, print the effective settings, and exit", set_check,
+	  NULL },
+	{ "kubelet-url", 0, "URL", 0, "kubelet_url", J_STR, G_K8S,
+	  "Name pods, containers and workloads from the kubelet's GET /pods, e.g. "
+	  "https://$(NODE_IP):10250", set_kubelet_url, show_pods },
+	{ "kubelet-token-file", 0, "FILE", 0, "kubelet_token_file", J_STR, G_K8S,
+	  "Bearer token for the kubelet, read for every request (default " KUBELET_DEFAULT_TOKEN
+	  " when it exists)", set_kubelet_token, NULL },
+	{ "kubelet-ca-file", 0, "FILE", 0, "kubelet_ca_file", J_STR, G_K8S,
+	  "Check the kubelet's certificate against this CA (default: the system's CAs)",
+	  set_kubelet_ca, NULL },
+	{ "kubelet-insecure-tls", 0, NULL, 0, "kubelet_insecure_tls", J_BOOL, G_K8S,
+	  "Do not check the kubelet's certificate at all", set_kubelet_insecure, NULL },
+	{ "kubelet-interval", 0, "DURATION", 0, "kubelet_interval", J_STR, G_K8S,
+	  "Refresh the pod list this often (default 10s, at least 1s); a new pod's cgroup "
+	  "refreshes it sooner", set_kubelet_interval, NULL },
+	{ "kubelet-max-pods", 0, "N", 0, "kubelet_max_pods", J_INT, G_K8S,
+	  "Keep at most N pods of the kubelet's list (default 1000; a node runs a few hundred at "
+	  "most); the others are named by their cgroup paths only, and a warning says so",
+	  set_kubelet_max_pods, NULL },
+	{ "pod-label", 0, "KEY", 0, "pod_labels", J_STR | J_LIST, G_K8S,
+	  "Carry this pod label on the series of its cgroups as label_KEY (non-alphanumerics as "
+	  "_). Repeatable", set_pod_label, NULL },
+	{ "pod-from-env", 0, NULL, 0, "pod_from_env", J_BOOL, G_K8S,
+	  "Sidecar: this pod's names from POD_NAME, POD_NAMESPACE, POD_UID (the downward API) "
+	  "and optionally WORKLOAD_KIND, WORKLOAD_NAME; without --cgroup, watch the pod's cgroup, "
+	  "found by its UID", set_pod_from_env, NULL },
+};
+
+#define TABLE_LEN (sizeof(table) / sizeof(table[0]))
+
+static const char *const group_titles[] = {
+	[G_WATCH] = "What to watch (default: --all, every cgroup):",
+	[G_IFACE] = "Interfaces and lifecycle:",
+	[G_K8S] = "Kubernetes (docs/KUBERNETES.md):",
+};
+
+static int key_of(size_t i)
+{
+	return table[i].key ? table[i].key : RUN_OPT_FIRST_PLAIN + (int)i;
+}
+
+void run_options_init(struct run_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	cgsnap_settings__init(&o->agent.settings);
+	o->agent.idle_read_ns = AGENT_IDLE_READ_DEFAULT_NS;
+}
+
+void run_options_free(struct run_options *o)
+{
+	agent_opts_free(&o->agent);
+	metrics_opts_free(&o->http.metrics);
+	k8s_label_keys_free(&o->k8s.labels);
+	free(o->pids);
+	o->pids = NULL;
+	json_decref(o->config);
+	o->config = NULL;
+}
+
+struct argp_option *run_argp_options(void)
+{
+	struct argp_option base[TABLE_LEN + 4] = {}, *o = base;
+	int g;
+
+	for (g = G_WATCH; g <= G_K8S; g++) {
+		*o++ = (struct argp_option){ .doc = group_titles[g], .group = g };
+		for (size_t i = 0; i < TABLE_LEN; i++)
+			if (table[i].group == g)
+				*o++ = (struct argp_option){ .name = table[i].flag, .key = key_of(i),
+							     .arg = table[i].arg,
+							     .flags = table[i].argp_flags,
+							     .doc = table[i].doc, .group = g };
+	}
+	return setting_options_new(base, SETTING_RUN, "Snapshotter settings (docs/SPEC.md):",
+				   G_K8S + 1);
+}
+
+static int apply_arg(struct argp_state *state, size_t i, char *arg, struct run_options *o)
+{
+	char err[256];
+	int ret = table[i].set(o, arg, err, sizeof(err));
+
+	if (ret == -EINVAL)
+		argp_error(state, "invalid --%s '%s': %s", table[i].flag, arg ? arg : "", err);
+	return ret ? EINVAL : 0;
+}
+
+int run_option_parse(int key, char *arg, struct argp_state *state, struct run_options *o)
+{
+	for (size_t i = 0; i < TABLE_LEN; i++)
+		if (key_of(i) == key) {
+			apply_arg(state, i, arg, o);
+			return 1;
+		}
+	return 0;
+}
+
+/* the config file */
+
+/* one JSON value of row @r: its type checked, as text to its setter */
+static int apply_value(const struct run_opt *r, struct run_options *o, json_t *v, char *err,
+		       size_t len)
+{
+	char num[32];
+
+	if (json_is_string(v) && (r->json & J_STR))
+		return r->set(o, json_string_value(v), err, len);
+	if (json_is_integer(v) && (r->json & J_INT)) {
+		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		return r->set(o, num, err, len);
+	}
+	if (json_is_boolean(v) && (r->json & J_BOOL))
+		return r->set(o, json_is_true(v) ? "true" : "false", err, len);
+	snprintf(err, len, "expected %s", r->json & J_BOOL ? "true or false" :
+		 r->json & J_INT ? "an integer" : "a string");
+	return -EINVAL;
+}
+
+static int apply_key(const struct run_opt *r, struct run_options *o, json_t *v, char *why,
+		     size_t len)
+{
+	size_t i;
+	json_t *e;
+	int ret;
+
+	if (!(r->json & J_LIST) || !json_is_array(v))
+		return apply_value(r, o, v, why, len);
+	json_array_foreach(v, i, e) {
+		ret = apply_value(r, o, e, why, len);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int apply(struct run_options *o, json_t *root, char *err, size_t errlen)
+{
+	const struct run_opt *r;
+	char why[256];
+	const char *key;
+	int ret;
+	json_t *v;
+
+	if (!json_is_object(root)) {
+		snprintf(err, errlen, "the top level must be an object");
+		return -EINVAL;
+	}
+	json_object_foreach(root, key, v) {
+		if (!strcmp(key, "settings") && json_is_object(v)) {
+			ret = settings_from_json(&o->agent.settings, v, err, errlen);
+			if (ret)
+				return ret;
+			continue;
+		}
+		for (r = table; r < table + TABLE_LEN; r++)
+			if (r->config && !strcmp(r->config, key))
+				break;
+		if (r == table + TABLE_LEN) {
+			snprintf(err, errlen, "unknown key \"%s\"", key);
+			return -EINVAL;
+		}
+		ret = apply_key(r, o, v, why, sizeof(why));
+		if (ret == -EINVAL)
+			snprintf(err, errlen, "malformed key \"%s\": %s%s", key, why,
+				 r->json & J_LIST ? " (or a list of them)" : "");
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int config_parse(const char *text, size_t len, const char *name, struct run_options *o,
+		 char *err, size_t errlen)
+{
+	char why[512] = "";
+	json_error_t jerr;
+	int ret;
+
+	json_decref(o->config);
+	o->config = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!o->config) {
+		snprintf(err, errlen, "%s:%d: %s", name, jerr.line, jerr.text);
+		return -EINVAL;
+	}
+	ret = apply(o, o->config, why, sizeof(why));
+	if (ret)
+		snprintf(err, errlen, "%s: %s", name, ret == -ENOMEM ? "out of memory" : why);
+	return ret;
+}
+
+int config_load(const char *path, struct run_options *o, char *err, size_t errlen)
+{
+	char *text;
+	size_t len;
+	int ret;
+
+	ret = read_file(path, CONFIG_MAX_BYTES, &text, &len);
+	if (ret) {
+		snprintf(err, errlen, "%s:0: cannot read: %s", path, strerror(-ret));
+		return -EINVAL;
+	}
+	ret = config_parse(text, len, path, o, err, errlen);
+	free(text);
+	return ret;
+}
+
+void run_options_print(const struct run_options *o, FILE *f)
+{
+	char v[64];
+
+	for (size_t i = 0; i < TABLE_LEN; i++)
+		if (table[i].show)
+			table[i].show(o, f);
+	for (size_t k = 0; k < settings_table_len; k++) {
+		setting_format(&settings_table[k], &o->agent.settings, v, sizeof(v));
+		fprintf(f, "%s: %s\n", settings_table[k].name, v);
+	}
+}
