@@ -27,6 +27,13 @@ const volatile __u32 targ_nr_cpus = 1;
  * wakeup and preemption (the sched_wakeup programs then load).
  */
 const volatile bool targ_sched_info = false;
+/*
+ * The deepest level of cgroups counted as themselves (--max-depth; the v2
+ * root is level 0): a task deeper down is counted in its ancestor at this
+ * level, which the agent knows, so that a subtree nested a thousand deep
+ * costs the agent what 32 levels do and no wait is lost.
+ */
+const volatile __u32 targ_max_level = CGSNAP_MAX_LEVEL_DEFAULT;
 
 /* bump allocator of never-used slots */
 __u32 next_slot;
@@ -149,9 +156,28 @@ static __always_inline void count_drop(__u32 what)
  * preserve_access_index), several times cheaper than a bpf_probe_read_kernel()
  * call per hop as BPF_CORE_READ() would make.
  */
+static __noinline __u64 ancestor_cgid(struct cgroup *cg)
+{
+	struct cgroup *anc = NULL;
+
+	/*
+	 * ancestors[] is indexed by level (v5.19, 7f203bc89eb6; before, it was
+	 * ancestor_ids[]); a flexible array the verifier lets no direct load
+	 * reach: read its entry, then the id, the slow way (deep cgroups only)
+	 */
+	bpf_probe_read_kernel(&anc, sizeof(anc),
+			      (void *)cg + bpf_core_field_offset(struct cgroup, ancestors) +
+			      (targ_max_level & (CGSNAP_MAX_LEVEL - 1)) * sizeof(anc));
+	return anc ? BPF_CORE_READ(anc, kn, id) : 0;
+}
+
 static __always_inline __u64 task_cgid(struct task_struct *t)
 {
-	return t->cgroups->dfl_cgrp->kn->id;
+	struct cgroup *cg = t->cgroups->dfl_cgrp;
+
+	if (cg->level > (int)targ_max_level)
+		return ancestor_cgid(cg);
+	return cg->kn->id;
 }
 
 /* @t became runnable at @now: remember when */
@@ -423,7 +449,7 @@ static __always_inline void reclaim_begin(__u32 kind)
 	ts->last_reclaim_ns = now;
 	if (ts->reclaim_ns[kind])	/* nested begin: keep the outer one */
 		return;
-	cgid = bpf_get_current_cgroup_id();
+	cgid = task_cgid(task);
 	m = bpf_map_lookup_or_try_init(&cg_mem, &cgid, &zero_mem);
 	if (!m) {
 		count_drop(CGSNAP_DROP_MEM_FULL);
@@ -543,7 +569,8 @@ static __always_inline void cg_event(struct cgroup *cgrp, __u32 type)
 	struct cgsnap_cg_event *e;
 	struct cgroup_subsys_state *parent;
 
-	if (cgrp->root->hierarchy_id != 0)
+	/* below --max-depth: counted in an ancestor, not told */
+	if (cgrp->root->hierarchy_id != 0 || cgrp->level > (int)targ_max_level)
 		return;
 	e = bpf_ringbuf_reserve(&cg_events, sizeof(*e), 0);
 	if (!e) {

@@ -16,6 +16,13 @@
  */
 #define CGSNAP_MIN_SLOTS	1024
 #define CGSNAP_MAX_SLOTS	(1 << 20)
+/*
+ * Cgroups deeper than the max level (--max-depth) are counted in their
+ * ancestor at that level; it is at most CGSNAP_MAX_LEVEL - 1.
+ */
+#define CGSNAP_MAX_LEVEL_DEFAULT	32
+#define CGSNAP_MAX_LEVEL		256
+
 /* max_entries of cg_mem, keyed by cgroup id (only cgroups that reclaim) */
 #define CGSNAP_MEM_ENTRIES	4096
 

@@ -116,25 +116,34 @@ void teardown(void)
 /* run curl; returns the HTTP status, the body in @body */
 int http(const char *method, const char *path, const char *data, char *body, size_t len)
 {
-	char cmd[HTTP_BIG + 1024], buf[1 << 16];
+	char cmd[HTTP_BIG + 1024], *buf = NULL, *nl;
+	size_t n = 0, cap = 0, got;
 	int code = -1;
-	size_t n;
 	FILE *p;
 
 	snprintf(cmd, sizeof(cmd), "curl -s -m 10 %s -X %s %s%s%s -w '\\n%%{http_code}' "
 		 "'%s://127.0.0.1:%d%s'", curl_opts, method, data ? "--data-binary '" : "",
 		 data ? data : "", data ? "'" : "", scheme, port, path);
 	p = popen(cmd, "r");
-	n = fread(buf, 1, sizeof(buf) - 1, p);
+	/* all of it: the status is on the last line, after the body */
+	do {
+		if (cap - n < 4096) {
+			cap = cap ? 2 * cap : 1 << 16;
+			buf = realloc(buf, cap);
+			cr_assert(ne(ptr, buf, NULL));
+		}
+		got = fread(buf + n, 1, cap - n - 1, p);
+		n += got;
+	} while (got);
 	pclose(p);
 	buf[n] = '\0';
-	char *nl = strrchr(buf, '\n');
-
+	nl = strrchr(buf, '\n');
 	if (nl) {
 		code = atoi(nl + 1);
 		*nl = '\0';
 	}
 	snprintf(body, len, "%s", buf);
+	free(buf);
 	return code;
 }
 

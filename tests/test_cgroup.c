@@ -4,9 +4,14 @@
 #include <criterion/new/assert.h>
 #include <errno.h>
 #include <string.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "cgroupfs.h"
+#include "host.h"
 
 #define FIX "tests/fixtures"
 
@@ -177,4 +182,40 @@ Test(cgroup, meminfo_and_cpulist)
 	cr_assert(eq(int, cpulist_count("5"), 1));
 	cr_assert(eq(int, cpulist_count("3-1"), -EINVAL));
 	cr_assert(eq(int, cpulist_count("a"), -EINVAL));
+}
+
+/* cgroupfs allows paths beyond PATH_MAX: their files are read all the same */
+Test(cgroup, files_of_paths_beyond_path_max_are_read)
+{
+	char root[64], name[256], path[8192] = "", cmd[128], line[64];
+	uint64_t usage;
+	int fd, next, i;
+	FILE *f;
+
+	snprintf(root, sizeof(root), "/tmp/cgsnap-test-%d-long", getpid());
+	cr_assert(eq(int, mkdir(root, 0755), 0));
+	memset(name, 'y', 255);
+	name[255] = '\0';
+	fd = open(root, O_RDONLY | O_DIRECTORY);
+	for (i = 0; i < 20; i++) {
+		cr_assert(eq(int, mkdirat(fd, name, 0755), 0));
+		next = openat(fd, name, O_RDONLY | O_DIRECTORY);
+		close(fd);
+		fd = next;
+		strcat(path, i ? "/" : "");
+		strcat(path, name);
+	}
+	next = openat(fd, "cpu.stat", O_WRONLY | O_CREAT, 0644);
+	f = fdopen(next, "w");
+	fputs("usage_usec 4242\nuser_usec 1\n", f);
+	fclose(f);
+	close(fd);
+	cr_assert(gt(sz, strlen(path), 4096));
+	cr_assert(eq(int, cgroup_read_key(root, path, "cpu.stat", "usage_usec", &usage), 0));
+	cr_assert(eq(u64, usage, 4242));
+	cr_assert(eq(int, cgroup_read_line(root, path, "cpu.stat", line, sizeof(line)), 0));
+	cr_assert(eq(str, line, "usage_usec 4242"));
+	cr_assert(eq(int, cgroup_read_line(root, path, "nope", line, sizeof(line)), -ENOENT));
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	cr_assert(eq(int, system(cmd), 0));
 }

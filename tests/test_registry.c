@@ -7,11 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "cgroupfs.h"
 #include "registry.h"
+#include "walk.h"
 
 static char root[128];
 static char watched[16][64];
@@ -93,7 +95,7 @@ Test(registry, scan_builds_the_tree_with_parents_and_paths)
 	cr_assert(eq(int, registry__scan(r), 0));
 	cr_assert(registry__scanned(r));
 	cr_assert(eq(u32, registry__nr_nodes(r), 4));
-	cr_assert(eq(u32, cgroup_count(root), 4));
+	cr_assert(eq(u32, cgroup_count(root, 0), 4));
 	b = registry__find(r, ino("a/b"));
 	cr_assert(ne(ptr, b, NULL));
 	cr_assert(eq(str, b->path, "a/b"));
@@ -214,5 +216,95 @@ Test(registry, kernel_events_add_and_remove_without_a_scan)
 	registry__remove(r, ino(""));
 	registry__flush(r);
 	cr_assert(ne(ptr, registry__find(r, a), NULL));
+	registry__free(r);
+}
+
+/* a chain of @n directories named @name under @rel, made a level at a time
+ * (the path may outgrow PATH_MAX); the fd of the deepest */
+static int chain(const char *rel, const char *name, int n)
+{
+	char p[256];
+	int fd, next;
+
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	fd = open(p, O_RDONLY | O_DIRECTORY);
+	cr_assert(ge(int, fd, 0));
+	for (int i = 0; i < n; i++) {
+		cr_assert(eq(int, mkdirat(fd, name, 0755), 0), "level %d", i);
+		next = openat(fd, name, O_RDONLY | O_DIRECTORY);
+		close(fd);
+		fd = next;
+		cr_assert(ge(int, fd, 0));
+	}
+	return fd;
+}
+
+static void no_watch_release(struct cg_node *n, void *ctx)
+{
+}
+
+static void no_watch_gone(struct cg_node *n, void *ctx)
+{
+	nr_gone++;
+}
+
+static const struct registry_ops plain_ops = { .gone = no_watch_gone,
+					       .release = no_watch_release };
+
+/* reproducer: a chain of 600 nested cgroups stalled the agent for 18 s */
+Test(registry, a_deep_chain_stops_at_the_depth_limit)
+{
+	struct registry *r = registry__new(root, &plain_ops, NULL);
+	char deep[64] = "";
+	const char *first;
+	struct cg_node *n;
+	int fd, i;
+
+	fd = chain(".", "d", 100);
+	close(fd);
+	registry__set_max_depth(r, 10);
+	cr_assert(eq(int, registry__scan(r), 0));
+	cr_assert(eq(u32, registry__nr_nodes(r), 1 + 3 + 10), "levels 0 to 10 only");
+	cr_assert(eq(u32, cgroup_count(root, 10), 14));
+	cr_assert(eq(u32, registry__beyond(r, &first), 1));
+	for (i = 0; i < 10; i++)
+		strcat(deep, i ? "/d" : "d");
+	cr_assert(eq(str, (char *)first, deep));
+	/* the kernel's word of a deeper one is not taken either */
+	n = registry__find(r, ino(deep));
+	cr_assert(ne(ptr, n, NULL));
+	cr_assert(eq(u32, n->level, 10));
+	cr_assert(eq(int, registry__add(r, 987654321, n->id, "d"), 0));
+	cr_assert(eq(ptr, registry__find(r, 987654321), NULL));
+	strcat(deep, "/d");
+	cr_assert(eq(int, registry__watch(r, deep), -ERANGE));
+	cr_assert(eq(int, registry__scan(r), 0));
+	cr_assert(eq(int, nr_gone, 0));
+	registry__free(r);
+}
+
+/* reproducer: paths over PATH_MAX were skipped by scans, and a cgroup the
+ * kernel had told of was then reported removed while it existed */
+Test(registry, paths_beyond_path_max_are_scanned_and_stay)
+{
+	struct registry *r = registry__new(root, &plain_ops, NULL);
+	char name[256];
+	struct stat st;
+	struct cg_node *n;
+	int fd;
+
+	memset(name, 'x', 255);
+	name[255] = '\0';
+	fd = chain("c", name, 17);
+	cr_assert(eq(int, fstat(fd, &st), 0));
+	close(fd);
+	cr_assert(eq(int, registry__scan(r), 0));
+	cr_assert(eq(u32, registry__nr_nodes(r), 4 + 17));
+	n = registry__find(r, st.st_ino);
+	cr_assert(ne(ptr, n, NULL), "the deepest is a node");
+	cr_assert(eq(sz, strlen(n->path), 1 + 17 * 256), "c and 17 names of 255");
+	cr_assert(gt(sz, strlen(n->path), 4096));
+	cr_assert(eq(int, registry__scan(r), 0));
+	cr_assert(eq(int, nr_gone, 0), "a scan removed a cgroup that exists");
 	registry__free(r);
 }

@@ -133,7 +133,8 @@ Test(run, sigterm_leaves_nothing_behind)
 /* cgsnap_runqueue_wait_seconds_count of the cgroup with id @id, -1 if absent */
 static long long runq_total(uint64_t id)
 {
-	char body[1 << 16], needle[96], *p;
+	static char body[1 << 20];
+	char needle[96], *p;
 
 	if (http("GET", "/metrics", NULL, body, sizeof(body)) != 200)
 		return -1;
@@ -397,4 +398,146 @@ Test(run, memory_is_returned_when_cgroups_vanish, .timeout = 240)
 		    "they are gone", before, peak, N, after);
 	cr_assert(le(long, after, 2 * before), "RSS %ld KiB after the cgroups went, %ld before",
 		  after, before);
+}
+
+/* CPU time of process @pid so far, in seconds */
+static double cpu_seconds(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long utime = 0, stime = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	cr_assert(ne(ptr, f, NULL));
+	cr_assert(ne(ptr, fgets(buf, sizeof(buf), f), NULL));
+	fclose(f);
+	p = strrchr(buf, ')');
+	cr_assert(eq(int, sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+				 &utime, &stime), 2));
+	return (double)(utime + stime) / sysconf(_SC_CLK_TCK);
+}
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * Reproducer: a chain of 600 nested cgroups (1-byte names) under a watched
+ * root kept /healthz from answering for 18 s and burned 24 s of CPU; at 1,000
+ * levels SIGTERM went unheard. Below --max-depth (32) cgroups count in their
+ * ancestor there: a sleeper at the bottom is counted in the level-32 cgroup.
+ */
+Test(run, deep_trees_are_bounded_and_never_block_healthz, .timeout = 180)
+{
+	char path[4096], rel32[1024], args[1200], body[256];
+	const char *parent;
+	double t0, t, worst = 0, cpu;
+	int i, status, code;
+	uint64_t id;
+	struct stat st;
+
+	parent = testlib_cgroup("deep", &id);
+	snprintf(path, sizeof(path), "%s/%s", testlib_v2_root(), parent);
+	for (i = 1; i <= 1000; i++) {
+		strcat(path, "/a");
+		cr_assert(eq(int, mkdir(path, 0755), 0), "level %d", i);
+		if (i == 31) {
+			snprintf(rel32, sizeof(rel32), "%s", path + strlen(testlib_v2_root()) + 1);
+			cr_assert(eq(int, stat(path, &st), 0));
+		}
+		if (i == 600) {
+			char cmd[64];
+
+			snprintf(cmd, sizeof(cmd), "exec $0 --sleepers 2 --sleep-us 2000 "
+				 "--duration-ms 60000");
+			char *const sleepers[] = { "sh", "-c", cmd, (char *)testlib_workload(), NULL };
+			testlib_spawn(path + strlen(testlib_v2_root()) + 1, sleepers);
+		}
+	}
+	snprintf(args, sizeof(args), "--all %s", parent);
+	start_daemon(args);
+	for (t0 = mono_s(); mono_s() - t0 < 8;) {
+		t = mono_s();
+		code = http("GET", "/healthz", NULL, body, sizeof(body));
+		t = mono_s() - t;
+		cr_assert(eq(int, code, 200), "/healthz: %d %s", code, body);
+		worst = t > worst ? t : worst;
+		usleep(200000);
+	}
+	cpu = cpu_seconds(daemon_pid);
+	cr_log_info("1,000 levels: /healthz answered within %.3f s at worst; the agent used "
+		    "%.2f s of CPU", worst, cpu);
+	cr_assert(lt(dbl, worst, 1.0), "/healthz took %.3f s", worst);
+	cr_assert(lt(dbl, cpu, 3.0), "the agent used %.2f s of CPU in 8 s", cpu);
+	cr_assert(eq(sz, nr_listed(), 32), "the test's cgroup and 31 levels below it");
+	/* (other deep trees of the host would be counted too) */
+	cr_assert(eq(int, log_count("cgroups\\? at --max-depth 32 holds\\? deeper cgroups"), 1),
+		  "the depth limit was not said, or said more than once");
+	for (i = 0; i < 40 && runq_total(st.st_ino) <= 0; i++)
+		usleep(250000);
+	cr_assert(gt(i64, runq_total(st.st_ino), 0), "the sleeper at level 601 is not counted "
+		  "in /%s", rel32);
+	t0 = mono_s();
+	kill(daemon_pid, SIGTERM);
+	for (i = 0; i < 300 && waitpid(daemon_pid, &status, WNOHANG) != daemon_pid; i++)
+		usleep(10000);
+	cr_assert(lt(int, i, 300), "SIGTERM: still running after 3 s");
+	daemon_pid = 0;
+	cr_assert(eq(int, WEXITSTATUS(status), 0));
+}
+
+/*
+ * Reproducer: cgroups whose paths outgrow PATH_MAX (17 names of 255 bytes)
+ * were watched from the kernel's word, then the tree scan skipped them and
+ * the agent logged them removed while they existed.
+ */
+Test(run, paths_beyond_path_max_are_named_and_never_reported_removed, .timeout = 120)
+{
+	char args[256], name[256], url[128];
+	const char *parent;
+	int fd, next, i;
+	uint64_t id;
+	struct stat st;
+	json_t *o;
+
+	parent = testlib_cgroup("long", &id);
+	memset(name, 'z', 255);
+	name[255] = '\0';
+	snprintf(args, sizeof(args), "%s/%s", testlib_v2_root(), parent);
+	fd = open(args, O_RDONLY | O_DIRECTORY);
+	cr_assert(ge(int, fd, 0));
+	for (i = 0; i < 17; i++) {
+		if (i == 8) {	/* half found by the first scan, half told by the kernel */
+			snprintf(args, sizeof(args), "--all %s", parent);
+			start_daemon(args);
+		}
+		cr_assert(eq(int, mkdirat(fd, name, 0755), 0), "level %d", i);
+		next = openat(fd, name, O_RDONLY | O_DIRECTORY);
+		close(fd);
+		fd = next;
+	}
+	cr_assert(eq(int, fstat(fd, &st), 0));
+	close(fd);
+	for (i = 0; i < 40 && nr_listed() < 18; i++)
+		usleep(250000);
+	cr_assert(eq(sz, nr_listed(), 18));
+	/* past a periodic scan (30 s) */
+	sleep(32);
+	cr_assert(eq(sz, nr_listed(), 18), "a scan dropped cgroups that exist");
+	cr_assert(eq(int, log_count("removed"), 0), "a cgroup that exists was reported removed");
+	/* the deepest, by its id: its name is cut and marked, its files are read */
+	snprintf(url, sizeof(url), "/v1/cgroups/%llu/status", (unsigned long long)st.st_ino);
+	o = get_json(url);
+	const char *shown = json_string_value(json_object_get(o, "path"));
+
+	cr_assert(ne(ptr, strstr(shown, "...[truncated, id "), NULL), "%s", shown);
+	bool cpu = json_is_object(json_object_get(json_object_get(o, "latest"), "cpu"));
+
+	cr_assert(cpu, "no CPU reading of a path beyond PATH_MAX");
+	json_decref(o);
 }

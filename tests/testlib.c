@@ -3,9 +3,10 @@
 #include <dirent.h>
 #include <poll.h>
 #include <errno.h>
-#include <ftw.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,7 +92,7 @@ static void enter(const char *procs)
 
 pid_t testlib_spawn_ex(const char *rel, const char *extra_procs, char *const argv[], int *out_fd)
 {
-	char procs[2048];
+	char procs[8192];
 	int fds[2] = { -1, -1 };
 	pid_t pid;
 
@@ -285,13 +286,76 @@ const char *testlib_workload(void)
 	return path;
 }
 
-static int rmdir_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+/* a sub-directory's name of @fd's directory into @name, or false */
+static bool first_subdir(int fd, char name[256])
 {
-	/* a killed task leaves its cgroup asynchronously: retry briefly */
-	if (type == FTW_DP)
-		for (int tries = 0; rmdir(path) && errno == EBUSY && tries < 100; tries++)
-			usleep(10000);
-	return 0;
+	int dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	struct dirent *de;
+	bool found = false;
+
+	if (!d) {
+		if (dfd >= 0)
+			close(dfd);
+		return false;
+	}
+	while (!found && (de = readdir(d)))
+		if (de->d_type == DT_DIR && de->d_name[0] != '.') {
+			snprintf(name, 256, "%s", de->d_name);
+			found = true;
+		}
+	closedir(d);
+	return found;
+}
+
+/* a killed task leaves its cgroup asynchronously: retry briefly */
+static void rmdir_at(int dfd, const char *name)
+{
+	for (int tries = 0; unlinkat(dfd, name, AT_REMOVEDIR) && errno == EBUSY && tries < 100;
+	     tries++)
+		usleep(10000);
+}
+
+/*
+ * Remove the cgroup @top and everything below it, deepest first, a level at
+ * a time relative to the one above: a chain deeper than PATH_MAX or than the
+ * descriptors a process may hold goes too. One descriptor at a time.
+ */
+static void rmdir_tree(const char *top)
+{
+	char (*names)[256] = NULL, (*more)[256];
+	int fd = open(top, O_RDONLY | O_DIRECTORY | O_CLOEXEC), next;
+	size_t depth = 0, cap = 0;
+
+	while (fd >= 0) {
+		if (depth == cap) {
+			cap = cap ? 2 * cap : 64;
+			more = realloc(names, cap * sizeof(*names));
+			if (!more)
+				break;
+			names = more;
+		}
+		if (first_subdir(fd, names[depth])) {
+			next = openat(fd, names[depth], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (next < 0)
+				break;
+			close(fd);
+			fd = next;
+			depth++;
+			continue;
+		}
+		if (!depth)
+			break;
+		next = openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		close(fd);
+		fd = next;
+		if (fd >= 0)
+			rmdir_at(fd, names[--depth]);
+	}
+	if (fd >= 0)
+		close(fd);
+	free(names);
+	rmdir_at(AT_FDCWD, top);
 }
 
 void testlib_cpu_weight(const char *rel, unsigned int weight)
@@ -328,11 +392,20 @@ static int kill_procs(const char *path, const struct stat *st, int type, struct 
 
 void testlib_kill_cgroup(const char *rel)
 {
-	char full[1600];
+	char full[1600], kill_file[1700];
 	int tries;
+	FILE *f;
 
 	snprintf(full, sizeof(full), "%s%s%s", rel[0] == '/' ? "" : testlib_v2_root(),
 		 rel[0] == '/' ? "" : "/", rel);
+	/* cgroup.kill (5.14) takes the whole subtree, however deep; then the
+	 * walk, for what forks meanwhile and where there is no cgroup.kill */
+	snprintf(kill_file, sizeof(kill_file), "%s/cgroup.kill", full);
+	f = fopen(kill_file, "w");
+	if (f) {
+		fputs("1", f);
+		fclose(f);
+	}
 	/* what forks while we kill is killed on the next pass */
 	for (tries = 0; tries < 500; tries++) {
 		killed_some = 0;
@@ -357,6 +430,6 @@ void testlib_cleanup(void)
 	nr_procs = 0;
 	/* children a test made by hand included, deepest first */
 	for (i = nr_cgroups - 1; i >= 0; i--)
-		nftw(cgroups[i], rmdir_one, 16, FTW_DEPTH | FTW_PHYS);
+		rmdir_tree(cgroups[i]);
 	nr_cgroups = 0;
 }

@@ -11,6 +11,7 @@
 #include "cgroupfs.h"
 #include "collector.h"
 #include "report.h"
+#include "walk.h"
 
 enum { TICK_RUNQ, TICK_SYSTEM, TICK_CLIENT, NR_TICKS };
 
@@ -22,7 +23,10 @@ struct agent {
 	pthread_mutex_t lock;		/* held around ticks and queries */
 	bool pins_reused;
 	bool started;
+	/* written by the tick thread, read without the lock by agent__health():
+	 * /healthz answers even while a tick runs long */
 	int64_t last_tick;		/* when the last tick ended */
+	unsigned int nr_watched;	/* as of then */
 	unsigned int gone;		/* cgroups freed during the tick in progress */
 	int64_t next[NR_TICKS];		/* when each tick is due */
 	int64_t tick_cpu_ns[2];		/* CPU time of the last runq and system tick */
@@ -47,18 +51,25 @@ static void on_collector_event(const struct collector_event *cev, void *ctx)
 		[COLLECTOR_GONE] = AGENT_GONE,
 		[COLLECTOR_MEMORY_WARNING] = AGENT_MEMORY_WARNING,
 		[COLLECTOR_SNAPSHOT] = AGENT_SNAPSHOT,
+		[COLLECTOR_DEPTH_LIMIT] = AGENT_DEPTH_LIMIT,
 	};
 	struct agent *ag = ctx;
 	struct agent_event ev = {
 		.type = types[cev->type],
-		.id = cev->w->id,
-		.path = cev->w->name,
 		.started = ag->started,
 		.snap = cev->snap,
 		.warning = cev->warning,
 	};
-
 	struct cgsnap_status st;
+
+	if (cev->type == COLLECTOR_DEPTH_LIMIT) {
+		ev.path = cev->path;
+		ev.count = cev->count;
+		announce(ag, &ev);
+		return;
+	}
+	ev.id = cev->w->id;
+	ev.path = cev->w->name;
 
 	if (cev->type == COLLECTOR_GONE) {
 		ag->gone++;
@@ -99,6 +110,11 @@ static void announce_verdicts(struct agent *ag)
 
 /* opening and closing */
 
+static unsigned int max_depth(const struct agent_opts *o)
+{
+	return o->max_depth ? o->max_depth : CGSNAP_MAX_LEVEL_DEFAULT;
+}
+
 static int add_watches(struct agent *ag)
 {
 	const struct agent_opts *o = ag->opts;
@@ -108,6 +124,11 @@ static int add_watches(struct agent *ag)
 
 	for (i = 0; i < o->nr_cgroups; i++) {
 		err = collector__watch(ag->collector, o->cgroups[i]);
+		if (err == -ERANGE) {
+			report("cgroup '%s' is deeper than --max-depth %u: raise it to watch this "
+			       "cgroup", o->cgroups[i], max_depth(o));
+			return err;
+		}
 		if (err) {
 			report_err(err, "%s cgroup '%s' under %s",
 				   err == -EINVAL ? "invalid" : "no such", o->cgroups[i],
@@ -129,12 +150,13 @@ static int open_programs(struct agent *ag)
 	struct loader_opts lo = {
 		.verbose = o->verbose,
 		.nr_slots = o->max_cgroups,
+		.max_level = max_depth(o),
 		.pin_dir = o->pin_dir,
 	};
 	char why[512];
 
 	if (!lo.nr_slots)
-		lo.nr_slots = loader_slots_for(cgroup_count(ag->layout.v2));
+		lo.nr_slots = loader_slots_for(cgroup_count(ag->layout.v2, lo.max_level));
 	if (o->pin_dir)
 		ag->skel = loader_open_pinned(&lo, &ag->pins_reused, why, sizeof(why));
 	else
@@ -155,6 +177,7 @@ static int open_collector(struct agent *ag)
 		.full_totals = ag->opts->full_totals,
 		.keep_removed = ag->opts->keep_removed,
 		.idle_read_ns = ag->opts->idle_read_ns,
+		.max_depth = max_depth(ag->opts),
 		.continue_totals = ag->pins_reused,
 		.on_event = on_collector_event,
 		.ctx = ag,
@@ -257,8 +280,9 @@ int agent__start(struct agent *ag, int64_t now)
 
 	pthread_mutex_lock(&ag->lock);
 	err = collector__start(ag->collector, now);
-	ag->started = !err;
-	ag->last_tick = now;
+	__atomic_store_n(&ag->started, !err, __ATOMIC_RELEASE);
+	__atomic_store_n(&ag->last_tick, now, __ATOMIC_RELEASE);
+	__atomic_store_n(&ag->nr_watched, collector__nr_watched(ag->collector), __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&ag->lock);
 	if (err) {
 		report_err(err, "cannot start collecting");
@@ -313,7 +337,9 @@ static int tick(struct agent *ag, int64_t now)
 	if (!err) {
 		announce_verdicts(ag);
 		announce(ag, &ev);
-		ag->last_tick = now;
+		__atomic_store_n(&ag->nr_watched, collector__nr_watched(ag->collector),
+				 __ATOMIC_RELEASE);
+		__atomic_store_n(&ag->last_tick, now, __ATOMIC_RELEASE);
 	}
 	/* what vanished cgroups held goes back to the kernel, not to the heap */
 	if (ag->gone)
@@ -562,11 +588,9 @@ int agent__health(struct agent *ag, int64_t now, struct agent_health *out)
 	int64_t every = s->runq_interval_ns > s->system_info_interval_ns ?
 			s->runq_interval_ns : s->system_info_interval_ns;
 
-	pthread_mutex_lock(&ag->lock);
-	out->started = ag->started;
-	out->nr_watched = collector__nr_watched(ag->collector);
-	out->since_tick_ns = now - ag->last_tick;
-	pthread_mutex_unlock(&ag->lock);
+	out->started = __atomic_load_n(&ag->started, __ATOMIC_ACQUIRE);
+	out->nr_watched = __atomic_load_n(&ag->nr_watched, __ATOMIC_ACQUIRE);
+	out->since_tick_ns = now - __atomic_load_n(&ag->last_tick, __ATOMIC_ACQUIRE);
 	/* a tick may be late by its own length; three intervals are not */
 	out->late_after_ns = 3 * every;
 	if (!out->started)

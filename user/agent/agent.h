@@ -35,6 +35,8 @@ struct agent_opts {
 	const char *all_root;		/* NULL: the whole hierarchy */
 	bool verbose;			/* libbpf's debug messages */
 	unsigned int max_cgroups;	/* run-queue slots; 0: twice the cgroups there are */
+	unsigned int max_depth;		/* deeper cgroups count in their ancestor at this
+					 * depth; 0: CGSNAP_MAX_LEVEL_DEFAULT */
 	bool keep_totals;		/* counters since watching began (stat, metrics) */
 	bool full_totals;		/* ... with every histogram slot (stat) */
 	bool keep_removed;		/* agent__cgroups() lists removed cgroups too (stat) */
@@ -55,6 +57,9 @@ enum agent_event_type {
 	AGENT_MEMORY_WARNING,	/* docs/SPEC.md section 5 (.warning) */
 	AGENT_VERDICT,		/* the current verdict changed (.verdict, .status) */
 	AGENT_TICK,		/* a tick ended */
+	AGENT_DEPTH_LIMIT,	/* cgroups deeper than max_depth were found: .count
+				 * of them at the limit have sub-cgroups counted in
+				 * them, .path the first */
 };
 
 struct agent_event {
@@ -68,6 +73,7 @@ struct agent_event {
 	const struct cgsnap_status *status;
 	const struct lat_total *runq;
 	const struct mem_total *mem;
+	unsigned int count;
 };
 
 /* cgsnap run's default idle_read_ns */

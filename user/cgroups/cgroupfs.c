@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "cgroupfs.h"
+#include "host.h"
 
 static int copy_str(char *buf, size_t len, const char *s)
 {
@@ -163,34 +164,74 @@ static int join(char *buf, size_t len, const char *root, const char *cg, const c
 	return 0;
 }
 
-/* open @file of cgroup @cg under @root for reading: 0 or -errno */
+/*
+ * @file of cgroup @cg under @root, opened for reading: an fd, or -errno. A
+ * path beyond PATH_MAX (cgroupfs allows them) is walked a directory at a
+ * time, relative to the one before.
+ */
+static int open_cg(const char *root, const char *cg, const char *file)
+{
+	char path[4096], name[256];
+	const char *p = cg, *end;
+	int fd, next;
+
+	if (!join(path, sizeof(path), root, cg, file)) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		return fd < 0 ? -errno : fd;
+	}
+	fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	while (fd >= 0 && *p) {
+		while (*p == '/')
+			p++;
+		end = strchrnul(p, '/');
+		if (end == p)
+			break;
+		if (end - p >= (long)sizeof(name)) {
+			close(fd);
+			return -ENAMETOOLONG;
+		}
+		memcpy(name, p, end - p);
+		name[end - p] = '\0';
+		next = openat(fd, name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		close(fd);
+		fd = next;
+		p = end;
+	}
+	if (fd < 0)
+		return -errno;
+	next = openat(fd, file, O_RDONLY | O_CLOEXEC);
+	close(fd);
+	return next < 0 ? -errno : next;
+}
+
+/* as open_cg(), as a stdio stream: 0 or -errno */
 static int open_cg_file(const char *root, const char *cg, const char *file, FILE **f)
 {
-	char path[4096];
-	int err;
+	int fd = open_cg(root, cg, file);
 
-	err = join(path, sizeof(path), root, cg, file);
-	if (err)
+	if (fd < 0)
+		return fd;
+	*f = fdopen(fd, "re");
+	if (!*f) {
+		int err = -errno;
+
+		close(fd);
 		return err;
-	*f = fopen(path, "re");
-	return *f ? 0 : -errno;
+	}
+	return 0;
 }
 
 int cgroup_read_line(const char *root, const char *cg, const char *file, char *buf, size_t len)
 {
-	char path[4096];
 	ssize_t n;
 	int err, fd;
 
 	/* no stdio: one open, one read, no buffer allocated (thousands a second) */
-	err = join(path, sizeof(path), root, cg, file);
-	if (err)
-		return err;
 	if (len < 2)
 		return -EINVAL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open_cg(root, cg, file);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	n = read(fd, buf, len - 1);
 	err = n < 0 ? -errno : n == 0 ? -ENODATA : 0;
 	close(fd);
@@ -385,19 +426,22 @@ static int cpuset_count(const struct cgroup_layout *l, const char *cg)
 
 int cgroup_cpu_capacity(const struct cgroup_layout *l, const char *cg, double *cpus)
 {
-	char walk[4096];
+	char *walk = strdup(cg);	/* a path may outgrow PATH_MAX */
 	double q, best = 0;
 	int n;
 
-	if (copy_str(walk, sizeof(walk), cg))
-		return -ENAMETOOLONG;
+	if (!walk)
+		return -ENOMEM;
 	do {
 		q = quota_of(l, walk);
-		if (q < 0)
+		if (q < 0) {
+			free(walk);
 			return (int)q;
+		}
 		if (q > 0 && (best == 0 || q < best))
 			best = q;
 	} while (to_parent(walk));
+	free(walk);
 	if (best > 0) {
 		*cpus = best;
 		return 0;
@@ -412,11 +456,11 @@ int cgroup_cpu_capacity(const struct cgroup_layout *l, const char *cg, double *c
 /* smallest memory.max along @cg's ancestors; -1 if none is set */
 static int64_t v2_memory_limit(const struct cgroup_layout *l, const char *cg)
 {
-	char walk[4096], buf[64];
+	char *walk = strdup(cg), buf[64];
 	int64_t best = -1;
 	long long v;
 
-	if (copy_str(walk, sizeof(walk), cg))
+	if (!walk)
 		return -1;
 	do {
 		if (cgroup_read_line(l->v2, walk, "memory.max", buf, sizeof(buf)) ||
@@ -425,6 +469,7 @@ static int64_t v2_memory_limit(const struct cgroup_layout *l, const char *cg)
 		if (best < 0 || v < best)
 			best = v;
 	} while (to_parent(walk));
+	free(walk);
 	return best;
 }
 
@@ -508,138 +553,4 @@ int cgroup_psi_some_us(const struct cgroup_layout *l, const char *cg, const char
 	if (strncmp(buf, "some ", 5) || !total)
 		return -EINVAL;
 	return sscanf(total, "total=%" SCNu64, us) == 1 ? 0 : -EINVAL;
-}
-
-int meminfo_read(const char *meminfo, int64_t *total, int64_t *available)
-{
-	char line[256];
-	long long kb;
-	int found = 0;
-	FILE *f;
-
-	f = fopen(meminfo, "re");
-	if (!f)
-		return -errno;
-	while (found != 3 && fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "MemTotal: %lld kB", &kb) == 1) {
-			*total = kb * 1024;
-			found |= 1;
-		} else if (sscanf(line, "MemAvailable: %lld kB", &kb) == 1) {
-			*available = kb * 1024;
-			found |= 2;
-		}
-	}
-	fclose(f);
-	return found == 3 ? 0 : -EINVAL;
-}
-
-int cpulist_count(const char *list)
-{
-	const char *p = list;
-	int n = 0;
-
-	while (*p && *p != '\n') {
-		char *end;
-		long a = strtol(p, &end, 10), b;
-
-		if (end == p || a < 0)
-			return -EINVAL;
-		b = a;
-		if (*end == '-') {
-			p = end + 1;
-			b = strtol(p, &end, 10);
-			if (end == p || b < a)
-				return -EINVAL;
-		}
-		n += b - a + 1;
-		p = end;
-		if (*p == ',')
-			p++;
-		else if (*p && *p != '\n')
-			return -EINVAL;
-	}
-	return n;
-}
-
-struct walk {
-	int (*visit)(const char *path, uint64_t id, void *parent, void **self, void *ctx);
-	void *ctx;
-	char path[4096];
-};
-
-static int walk_dir(struct walk *w, int dfd, void *parent)
-{
-	size_t plen = strlen(w->path);
-	void *self = NULL;
-	struct dirent *de;
-	struct stat st;
-	DIR *dir;
-	int err, fd;
-
-	if (fstat(dfd, &st))
-		return -errno;
-	err = w->visit(w->path, st.st_ino, parent, &self, w->ctx);
-	if (err)
-		return err;
-	fd = dup(dfd);
-	dir = fd >= 0 ? fdopendir(fd) : NULL;
-	if (!dir) {
-		if (fd >= 0)
-			close(fd);
-		return -errno;
-	}
-	while (!err && (de = readdir(dir))) {
-		int cfd;
-
-		if (de->d_type != DT_DIR || de->d_name[0] == '.')
-			continue;
-		if (plen + strlen(de->d_name) + 2 > sizeof(w->path))
-			continue;	/* deeper than PATH_MAX: not a real cgroup path */
-		cfd = openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (cfd < 0)
-			continue;	/* removed meanwhile */
-		snprintf(w->path + plen, sizeof(w->path) - plen, "%s%s", plen ? "/" : "",
-			 de->d_name);
-		err = walk_dir(w, cfd, self);
-		w->path[plen] = '\0';
-		close(cfd);
-	}
-	closedir(dir);
-	return err;
-}
-
-int cgroup_walk(const char *root,
-		int (*visit)(const char *path, uint64_t id, void *parent, void **self, void *ctx),
-		void *ctx)
-{
-	struct walk *w = calloc(1, sizeof(*w));
-	int fd, err;
-
-	if (!w)
-		return -ENOMEM;
-	w->visit = visit;
-	w->ctx = ctx;
-	fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-		free(w);
-		return err;
-	}
-	err = walk_dir(w, fd, NULL);
-	close(fd);
-	free(w);
-	return err;
-}
-
-static int count_one(const char *path, uint64_t id, void *parent, void **self, void *ctx)
-{
-	(*(unsigned int *)ctx)++;
-	return 0;
-}
-
-unsigned int cgroup_count(const char *root)
-{
-	unsigned int n = 0;
-
-	return cgroup_walk(root, count_one, &n) ? 0 : n;
 }

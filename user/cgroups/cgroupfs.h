@@ -102,25 +102,4 @@ int cgroup_memory_usage(const struct cgroup_layout *l, const char *cg, int64_t *
 int cgroup_psi_some_us(const struct cgroup_layout *l, const char *cg, const char *resource,
 		       uint64_t *us);
 
-/*
- * Visit every cgroup of the hierarchy at @root, parents before children:
- * @visit gets its path relative to @root ("" for the root), its id (inode
- * number), the token its parent set in *@self (NULL for the root), and may
- * set its own. Entries removed meanwhile are skipped. Returns 0, the first
- * non-zero value @visit returns, or -errno.
- */
-int cgroup_walk(const char *root,
-		int (*visit)(const char *path, uint64_t id, void *parent, void **self, void *ctx),
-		void *ctx);
-
-/* Number of cgroups (directories) in the hierarchy at @root, itself included;
- * 0 if it cannot be read. */
-unsigned int cgroup_count(const char *root);
-
-/* MemTotal and MemAvailable of @meminfo (normally /proc/meminfo), in bytes. */
-int meminfo_read(const char *meminfo, int64_t *total, int64_t *available);
-
-/* Number of CPUs in a cpulist such as "0-3,8,10-11"; -EINVAL if malformed. */
-int cpulist_count(const char *list);
-
 #endif /* __CGSNAP_CGROUPFS_H */

@@ -7,6 +7,7 @@
 
 #include "cgroupfs.h"
 #include "registry.h"
+#include "walk.h"
 
 #define NSEC_PER_SEC		1000000000LL
 #define RESCAN_NS		(2 * NSEC_PER_SEC)
@@ -29,6 +30,9 @@ struct registry {
 	unsigned int nr_all;
 	bool removed;			/* registry__remove() since the last sweep */
 	uint32_t epoch;			/* changes when nodes may have been freed */
+	unsigned int max_depth;		/* deeper cgroups are not nodes (0: no limit) */
+	unsigned int nr_beyond;		/* nodes at max_depth with sub-cgroups, last scan */
+	char *first_beyond;		/* the first of them, for a message */
 };
 
 static uint32_t hash_id(uint64_t id, uint32_t nbuckets)
@@ -120,7 +124,8 @@ static int select_watched(struct registry *r, struct cg_node *n)
 	return r->ops.watch ? r->ops.watch(n, r->ctx) : 0;
 }
 
-static int visit(const char *path, uint64_t id, void *parent, void **self, void *ctx)
+static int visit(const char *path, uint64_t id, unsigned int depth, void *parent, void **self,
+		 void *ctx)
 {
 	struct registry *r = ctx;
 	struct cg_node *n = node_get(r, id);
@@ -130,6 +135,7 @@ static int visit(const char *path, uint64_t id, void *parent, void **self, void 
 	*self = n;
 	n->gen = r->gen;
 	n->parent = parent;
+	n->level = depth;
 	if (!n->path || strcmp(n->path, path)) {
 		char *p = strdup(path);
 
@@ -194,7 +200,8 @@ int registry__add(struct registry *r, uint64_t id, uint64_t parent_id, const cha
 	struct cg_node *parent = registry__find(r, parent_id), *n;
 	char *path;
 
-	if (!parent || stale(r, parent) || registry__find(r, id))
+	if (!parent || stale(r, parent) || registry__find(r, id) ||
+	    (r->max_depth && parent->level >= r->max_depth))
 		return 0;
 	if (!*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
 		return -EINVAL;
@@ -207,6 +214,7 @@ int registry__add(struct registry *r, uint64_t id, uint64_t parent_id, const cha
 	}
 	n->gen = r->gen;
 	n->parent = parent;
+	n->level = parent->level + 1;
 	n->path = path;
 	return select_watched(r, n) ? -ENOMEM : 1;
 }
@@ -227,12 +235,25 @@ void registry__flush(struct registry *r)
 		sweep(r);
 }
 
+static void beyond(const char *path, void *self, void *ctx)
+{
+	struct registry *r = ctx;
+
+	if (!r->nr_beyond++) {
+		free(r->first_beyond);
+		r->first_beyond = strdup(path);
+	}
+}
+
 int registry__scan(struct registry *r)
 {
+	struct cgroup_walk_ops ops = { .visit = visit, .beyond = beyond,
+				       .max_depth = r->max_depth };
 	int err;
 
 	r->gen++;
-	err = cgroup_walk(r->root, visit, r);
+	r->nr_beyond = 0;
+	err = cgroup_walk(r->root, &ops, r);
 	if (err)
 		return err;
 	r->scanned = true;
@@ -277,6 +298,18 @@ void registry__defer_scan(struct registry *r, int64_t now)
 	r->last_scan_ns = now;
 }
 
+void registry__set_max_depth(struct registry *r, unsigned int depth)
+{
+	r->max_depth = depth;
+}
+
+unsigned int registry__beyond(const struct registry *r, const char **first)
+{
+	if (first)
+		*first = r->nr_beyond ? r->first_beyond : NULL;
+	return r->nr_beyond;
+}
+
 uint32_t registry__generation(const struct registry *r)
 {
 	return r->epoch;
@@ -314,9 +347,16 @@ static int add_path(struct registry *r, char ***v, unsigned int *n, const char *
 	uint64_t id;
 	int err;
 
+	unsigned int depth = 0;
+	const char *c;
+
 	registry__relative(r, path, rel, sizeof(rel));
 	if (!cgroup_path_valid(rel))
 		return -EINVAL;
+	for (c = rel; *rel && c; c = strchr(c + 1, '/'))
+		depth++;
+	if (r->max_depth && depth > r->max_depth)
+		return -ERANGE;
 	err = cgroup_path_to_id(r->root, rel, &id);
 	if (err)
 		return err;
@@ -387,5 +427,6 @@ void registry__free(struct registry *r)
 	free_strings(r->wanted, r->nr_wanted);
 	free_strings(r->all_roots, r->nr_all);
 	free(r->root);
+	free(r->first_beyond);
 	free(r);
 }

@@ -19,6 +19,7 @@ struct cg_node {
 	struct cg_node *parent;	/* NULL for the root of the hierarchy */
 	char *path;		/* relative to the v2 mount; "" is the root */
 	bool watched;		/* selected by a watch */
+	unsigned int level;	/* its depth: the root is 0 */
 	void *priv;		/* the owner's: registry_ops.priv_size bytes, zeroed */
 	/* private */
 	struct cg_node *hnext;
@@ -44,7 +45,7 @@ void registry__free(struct registry *r);
 
 /* Watch @path (relative to the v2 mount, or absolute under it). Returns 0,
  * -ENOENT if there is no such cgroup, -EINVAL for a path with a "." or ".."
- * component, -ENOMEM. */
+ * component, -ERANGE for one deeper than the max depth, -ENOMEM. */
 int registry__watch(struct registry *r, const char *path);
 /* Watch every cgroup under @path, following creation and removal. */
 int registry__watch_all(struct registry *r, const char *path);
@@ -65,6 +66,12 @@ int registry__scan_if_due(struct registry *r, int64_t now, bool unknown);
 void registry__set_rescan(struct registry *r, int64_t ns);
 /* The next periodic scan is due a period after @now (a scan was just made). */
 void registry__defer_scan(struct registry *r, int64_t now);
+/* Cgroups deeper than @depth (0: no limit) are not nodes: scans do not go
+ * below it and the kernel's mkdir of one is not added. */
+void registry__set_max_depth(struct registry *r, unsigned int depth);
+/* How many nodes at the max depth had sub-cgroups at the last scan (they
+ * count in them), and the path of the first, or NULL. */
+unsigned int registry__beyond(const struct registry *r, const char **first);
 /* a number that changes with every scan */
 uint32_t registry__generation(const struct registry *r);
 /* whether a scan was made */

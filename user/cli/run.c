@@ -14,6 +14,7 @@
 #include <curl/curl.h>
 
 #include "commands.h"
+#include "escape.h"
 #include "agent.h"
 #include "cgroupfs.h"
 #include "http.h"
@@ -23,6 +24,7 @@
 #include "record.h"
 #include "report.h"
 #include "run_options.h"
+#include "walk.h"
 
 enum { LOG_WARN, LOG_INFO, LOG_DEBUG };
 
@@ -220,6 +222,15 @@ static void on_event(const struct agent_event *ev, void *ctx)
 		if (r->record)
 			record_flush(r->record);
 		break;
+	case AGENT_DEPTH_LIMIT: {
+		char first[1024];
+
+		logmsg(LOG_WARN, "%u cgroup%s at --max-depth %u hold%s deeper cgroups (the first: "
+		       "/%s): their tasks are counted in %s, not on their own", ev->count,
+		       ev->count == 1 ? "" : "s", r->args->o.agent.max_depth, ev->count == 1 ? "s" : "",
+		       escape_text(ev->path, first, sizeof(first)), ev->count == 1 ? "it" : "them");
+		break;
+	}
 	}
 }
 
@@ -354,7 +365,8 @@ struct find_pod {
 	size_t len;
 };
 
-static int visit_pod(const char *path, uint64_t id, void *parent, void **self, void *ctx)
+static int visit_pod(const char *path, uint64_t id, unsigned int depth, void *parent, void **self,
+		     void *ctx)
 {
 	struct find_pod *fp = ctx;
 	struct k8s_identity k;
@@ -372,6 +384,7 @@ static int pod_from_env(struct run_options *o, struct k8s_pods *pods)
 	struct k8s_podlist *pl;
 	char err[512], path[4096];
 	struct find_pod fp = { .path = path, .len = sizeof(path) };
+	const struct cgroup_walk_ops walk = { .visit = visit_pod, .max_depth = o->agent.max_depth };
 	int ret;
 
 	ret = k8s_podlist_from_env(getenv, &o->k8s.labels, &pl, err, sizeof(err));
@@ -388,7 +401,7 @@ static int pod_from_env(struct run_options *o, struct k8s_pods *pods)
 		report("no cgroup v2 hierarchy is mounted: cgsnap needs one");
 		return ret;
 	}
-	ret = cgroup_walk(l.v2, visit_pod, &fp);
+	ret = cgroup_walk(l.v2, &walk, &fp);
 	if (ret != 1) {
 		report("--pod-from-env: no cgroup of pod %s under %s (is the host's cgroup "
 		       "hierarchy mounted there?)", fp.uid, l.v2);

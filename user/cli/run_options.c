@@ -16,31 +16,7 @@
 #include "opts.h"
 #include "readfile.h"
 #include "run_options.h"
-
-/* far beyond any config; a larger file is a mistake, not a config */
-#define CONFIG_MAX_BYTES (16 << 20)
-
-/* what a config value may be */
-#define J_STR	(1U << 0)
-#define J_INT	(1U << 1)
-#define J_BOOL	(1U << 2)
-#define J_LIST	(1U << 3)	/* an array of the above, each applied in turn */
-
-struct run_opt {
-	const char *flag;	/* --flag */
-	int key;		/* a letter, or 0: numbered from RUN_OPT_FIRST_PLAIN */
-	const char *arg;	/* the value's placeholder; NULL: a switch */
-	int argp_flags;
-	const char *config;	/* the config file's key; NULL: a flag only */
-	unsigned int json;
-	int group;
-	const char *doc;
-	/* apply @v (NULL: a switch given): 0, or -EINVAL with what is expected
-	 * in @err ("a duration ...") */
-	int (*set)(struct run_options *o, const char *v, char *err, size_t len);
-	/* its line(s) in --check, or NULL: another row's line shows it */
-	void (*show)(const struct run_options *o, FILE *f);
-};
+#include "run_options_int.h"
 
 static int expect(char *err, size_t len, const char *what)
 {
@@ -219,6 +195,22 @@ static void show_max_cgroups(const struct run_options *o, FILE *f)
 			CGSNAP_MIN_SLOTS);
 }
 
+static int set_max_depth(struct run_options *o, const char *v, char *err, size_t len)
+{
+	long n;
+
+	if (parse_long(v, 1, CGSNAP_MAX_LEVEL - 1, &n))
+		return expect(err, len, "an integer from 1 to 255");
+	o->agent.max_depth = n;
+	return 0;
+}
+
+static void show_max_depth(const struct run_options *o, FILE *f)
+{
+	fprintf(f, "max depth: %u (deeper cgroups count in their ancestor there)\n",
+		o->agent.max_depth);
+}
+
 static int set_noop(struct run_options *o, const char *v, char *err, size_t len)
 {
 	return 0;	/* --config: read before the other flags (run.c) */
@@ -356,6 +348,10 @@ static const struct run_opt table[] = {
 	  "cgroup at every system tick)", set_idle_read, show_idle_read },
 	{ "max-cgroups", 0, "N", 0, "max_cgroups", J_INT, G_IFACE, OPT_MAX_CGROUPS_DOC,
 	  set_max_cgroups, show_max_cgroups },
+	{ "max-depth", 0, "N", 0, "max_depth", J_INT, G_IFACE,
+	  "Cgroups deeper than N levels below the v2 root (default 32) are not watched on "
+	  "their own: their tasks count in their ancestor at level N, and a warning says so",
+	  set_max_depth, show_max_depth },
 	{ "config", RUN_OPT_CONFIG, "FILE", 0, NULL, 0, G_IFACE,
 	  "Read settings and options from a JSON file (docs/RUN.md); flags override it", set_noop,
 	  NULL },
@@ -410,6 +406,7 @@ void run_options_init(struct run_options *o)
 	memset(o, 0, sizeof(*o));
 	cgsnap_settings__init(&o->agent.settings);
 	o->agent.idle_read_ns = AGENT_IDLE_READ_DEFAULT_NS;
+	o->agent.max_depth = CGSNAP_MAX_LEVEL_DEFAULT;
 }
 
 void run_options_free(struct run_options *o)
@@ -461,113 +458,12 @@ int run_option_parse(int key, char *arg, struct argp_state *state, struct run_op
 	return 0;
 }
 
-/* the config file */
-
-/* one JSON value of row @r: its type checked, as text to its setter */
-static int apply_value(const struct run_opt *r, struct run_options *o, json_t *v, char *err,
-		       size_t len)
+const struct run_opt *run_opt_by_config(const char *key)
 {
-	char num[32];
-
-	if (json_is_string(v) && (r->json & J_STR))
-		return r->set(o, json_string_value(v), err, len);
-	if (json_is_integer(v) && (r->json & J_INT)) {
-		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-		return r->set(o, num, err, len);
-	}
-	if (json_is_boolean(v) && (r->json & J_BOOL))
-		return r->set(o, json_is_true(v) ? "true" : "false", err, len);
-	snprintf(err, len, "expected %s", r->json & J_BOOL ? "true or false" :
-		 r->json & J_INT ? "an integer" : "a string");
-	return -EINVAL;
-}
-
-static int apply_key(const struct run_opt *r, struct run_options *o, json_t *v, char *why,
-		     size_t len)
-{
-	size_t i;
-	json_t *e;
-	int ret;
-
-	if (!(r->json & J_LIST) || !json_is_array(v))
-		return apply_value(r, o, v, why, len);
-	json_array_foreach(v, i, e) {
-		ret = apply_value(r, o, e, why, len);
-		if (ret)
-			return ret;
-	}
-	return 0;
-}
-
-static int apply(struct run_options *o, json_t *root, char *err, size_t errlen)
-{
-	const struct run_opt *r;
-	char why[256];
-	const char *key;
-	int ret;
-	json_t *v;
-
-	if (!json_is_object(root)) {
-		snprintf(err, errlen, "the top level must be an object");
-		return -EINVAL;
-	}
-	json_object_foreach(root, key, v) {
-		if (!strcmp(key, "settings") && json_is_object(v)) {
-			ret = settings_from_json(&o->agent.settings, v, err, errlen);
-			if (ret)
-				return ret;
-			continue;
-		}
-		for (r = table; r < table + TABLE_LEN; r++)
-			if (r->config && !strcmp(r->config, key))
-				break;
-		if (r == table + TABLE_LEN) {
-			snprintf(err, errlen, "unknown key \"%s\"", key);
-			return -EINVAL;
-		}
-		ret = apply_key(r, o, v, why, sizeof(why));
-		if (ret == -EINVAL)
-			snprintf(err, errlen, "malformed key \"%s\": %s%s", key, why,
-				 r->json & J_LIST ? " (or a list of them)" : "");
-		if (ret)
-			return ret;
-	}
-	return 0;
-}
-
-int config_parse(const char *text, size_t len, const char *name, struct run_options *o,
-		 char *err, size_t errlen)
-{
-	char why[512] = "";
-	json_error_t jerr;
-	int ret;
-
-	json_decref(o->config);
-	o->config = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!o->config) {
-		snprintf(err, errlen, "%s:%d: %s", name, jerr.line, jerr.text);
-		return -EINVAL;
-	}
-	ret = apply(o, o->config, why, sizeof(why));
-	if (ret)
-		snprintf(err, errlen, "%s: %s", name, ret == -ENOMEM ? "out of memory" : why);
-	return ret;
-}
-
-int config_load(const char *path, struct run_options *o, char *err, size_t errlen)
-{
-	char *text;
-	size_t len;
-	int ret;
-
-	ret = read_file(path, CONFIG_MAX_BYTES, &text, &len);
-	if (ret) {
-		snprintf(err, errlen, "%s:0: cannot read: %s", path, strerror(-ret));
-		return -EINVAL;
-	}
-	ret = config_parse(text, len, path, o, err, errlen);
-	free(text);
-	return ret;
+	for (size_t i = 0; i < TABLE_LEN; i++)
+		if (table[i].config && !strcmp(table[i].config, key))
+			return &table[i];
+	return NULL;
 }
 
 void run_options_print(const struct run_options *o, FILE *f)

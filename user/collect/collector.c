@@ -13,6 +13,7 @@
 #include "collector.h"
 #include "collector_int.h"
 #include "registry.h"
+#include "host.h"
 
 /* events */
 
@@ -123,6 +124,17 @@ static void slot_cache_check(struct collector *c)
 	c->slots_gen = gen;
 }
 
+/* a scan found cgroups below the depth limit: say so when there are more */
+static void depth_check(struct collector *c)
+{
+	struct collector_event ev = { .type = COLLECTOR_DEPTH_LIMIT };
+
+	ev.count = registry__beyond(c->reg, &ev.path);
+	if (ev.count > c->beyond_told && c->opts.on_event)
+		c->opts.on_event(&ev, c->opts.ctx);
+	c->beyond_told = ev.count > c->beyond_told ? ev.count : c->beyond_told;
+}
+
 static int collect_runq(struct collector *c, int64_t now)
 {
 	const uint64_t *owners = kmaps__owners(c->maps);
@@ -143,8 +155,10 @@ static int collect_runq(struct collector *c, int64_t now)
 	scanned = registry__scan_if_due(c->reg, now, unknown || c->rescan);
 	if (scanned < 0)
 		return scanned;
-	if (scanned)
+	if (scanned) {
 		c->rescan = false;
+		depth_check(c);
+	}
 	slot_cache_check(c);
 	for (i = 0; i < hi; i++) {
 		uint64_t owner = owners[i];
@@ -514,7 +528,11 @@ int collector__tick_client(struct collector *c, int64_t now)
 
 int collector__scan(struct collector *c)
 {
-	return registry__scan(c->reg);
+	int err = registry__scan(c->reg);
+
+	if (!err)
+		depth_check(c);
+	return err;
 }
 
 int collector__start(struct collector *c, int64_t now)
@@ -581,6 +599,7 @@ struct collector *collector__new(const struct collector_opts *opts)
 		errno = err;
 		return NULL;
 	}
+	registry__set_max_depth(c->reg, opts->max_depth);
 	/* the kernel tells creations and removals: scans are the safety net */
 	if (opts->maps.events_fd >= 0)
 		registry__set_rescan(c->reg, COLL_RESCAN_WITH_EVENTS_NS);

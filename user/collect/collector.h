@@ -43,6 +43,9 @@ struct collector;
  * this many idle intervals all the same (its limit, its inactive pages) */
 #define COLL_MEM_CHECKS		6
 
+/* the longest printable name of a watched cgroup (struct watched.name) */
+#define COLL_NAME_MAX		1024
+
 /* tree scans this far apart when the kernel tells creations and removals
  * (a lost event, counted as a drop, brings the next one forward) */
 #define COLL_RESCAN_WITH_EVENTS_NS	(30 * 1000000000LL)
@@ -53,6 +56,9 @@ enum collector_event_type {
 				 * counted; freed after the callback unless kept */
 	COLLECTOR_MEMORY_WARNING,	/* docs/SPEC.md section 5 */
 	COLLECTOR_SNAPSHOT,	/* a snapshot was added to w's snapshotter */
+	COLLECTOR_DEPTH_LIMIT,	/* a scan found cgroups below max_depth: .count
+				 * cgroups at the limit hold them, .path the first
+				 * (no .w); told again when the count grows */
 };
 
 struct collector_event {
@@ -60,6 +66,8 @@ struct collector_event {
 	const struct watched *w;
 	const struct cgsnap_memory_warning *warning;
 	const struct cgsnap_snapshot *snap;	/* as stored, with .overloaded */
+	const char *path;
+	unsigned int count;
 };
 
 struct collector_opts {
@@ -73,6 +81,9 @@ struct collector_opts {
 						 * are a previous run's (--pin) */
 	bool keep_removed;			/* keep removed cgroups, with their
 						 * totals, until collector__free() */
+	unsigned int max_depth;			/* deeper cgroups are counted in their
+						 * ancestor at this depth (the BPF side
+						 * folds them, loader_opts.max_level) */
 	int64_t idle_read_ns;			/* > 0: a cgroup that did not run since
 						 * its last reading keeps its CPU usage
 						 * and has its memory read this often

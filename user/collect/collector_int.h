@@ -62,6 +62,7 @@ struct collector {
 	uint64_t drops_seen;
 	uint64_t events_full_seen;	/* lifecycle events lost: scan soon */
 	bool rescan;
+	unsigned int beyond_told;	/* cgroups at the depth limit told of */
 	uint64_t *running;	/* the cgroup on each CPU, kmaps__nr_cpus() */
 	uint64_t readings[COLL_READING_MAX];
 	uint32_t sys_ticks;

@@ -6,6 +6,7 @@
  * before its slot is recycled.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +30,28 @@ void wentry_free(struct wentry *w)
 	free(w);
 }
 
+/*
+ * The printable name of @n's cgroup: its path, escaped; past
+ * COLL_NAME_MAX bytes (cgroupfs allows paths beyond PATH_MAX, which a
+ * Prometheus label limit or a log line would not take) cut at a character
+ * and marked with its id, by which the API finds it.
+ */
+static char *display_name(const struct cg_node *n)
+{
+	char *name = escape_text_dup(n->path), *cut;
+
+	if (!name || strlen(name) <= COLL_NAME_MAX)
+		return name;
+	cut = malloc(COLL_NAME_MAX + 64);
+	if (cut) {
+		escape_text(name, cut, COLL_NAME_MAX - 40);
+		snprintf(cut + strlen(cut), 64 + 40, "...[truncated, id %llu]",
+			 (unsigned long long)n->id);
+	}
+	free(name);
+	return cut;
+}
+
 int on_watch(struct cg_node *n, void *ctx)
 {
 	struct collector *c = ctx;
@@ -39,7 +62,7 @@ int on_watch(struct cg_node *n, void *ctx)
 		goto err;
 	w->pub.id = n->id;
 	w->pub.path = strdup(n->path);
-	w->pub.name = escape_text_dup(n->path);
+	w->pub.name = display_name(n);
 	w->pub.snap = cgsnap_snapshotter__new(&c->settings);
 	if (c->opts.keep_totals) {
 		w->runq_total = calloc(1, sizeof(*w->runq_total));

@@ -98,6 +98,7 @@ struct cgsnap_bpf *loader_open(const struct loader_opts *opts, char *err, size_t
 		goto fail;
 	}
 	loader_size_maps(skel, opts->nr_slots ? opts->nr_slots : CGSNAP_MIN_SLOTS);
+	skel->rodata->targ_max_level = opts->max_level ? opts->max_level : CGSNAP_MAX_LEVEL_DEFAULT;
 	loader_select_wait_source(skel);
 	ret = cgsnap_bpf__load(skel);
 	if (ret) {
@@ -337,6 +338,7 @@ struct cgsnap_bpf *loader_open_pinned(const struct loader_opts *opts, bool *reus
 	slots = pinned_slots(maps_dir);
 	*reused = slots != 0;
 	loader_size_maps(skel, slots ? slots : opts->nr_slots ? opts->nr_slots : CGSNAP_MIN_SLOTS);
+	skel->rodata->targ_max_level = opts->max_level ? opts->max_level : CGSNAP_MAX_LEVEL_DEFAULT;
 	loader_select_wait_source(skel);
 	set_pin_paths(skel, maps_dir);
 	/* a previous run's programs still attached: keep them, load none */

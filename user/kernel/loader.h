@@ -15,6 +15,8 @@ struct loader_opts {
 	bool verbose;			/* pass libbpf's debug messages on */
 	const char *pin_dir;		/* pin maps and links here, reuse them if there */
 	unsigned int nr_slots;		/* cgroups the run-queue maps hold; 0: CGSNAP_MIN_SLOTS */
+	unsigned int max_level;		/* deeper cgroups count in their ancestor at this
+					 * level; 0: CGSNAP_MAX_LEVEL_DEFAULT */
 };
 
 /*
