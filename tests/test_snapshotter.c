@@ -543,3 +543,61 @@ Test(ratio, status_when_stopped_is_error)
 	cr_assert(eq(int, cgsnap_snapshotter__current_status(s, &st), -ENOTCONN));
 	cr_assert(eq(int, cgsnap_snapshotter__historical_status(s, &st), -ENOTCONN));
 }
+
+/*
+ * Where Crawlee JS (@crawlee/core 3.18 evaluateLoadSignalSample) and
+ * crawlee-python (which the SPEC follows) part, cgsnap's choice pinned
+ * (docs/SPEC.md section 6): the JS figures are what the real package gives
+ * for the same samples (clients/crawlee's differential test runs it).
+ */
+static void threshold_06(struct cgsnap_settings *st)
+{
+	st->snapshot_history_ns = 300 * SEC;
+	st->overload_threshold[CGSNAP_KIND_CPU] = 0.6;
+}
+
+Test(ratio, simultaneous_snapshots_weigh_nothing)
+{
+	struct cgsnap_status st;
+
+	/* two at one instant, the second overloaded: JS weighs the gap as
+	 * 1 ms, ratio 1.0 and overloaded; here no time passed: 0 */
+	add(cpu_snap(5 * SEC, 0.1, 0.5));
+	add(cpu_snap(5 * SEC, 0.9, 0.5));
+	cr_assert(eq(dbl, ratio_of(CGSNAP_KIND_CPU), 0.0));
+	cr_assert(eq(int, cgsnap_snapshotter__current_status(s, &st), 0));
+	cr_assert(not(st.kind[CGSNAP_KIND_CPU].overloaded));
+	/* a second of overload, then one more snapshot at the same instant, not
+	 * overloaded: JS 1000/1001 = 0.999; here the 0 ms gap adds nothing: 1.0 */
+	add(cpu_snap(6 * SEC, 0.9, 0.5));
+	add(cpu_snap(6 * SEC, 0.1, 0.5));
+	cr_assert(eq(dbl, ratio_of(CGSNAP_KIND_CPU), 1.0));
+}
+
+Test(ratio, the_rounded_ratio_is_judged)
+{
+	struct cgsnap_status st;
+
+	/* 6.004 s overloaded of 10 s: 0.6004, rounded 0.6; JS judges the
+	 * unrounded 0.6004 > 0.6 overloaded, reporting 0.6; here 0.6 > 0.6 is not */
+	reconfigure(threshold_06);
+	add(cpu_snap(0, 0.1, 0.5));
+	add(cpu_snap(6004 * CGSNAP_NSEC_PER_MSEC, 0.9, 0.5));
+	add(cpu_snap(10 * SEC, 0.1, 0.5));
+	cr_assert(eq(int, cgsnap_snapshotter__historical_status(s, &st), 0));
+	cr_assert(eq(dbl, st.kind[CGSNAP_KIND_CPU].actual_ratio, 0.6));
+	cr_assert(not(st.kind[CGSNAP_KIND_CPU].overloaded));
+}
+
+Test(ratio, ties_round_to_even_as_python)
+{
+	int i;
+
+	/* 1 s of 16 overloaded: 0.0625 exactly; Python's round gives 0.062,
+	 * JS's Math.round(62.5) / 1000 0.063 */
+	reconfigure(history_5m);
+	add(cpu_snap(0, 0.1, 0.5));
+	for (i = 1; i <= 16; i++)
+		add(cpu_snap(i * SEC, i == 16 ? 0.9 : 0.1, 0.5));
+	cr_assert(eq(dbl, ratio_of(CGSNAP_KIND_CPU), 0.062));
+}
