@@ -40,7 +40,7 @@ LIB_OBJS := $(patsubst user/%.c,$(OUTPUT)/obj/%.o,$(LIB_SRCS))
 LIB_PIC_OBJS := $(patsubst user/%.c,$(OUTPUT)/pic/%.o,$(LIB_SRCS))
 APP_OBJS := $(patsubst user/%.c,$(OUTPUT)/obj/%.o,$(APP_SRCS))
 TEST_SRCS := $(wildcard tests/test_*.c)
-TEST_OBJS := $(patsubst tests/%.c,$(OUTPUT)/tests/%.o,$(TEST_SRCS) tests/testlib.c tests/runlib.c tests/kubelet_stub.c)
+TEST_OBJS := $(patsubst tests/%.c,$(OUTPUT)/tests/%.o,$(TEST_SRCS) tests/testlib.c tests/runlib.c tests/kernlib.c tests/kubelet_stub.c)
 
 LIBS_PC := libbpf jansson libmicrohttpd zlib libcurl
 DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(LIBS_PC) 2>/dev/null)
@@ -151,7 +151,8 @@ $(OUTPUT)/cgsnap-workload: tests/workload.c | $(OUTPUT)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARNINGS) -std=gnu11 $(LDFLAGS) $< -lpthread -o $@
 
-$(OUTPUT)/cgsnap-bench: $(OUTPUT)/tests/bench.o $(APP_OBJS) $(OUTPUT)/libcgsnap.a
+$(OUTPUT)/cgsnap-bench: $(OUTPUT)/tests/bench.o $(OUTPUT)/tests/bench_detect.o $(APP_OBJS) \
+			$(OUTPUT)/libcgsnap.a
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 

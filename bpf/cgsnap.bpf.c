@@ -34,6 +34,15 @@ const volatile bool targ_sched_info = false;
  * costs the agent what 32 levels do and no wait is lost.
  */
 const volatile __u32 targ_max_level = CGSNAP_MAX_LEVEL_DEFAULT;
+/*
+ * Fast mode (cgsnap run --fast): waits in progress are kept per slot and
+ * CPU (stamps at wakeup and preemption, taken back when the task runs), and
+ * a wait longer than targ_wake_ns wakes the agent through cg_wake, at most
+ * once per targ_wake_gap_ns per slot and CPU.
+ */
+const volatile bool targ_fast = false;
+const volatile __u64 targ_wake_ns = 0;
+const volatile __u64 targ_wake_gap_ns = 100000000;
 
 /* bump allocator of never-used slots */
 __u32 next_slot;
@@ -51,6 +60,8 @@ struct task_ts {
 	__u64 last_reclaim_ns;			/* and when; 0: never */
 	__u64 reclaim_ns[CGSNAP_RECLAIM_MAX];	/* when it entered reclaim; 0: not in reclaim */
 	__u64 reclaim_cgid;			/* cgroup charged with the stall at begin */
+	__u32 wait_slot;			/* fast mode: the slot its wait in progress
+						 * is counted in (runq_ns set) */
 };
 
 struct {
@@ -122,6 +133,12 @@ struct {
 	__type(value, __u64);
 } cg_drops SEC(".maps");
 
+/* fast mode: long waits, told at once (struct cgsnap_wake) */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 64 * 1024);
+} cg_wake SEC(".maps");
+
 /* cgroup creation and removal (struct cgsnap_cg_event) */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -180,6 +197,8 @@ static __always_inline __u64 task_cgid(struct task_struct *t)
 	return cg->kn->id;
 }
 
+static void wait_begin(struct task_struct *t, struct task_ts *ts, __u64 now);
+
 /* @t became runnable at @now: remember when */
 static __always_inline void stamp(struct task_struct *t, __u64 now)
 {
@@ -190,6 +209,12 @@ static __always_inline void stamp(struct task_struct *t, __u64 now)
 	ts = bpf_task_storage_get(&task_ts, t, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!ts) {
 		count_drop(CGSNAP_DROP_NO_STORAGE);
+		return;
+	}
+	if (targ_fast) {
+		/* one wait at a time: counted in progress from its first stamp */
+		if (!ts->runq_ns)
+			wait_begin(t, ts, now);
 		return;
 	}
 	ts->runq_ns = now;
@@ -284,6 +309,59 @@ static __always_inline bool next_slot_of(struct task_struct *next, struct task_t
 	return true;
 }
 
+/* this CPU's cg_runq value of @slot */
+static __always_inline struct cgsnap_runq *runq_of(__u32 slot)
+{
+	__u32 idx = slot * targ_nr_cpus + bpf_get_smp_processor_id();
+
+	return bpf_map_lookup_elem(&cg_runq, &idx);
+}
+
+/* fast mode: @t, stamped at @now, waits from now on: counted in progress */
+static __noinline void wait_begin(struct task_struct *t, struct task_ts *ts, __u64 now)
+{
+	struct cgsnap_runq *rq;
+	__u64 cgid;
+
+	if (!next_slot_of(t, ts, &cgid))
+		return;
+	rq = runq_of(ts->slot);
+	if (!rq)
+		return;
+	ts->runq_ns = now;
+	ts->wait_slot = ts->slot;
+	rq->waiting += 1;
+	rq->waiting_since_sum += now;
+}
+
+/*
+ * fast mode: @ts's wait ends at @now (its task got the CPU): out of the
+ * waits in progress, where it was counted; and one longer than the budget
+ * wakes the agent. The common path is one compare.
+ */
+static __noinline void wait_end(struct task_ts *ts, __u64 cgid, __u64 now)
+{
+	struct cgsnap_runq *rq = runq_of(ts->wait_slot);
+	__u64 start = ts->runq_ns, delta = now - start;
+	struct cgsnap_wake *w;
+
+	ts->runq_ns = 0;
+	if (!rq)
+		return;
+	rq->waiting -= 1;
+	rq->waiting_since_sum -= start;
+	if (!targ_wake_ns || delta <= targ_wake_ns || now - rq->wake_ns < targ_wake_gap_ns)
+		return;
+	rq->wake_ns = now;
+	w = bpf_ringbuf_reserve(&cg_wake, sizeof(*w), 0);
+	if (!w)
+		return;
+	w->cgid = cgid;
+	w->wait_ns = delta;
+	w->t_ns = now;
+	bpf_ringbuf_submit(w, BPF_RB_FORCE_WAKEUP);
+}
+
 /* per CPU: the task the last switch gave the CPU to, its cgroup, and who
  * held the CPU before it (sched_info mode) */
 struct {
@@ -374,6 +452,25 @@ next:
 	return 0;
 }
 
+/*
+ * fast mode beside sched_info: the waits in progress (sched_info counts the
+ * finished ones): @prev still runnable starts one, @next ends its own
+ */
+static __noinline void fast_switch(bool preempt, struct task_struct *prev,
+				   struct task_struct *next)
+{
+	__u64 now = bpf_ktime_get_ns();
+	struct task_ts *ts;
+
+	if (preempt || get_task_state(prev) == TASK_RUNNING)
+		stamp(prev, now);
+	if (!next->pid)
+		return;
+	ts = bpf_task_storage_get(&task_ts, next, NULL, 0);
+	if (ts && ts->runq_ns)
+		wait_end(ts, task_cgid(next), now);
+}
+
 /* @next got the CPU from @prev: if it was waiting, charge the wait to its cgroup */
 static __always_inline int handle_switch(bool preempt, struct task_struct *prev,
 					 struct task_struct *next)
@@ -381,8 +478,11 @@ static __always_inline int handle_switch(bool preempt, struct task_struct *prev,
 	__u64 now, start, cgid;
 	struct task_ts *ts;
 
-	if (targ_sched_info)
+	if (targ_sched_info) {
+		if (targ_fast)
+			fast_switch(preempt, prev, next);
 		return switch_sched_info(prev, next);
+	}
 	now = bpf_ktime_get_ns();
 	/*
 	 * @prev stays queued, so its wait starts now, when it yields while
@@ -399,6 +499,8 @@ static __always_inline int handle_switch(bool preempt, struct task_struct *prev,
 	if (!ts || !ts->runq_ns)
 		return 0;
 	start = ts->runq_ns;
+	if (targ_fast)
+		wait_end(ts, task_cgid(next), now);
 	ts->runq_ns = 0;
 	if (now < start) {
 		count_drop(CGSNAP_DROP_NEG_DELTA);
@@ -409,17 +511,26 @@ static __always_inline int handle_switch(bool preempt, struct task_struct *prev,
 	return 0;
 }
 
+/* woken: it waits from now on; in fast mode not if it is on a CPU still
+ * (woken before it went to sleep): that is no wait */
+static __always_inline void woken(struct task_struct *p)
+{
+	if (targ_fast && p->on_cpu)
+		return;
+	stamp(p, bpf_ktime_get_ns());
+}
+
 SEC("tp_btf/sched_wakeup")
 int BPF_PROG(sched_wakeup, struct task_struct *p)
 {
-	stamp(p, bpf_ktime_get_ns());
+	woken(p);
 	return 0;
 }
 
 SEC("tp_btf/sched_wakeup_new")
 int BPF_PROG(sched_wakeup_new, struct task_struct *p)
 {
-	stamp(p, bpf_ktime_get_ns());
+	woken(p);
 	return 0;
 }
 

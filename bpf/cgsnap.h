@@ -104,7 +104,25 @@ struct cgsnap_runq {
 	__u64 max_ns;				/* longest wait on this CPU since load */
 	__u64 holder_count[CGSNAP_HOLDER_MAX];	/* the waits split by who held the CPU */
 	__u64 holder_ns[CGSNAP_HOLDER_MAX];
-	__u64 __pad[5];
+	/*
+	 * Fast mode (targ_fast): waits in progress. A task that becomes
+	 * runnable adds 1 and its start (bpf_ktime_get_ns()) on the CPU that
+	 * sees it, and takes them back where it gets a CPU: summed over CPUs
+	 * (mod 2^64), how many of the cgroup's tasks wait right now, and since
+	 * when on average. wake_ns: when this CPU last woke the agent for it.
+	 */
+	__u64 waiting;
+	__u64 waiting_since_sum;
+	__u64 wake_ns;
+	__u64 __pad[2];
+};
+
+/* cg_wake, fast mode: a wait of @wait_ns ended in cgroup @cgid at @t_ns,
+ * longer than the agent's budget: it reads the maps now, not at its tick */
+struct cgsnap_wake {
+	__u64 cgid;
+	__u64 wait_ns;
+	__u64 t_ns;
 };
 
 /*

@@ -11,6 +11,9 @@
  *   cgsnap-bench podlist PODS RUNS  one kubelet /pods refresh with PODS pods
  *                                   shaped like a real kubelet's: parse alone,
  *                                   and GET + parse from a loopback server
+ *   cgsnap-bench detect CGSNAP SCENARIO ROUNDS [OPTION...]
+ *                                   onset -> overloaded verdict of a real
+ *                                   cgsnap run (bench_detect.c)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -32,8 +35,9 @@
 #include "kubelet.h"
 #include "loader.h"
 #include "pods.h"
+#include "bench.h"
 
-static char workload[1024];
+char bench_workload[1024];
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -63,7 +67,7 @@ static double run_workload(const char *args)
 	double v = -1;
 	FILE *p;
 
-	snprintf(cmd, sizeof(cmd), "%s %s", workload, args);
+	snprintf(cmd, sizeof(cmd), "%s %s", bench_workload, args);
 	p = popen(cmd, "r");
 	if (!p || fscanf(p, "%lf", &v) != 1)
 		v = -1;
@@ -444,7 +448,7 @@ int main(int argc, char **argv)
 {
 	const char *slash = strrchr(argv[0], '/');
 
-	snprintf(workload, sizeof(workload), "%.*scgsnap-workload",
+	snprintf(bench_workload, sizeof(bench_workload), "%.*scgsnap-workload",
 		 slash ? (int)(slash - argv[0] + 1) : 0, argv[0]);
 	libbpf_set_print(NULL);
 	if (argc == 3 && !strcmp(argv[1], "progs"))
@@ -455,7 +459,9 @@ int main(int argc, char **argv)
 		return bench_collector(atoi(argv[2]));
 	if (argc == 4 && !strcmp(argv[1], "podlist"))
 		return bench_podlist(atoi(argv[2]), atoi(argv[3]));
+	if (argc >= 5 && !strcmp(argv[1], "detect"))
+		return bench_detect(argv[2], argv[3], atoi(argv[4]), argv + 5, argc - 5);
 	fprintf(stderr, "usage: cgsnap-bench progs SECONDS | pingpong RUNS ROUNDS | collector N | "
-		"podlist PODS RUNS\n");
+		"podlist PODS RUNS | detect CGSNAP saturate|neighbour ROUNDS [OPTION...]\n");
 	return 2;
 }

@@ -378,4 +378,79 @@ bool wait_log(const char *re, int secs)
 	return false;
 }
 
+pid_t sse_follow(const char *path, const char *opts, const char *file)
+{
+	char cmd[1024];
+	pid_t pid;
+
+	snprintf(cmd, sizeof(cmd), "exec curl -sN %s %s '%s://127.0.0.1:%d%s' > %s", curl_opts,
+		 opts ? opts : "", scheme, port, path, file);
+	pid = fork();
+	cr_assert(ge(int, pid, 0));
+	if (pid == 0) {
+		execl("/bin/sh", "sh", "-c", cmd, NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+json_t *sse_events(const char *file, const char *type)
+{
+	char *text = NULL, *ev, *l, *save, *data, *id, *end;
+	json_t *arr = json_array(), *o;
+	const char *etype;
+	size_t len = 0;
+	FILE *f = fopen(file, "r");
+
+	if (!f)
+		return arr;
+	if (getdelim(&text, &len, '\0', f) < 0) {
+		free(text);
+		text = NULL;
+	}
+	fclose(f);
+	/* events end with a blank line; a last one without is still coming */
+	for (ev = text; ev && (end = strstr(ev, "\n\n")); ev = end + 2) {
+		*end = '\0';
+		data = id = NULL;
+		etype = "message";
+		for (l = strtok_r(ev, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+			if (!strncmp(l, "data: ", 6))
+				data = l + 6;
+			else if (!strncmp(l, "id: ", 4))
+				id = l + 4;
+			else if (!strncmp(l, "event: ", 7))
+				etype = l + 7;
+		}
+		if (!data || strcmp(etype, type) || !(o = json_loads(data, 0, NULL)))
+			continue;
+		if (id)
+			json_object_set_new(o, "event_id", json_integer(atoll(id)));
+		json_array_append_new(arr, o);
+	}
+	free(text);
+	return arr;
+}
+
+bool sse_wait(const char *file, const char *needle, int ms)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "grep -qs -- '%s' %s", needle, file);
+	for (int i = 0; i < ms / 20; i++) {
+		if (!run_cmd(cmd))
+			return true;
+		usleep(20000);
+	}
+	return !run_cmd(cmd);
+}
+
+int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
 TestSuite(run, .init = setup, .fini = teardown, .timeout = 120);

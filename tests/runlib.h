@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <jansson.h>
 
@@ -71,5 +72,16 @@ long rss_kib(pid_t pid);
 /* lines of the daemon's log matching the grep pattern @re; wait for one */
 int log_count(const char *re);
 bool wait_log(const char *re, int secs);
+
+/* curl following the agent's GET @path event stream into @file (with the
+ * extra curl options @opts), in the background: its pid */
+pid_t sse_follow(const char *path, const char *opts, const char *file);
+/* the events of @file so far (their data: JSON), and of which @type
+ * ("message" for verdicts): a JSON array, the ids in the "event_id" member */
+json_t *sse_events(const char *file, const char *type);
+/* wait up to @ms for an event in @file whose data holds @needle */
+bool sse_wait(const char *file, const char *needle, int ms);
+/* CLOCK_MONOTONIC ns, as the events' t_ns */
+int64_t mono_ns(void);
 
 #endif /* __RUNLIB_H */

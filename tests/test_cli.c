@@ -138,7 +138,7 @@ Test(cli, cgroup_paths_cannot_leave_the_hierarchy)
 Test(cli, status_without_an_agent)
 {
 	cr_assert(eq(int, cgsnap("status --server 127.0.0.1:1"), 1));
-	has("cannot reach the agent at 127.0.0.1:1");
+	has("cannot reach the agent at http://127.0.0.1:1");
 }
 
 Test(cli, missing_capability_is_named)

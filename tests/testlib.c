@@ -259,6 +259,34 @@ const char *testlib_memory_limit(const char *rel, uint64_t bytes, char *oom_kill
 	return NULL;
 }
 
+const char *testlib_cpu_quota(const char *rel, unsigned int quota_us, unsigned int period_us)
+{
+	static char procs[2048];
+	char cpu_root[512], dir[1600], path[1700], val[64];
+
+	if (!cgroup_find_v1_mount(PROC_MOUNTINFO, "cpu", cpu_root, sizeof(cpu_root))) {
+		cr_assert(nr_cgroups < TESTLIB_MAX_CGROUPS);
+		snprintf(dir, sizeof(dir), "%s/%s", cpu_root, rel);
+		cr_assert(mkdir(dir, 0755) == 0 || errno == EEXIST, "mkdir %s: %s", dir,
+			  strerror(errno));
+		snprintf(cgroups[nr_cgroups++], sizeof(cgroups[0]), "%s", dir);
+		snprintf(path, sizeof(path), "%s/cpu.cfs_period_us", dir);
+		snprintf(val, sizeof(val), "%u", period_us);
+		cr_assert(write_str(path, val) == 0, "cannot write %s", path);
+		snprintf(path, sizeof(path), "%s/cpu.cfs_quota_us", dir);
+		snprintf(val, sizeof(val), "%u", quota_us);
+		cr_assert(write_str(path, val) == 0, "cannot write %s", path);
+		snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+		return procs;
+	}
+	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", testlib_v2_root());
+	write_str(path, "+cpu");
+	snprintf(path, sizeof(path), "%s/%s/cpu.max", v2_root, rel);
+	snprintf(val, sizeof(val), "%u %u", quota_us, period_us);
+	cr_assert(write_str(path, val) == 0, "cannot write %s (no cpu controller?)", path);
+	return NULL;
+}
+
 uint64_t testlib_oom_kills(const char *file)
 {
 	unsigned long long v = 0;

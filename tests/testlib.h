@@ -53,6 +53,11 @@ void testlib_schedstat(pid_t pid, uint64_t *run_delay_ns, uint64_t *timeslices);
 const char *testlib_memory_limit(const char *rel, uint64_t bytes, char *oom_kills_file,
 				 size_t len);
 
+/* A CPU quota of @quota_us every @period_us for the tasks of v2 cgroup
+ * @rel: on hybrid hosts a v1 cpu cgroup of the same name (returns its
+ * cgroup.procs path for testlib_spawn_ex), on pure v2 its cpu.max (NULL). */
+const char *testlib_cpu_quota(const char *rel, unsigned int quota_us, unsigned int period_us);
+
 /* The kernel's oom_kill count in @file (memory.oom_control / memory.events). */
 uint64_t testlib_oom_kills(const char *file);
 

@@ -18,6 +18,10 @@
  *   --alloc-mb N
  *       allocate and touch N MiB of anonymous memory (64 MiB at a time),
  *       then as above.
+ *   --bursters N --burst-ms B --every-ms E
+ *       (beside the above) N threads spinning B ms every E ms, each started at
+ *       a random phase: bursty work that leaves the CPUs idle most of the
+ *       time.
  *   --pingpong N [--cpu C]
  *       N round trips over a pair of pipes between two processes on one
  *       CPU; prints the round trips per second.
@@ -51,6 +55,7 @@ static long sleep_us = 1000;
 static int cpu = -1;
 static const char *read_path;
 static const char *go_path;
+static long burst_ms = 10, every_ms = 100;
 
 static void pin(void)
 {
@@ -100,6 +105,26 @@ static void *sleeper(void *arg)
 	pin();
 	while (!stop)
 		nanosleep(&ts, NULL);
+	block();
+	return NULL;
+}
+
+static void *burster(void *arg)
+{
+	struct timespec ts;
+	double start;
+
+	/* a phase of its own: bursts of several threads do not line up */
+	ts.tv_sec = 0;
+	ts.tv_nsec = (long)((double)rand() / RAND_MAX * every_ms) * 1000000;
+	nanosleep(&ts, NULL);
+	while (!stop) {
+		for (start = now_s(); now_s() - start < burst_ms / 1000.0;)
+			;
+		ts.tv_sec = (every_ms - burst_ms) / 1000;
+		ts.tv_nsec = ((every_ms - burst_ms) % 1000) * 1000000;
+		nanosleep(&ts, NULL);
+	}
 	block();
 	return NULL;
 }
@@ -229,9 +254,13 @@ int main(int argc, char **argv)
 		{ "go", required_argument, NULL, 'g' },
 		{ "each-cgroup", required_argument, NULL, 'e' },
 		{ "count", required_argument, NULL, 'n' },
+		{ "bursters", required_argument, NULL, 'b' },
+		{ "burst-ms", required_argument, NULL, 'B' },
+		{ "every-ms", required_argument, NULL, 'E' },
 		{},
 	};
 	long spinners = 0, sleepers = 0, duration_ms = 1000, alloc_mb = 0, rounds = 0, count = 0;
+	long bursters = 0;
 	const char *each_dir = NULL;
 	int sleep_given = 0;
 	struct timespec ts;
@@ -251,6 +280,9 @@ int main(int argc, char **argv)
 		case 'g': go_path = optarg; break;
 		case 'e': each_dir = optarg; break;
 		case 'n': count = atol(optarg); break;
+		case 'b': bursters = atol(optarg); break;
+		case 'B': burst_ms = atol(optarg); break;
+		case 'E': every_ms = atol(optarg); break;
 		default:
 			fprintf(stderr, "usage: see the comment at the top of tests/workload.c\n");
 			return 2;
@@ -303,8 +335,13 @@ int main(int argc, char **argv)
 		while (access(go_path, F_OK))
 			nanosleep(&ms, NULL);
 	}
+	if (burst_ms < 0 || every_ms <= burst_ms) {
+		fprintf(stderr, "cgsnap-workload: --burst-ms must be below --every-ms\n");
+		return 2;
+	}
 	start(spinner, spinners);
 	start(sleeper, sleepers);
+	start(burster, bursters);
 	if (read_path)
 		start(reader, 1);
 	ts.tv_sec = duration_ms / 1000;

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "clock.h"
 #include "accum.h"
 #include "collector.h"
 #include "loader.h"
@@ -37,6 +38,8 @@ struct agent_opts {
 	unsigned int max_cgroups;	/* run-queue slots; 0: twice the cgroups there are */
 	unsigned int max_depth;		/* deeper cgroups count in their ancestor at this
 					 * depth; 0: CGSNAP_MAX_LEVEL_DEFAULT */
+	unsigned int psi_triggers;	/* settings.fast: PSI triggers on at most this many
+					 * cgroups (0: none) */
 	bool keep_totals;		/* counters since watching began (stat, metrics) */
 	bool full_totals;		/* ... with every histogram slot (stat) */
 	bool keep_removed;		/* agent__cgroups() lists removed cgroups too (stat) */
@@ -74,6 +77,7 @@ struct agent_event {
 	const struct lat_total *runq;
 	const struct mem_total *mem;
 	unsigned int count;
+	int64_t t_ns;			/* AGENT_VERDICT: the tick that decided it */
 };
 
 /* cgsnap run's default idle_read_ns */
@@ -146,8 +150,6 @@ int agent__run(struct agent *ag, int64_t end);
 /* SIGINT and SIGTERM set agent_exiting (and interrupt the loop's sleep) */
 void agent_handle_signals(void);
 
-/* CLOCK_MONOTONIC in ns: the clock of bpf_ktime_get_ns() */
-int64_t agent_now(void);
 
 /* queries, from any thread */
 

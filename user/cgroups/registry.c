@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "cgroupfs.h"
 #include "registry.h"
 #include "walk.h"
@@ -261,13 +262,6 @@ int registry__scan(struct registry *r)
 	return 0;
 }
 
-static int64_t thread_cpu_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
-}
 
 /* scans are spaced at least 50 times their own cost apart, so that a large
  * tree costs at most about 2% of a CPU */
@@ -282,9 +276,9 @@ int registry__scan_if_due(struct registry *r, int64_t now, bool unknown)
 	if (r->scanned && age < every && (!unknown || age < unknown_every))
 		return 0;
 	r->last_scan_ns = now;
-	t0 = thread_cpu_ns();
+	t0 = clock_thread_ns();
 	err = registry__scan(r);
-	r->scan_cost_ns = thread_cpu_ns() - t0;
+	r->scan_cost_ns = clock_thread_ns() - t0;
 	return err ? err : 1;
 }
 

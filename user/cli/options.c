@@ -123,9 +123,12 @@ int setting_from_json(const struct setting_desc *d, struct cgsnap_settings *s, j
 {
 	char buf[64];
 
-	if (json_is_string(v))
+	if (json_is_boolean(v) && d->type == ST_SWITCH)
+		return setting_parse(d, s, json_is_true(v) ? "true" : "false", err, errlen);
+	if (json_is_string(v) && d->type != ST_SWITCH)
 		return setting_parse(d, s, json_string_value(v), err, errlen);
-	if (json_is_integer(v) && d->type != ST_DURATION && d->type != ST_STAT) {
+	if (json_is_integer(v) && d->type != ST_DURATION && d->type != ST_STAT &&
+	    d->type != ST_SWITCH) {
 		snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
 		return setting_parse(d, s, buf, err, errlen);
 	}
@@ -134,6 +137,7 @@ int setting_from_json(const struct setting_desc *d, struct cgsnap_settings *s, j
 		return setting_parse(d, s, buf, err, errlen);
 	}
 	snprintf(err, errlen, "invalid %s: expected %s", d->name,
+		 d->type == ST_SWITCH ? "true or false" :
 		 d->type == ST_DURATION || d->type == ST_STAT ? "a string" : "a number or a string");
 	return -EINVAL;
 }

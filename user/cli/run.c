@@ -13,8 +13,10 @@
 #include <sys/un.h>
 #include <curl/curl.h>
 
+#include "clock.h"
 #include "commands.h"
 #include "escape.h"
+#include "events.h"
 #include "agent.h"
 #include "cgroupfs.h"
 #include "http.h"
@@ -40,6 +42,7 @@ struct run {
 	struct record *record;
 	struct k8s_pods *pods;		/* with a pod source */
 	struct kubelet *kubelet;	/* with --kubelet-url */
+	struct events *events;		/* GET /v1/events */
 };
 
 static int verbosity = LOG_INFO;
@@ -217,6 +220,10 @@ static void on_event(const struct agent_event *ev, void *ctx)
 		break;
 	case AGENT_VERDICT:
 		log_verdict(ev);
+		/* a first verdict of idle is no change: subscribers heard the state */
+		if (r->events && (ev->verdict != VERDICT_IDLE || ev->previous != VERDICT_NONE))
+			events__publish(r->events, ev->path, ev->id, ev->verdict == VERDICT_OVERLOADED,
+					ev->status, ev->t_ns);
 		break;
 	case AGENT_TICK:
 		if (r->record)
@@ -296,6 +303,7 @@ static int parse(struct run_args *a, int argc, char **argv)
 	setting_options_free((struct argp_option *)argp.options);
 	if (err)
 		return err;
+	settings_apply_fast(&o->agent.settings);
 	if (cgsnap_settings__validate(&o->agent.settings, &why)) {
 		report("%s", why);
 		return -EINVAL;
@@ -472,13 +480,19 @@ static int serve(struct run *r)
 	r->ag = agent__open(&o->agent);
 	if (!r->ag)
 		return -errno;
-	r->srv = http_start(&o->http, r->ag, err, sizeof(err));
+	r->events = events__new(o->http.events_max, r->pods);
+	if (!r->events) {
+		report_err(-ENOMEM, "cannot start");
+		return -ENOMEM;
+	}
+	r->args->o.http.events = r->events;
+	r->srv = http_start(&r->args->o.http, r->ag, err, sizeof(err));
 	if (!r->srv) {
 		report("%s", err);
 		return -EADDRINUSE;
 	}
 	agent_handle_signals();
-	ret = agent__start(r->ag, agent_now());
+	ret = agent__start(r->ag, clock_mono_ns());
 	if (!ret) {
 		log_start(r);
 		sd_notify_ready();
@@ -487,6 +501,8 @@ static int serve(struct run *r)
 	}
 	http_stop(r->srv);
 	r->srv = NULL;
+	events__free(r->events);
+	r->events = NULL;
 	return ret;
 }
 

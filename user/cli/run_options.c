@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cgroupfs.h"
+#include "events.h"
 #include "kubelet.h"
 #include "options.h"
 #include "opts.h"
@@ -211,6 +212,37 @@ static void show_max_depth(const struct run_options *o, FILE *f)
 		o->agent.max_depth);
 }
 
+static int set_psi_triggers(struct run_options *o, const char *v, char *err, size_t len)
+{
+	long n;
+
+	if (parse_long(v, 0, 4096, &n))
+		return expect(err, len, "an integer from 0 to 4096");
+	o->agent.psi_triggers = n;
+	return 0;
+}
+
+static void show_fast(const struct run_options *o, FILE *f)
+{
+	if (!o->agent.settings.fast) {
+		fprintf(f, "fast mode: no\n");
+		return;
+	}
+	fprintf(f, "fast mode: waits in progress counted, a wait over %.0f ms read at once, PSI "
+		"triggers on at most %u cgroups\n", o->agent.settings.max_runq_delay_ns / 1e6,
+		o->agent.psi_triggers);
+}
+
+static int set_events_max(struct run_options *o, const char *v, char *err, size_t len)
+{
+	long n;
+
+	if (parse_long(v, 1, 4096, &n))
+		return expect(err, len, "an integer from 1 to 4096");
+	o->http.events_max = n;
+	return 0;
+}
+
 static int set_noop(struct run_options *o, const char *v, char *err, size_t len)
 {
 	return 0;	/* --config: read before the other flags (run.c) */
@@ -323,6 +355,9 @@ static const struct run_opt table[] = {
 	{ "pin", RUN_OPT_PIN, "DIR", OPTION_ARG_OPTIONAL, "pin", J_STR, G_IFACE,
 	  "Pin maps and links under DIR (default " DEFAULT_PIN_DIR ") and leave them there at "
 	  "exit; a restarted cgsnap reuses them and keeps counting", set_pin, show_pin },
+	{ "events-max-subscribers", 0, "N", 0, "events_max_subscribers", J_INT, G_IFACE,
+	  "Clients GET /v1/events may have open at once (default 64); more are answered 503",
+	  set_events_max, NULL },
 	{ "record", 0, "FILE", 0, "record", J_STR, G_IFACE,
 	  "Append every snapshot to FILE as the JSON Lines cgsnap replay reads", set_record,
 	  show_record },
@@ -352,6 +387,9 @@ static const struct run_opt table[] = {
 	  "Cgroups deeper than N levels below the v2 root (default 32) are not watched on "
 	  "their own: their tasks count in their ancestor at level N, and a warning says so",
 	  set_max_depth, show_max_depth },
+	{ "psi-triggers", 0, "N", 0, "psi_triggers", J_INT, G_IFACE,
+	  "--fast: PSI triggers on at most N cgroups (default 16; each costs the kernel a "
+	  "thread); under --all, Kubernetes pods only; 0: none", set_psi_triggers, show_fast },
 	{ "config", RUN_OPT_CONFIG, "FILE", 0, NULL, 0, G_IFACE,
 	  "Read settings and options from a JSON file (docs/RUN.md); flags override it", set_noop,
 	  NULL },
@@ -407,6 +445,8 @@ void run_options_init(struct run_options *o)
 	cgsnap_settings__init(&o->agent.settings);
 	o->agent.idle_read_ns = AGENT_IDLE_READ_DEFAULT_NS;
 	o->agent.max_depth = CGSNAP_MAX_LEVEL_DEFAULT;
+	o->agent.psi_triggers = 16;
+	o->http.events_max = EVENTS_DEFAULT_SUBSCRIBERS;
 }
 
 void run_options_free(struct run_options *o)

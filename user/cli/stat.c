@@ -9,6 +9,7 @@
 #include <time.h>
 #include <jansson.h>
 
+#include "clock.h"
 #include "commands.h"
 #include "agent.h"
 #include "format.h"
@@ -353,11 +354,11 @@ int cmd_stat(int argc, char **argv)
 	agent_handle_signals();
 	if (!a.json && !a.duration_ns)
 		fprintf(stderr, "measuring; press Ctrl-C to print the results\n");
-	start = agent_now();
+	start = clock_mono_ns();
 	err = agent__start(ag, start);
 	if (!err)
 		err = agent__run(ag, a.duration_ns ? start + a.duration_ns : INT64_MAX);
-	end = agent_now();
+	end = clock_mono_ns();
 	if (!err)
 		err = print_results(ag, &a, end - start);
 out:

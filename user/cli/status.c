@@ -5,29 +5,42 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
+#include <time.h>
+#include <curl/curl.h>
 #include <unistd.h>
 #include <jansson.h>
 
 #include "commands.h"
 #include "addr.h"
+#include "client.h"
 #include "opts.h"
 #include "report.h"
 #include "snapshotter.h"
 
 struct status_args {
 	const char *server;
+	const char *token_file, *cacert;
+	struct cli_server srv;
 	char **cgroups;
 	unsigned int nr_cgroups;
 	bool json;
 	bool color;
+	bool watch;
 };
 
+enum { OPT_TOKEN = 0x100, OPT_CACERT };
+
 static const struct argp_option status_options[] = {
-	{ "server", 's', "ADDR:PORT", 0, "The agent to ask (default " HTTP_DEFAULT_LISTEN ")", 0 },
+	{ "server", 's', "ADDR:PORT|URL", 0,
+	  "The agent to ask (default " HTTP_DEFAULT_LISTEN "; https://... for TLS)", 0 },
 	{ "cgroup", 'c', "PATH|ID", 0, "Only this cgroup. Repeatable", 0 },
 	{ "json", 'j', NULL, 0, "Print the agent's JSON (one status object per line)", 0 },
+	{ "watch", 'w', NULL, 0,
+	  "Then follow the verdicts as they change (GET /v1/events), one line each, until "
+	  "interrupted", 0 },
+	{ "token-file", OPT_TOKEN, "FILE", 0, "The agent's bearer token (cgsnap run --auth all)", 0 },
+	{ "cacert", OPT_CACERT, "FILE", 0, "Check an https:// agent's certificate against this CA",
+	  0 },
 	{},
 };
 
@@ -50,84 +63,18 @@ static error_t status_parse(int key, char *arg, struct argp_state *state)
 	case 'j':
 		a->json = true;
 		return 0;
+	case 'w':
+		a->watch = true;
+		return 0;
+	case OPT_TOKEN:
+		a->token_file = arg;
+		return 0;
+	case OPT_CACERT:
+		a->cacert = arg;
+		return 0;
 	default:
 		return opt_no_args(key, arg, state);
 	}
-}
-
-/* GET @path from @server: the body in *@body (malloc'ed), the status returned, -errno */
-static int http_get(const char *server, const char *path, char **body)
-{
-	struct sockaddr_storage ss;
-	struct timeval tv = { .tv_sec = 10 };
-	char req[12400 + 256], *buf = NULL, *p;
-	size_t len = 0, cap = 0;
-	socklen_t sl;
-	ssize_t n;
-	int fd, status = -EPROTO;
-
-	if (addr_resolve(server, &ss, &sl))
-		return -EINVAL;
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (connect(fd, (struct sockaddr *)&ss, sl)) {
-		status = -errno;
-		goto out;
-	}
-	n = snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: %s\r\n\r\n", path, server);
-	if (write(fd, req, n) != n) {
-		status = -EIO;
-		goto out;
-	}
-	for (;;) {
-		if (len + 4096 + 1 > cap) {
-			char *nb = realloc(buf, cap = cap * 2 + 8192);
-
-			if (!nb)
-				goto out;
-			buf = nb;
-		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n <= 0)
-			break;
-		len += n;
-	}
-	if (!buf)
-		goto out;
-	buf[len] = '\0';
-	p = strstr(buf, "\r\n\r\n");
-	if (sscanf(buf, "HTTP/%*s %d", &status) != 1 || !p) {
-		status = -EPROTO;
-		goto out;
-	}
-	*body = strdup(p + 4);
-out:
-	free(buf);
-	close(fd);
-	return status;
-}
-
-/* the cgroup path, percent-encoded for a URL path (slashes kept) */
-static void url_path(const char *in, char *out, size_t len)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t o = 0;
-
-	for (; *in && o + 4 < len; in++) {
-		unsigned char c = *in;
-
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		    strchr("/-_.~@:", c)) {
-			out[o++] = c;
-		} else {
-			out[o++] = '%';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 15];
-		}
-	}
-	out[o] = '\0';
 }
 
 static void print_row(const struct status_args *a, json_t *st)
@@ -154,29 +101,42 @@ static void print_row(const struct status_args *a, json_t *st)
 	printf("\n");
 }
 
+/* GET @path: its JSON, or NULL with the failure reported */
+static json_t *get(const struct status_args *a, const char *path)
+{
+	char *body, err[256];
+	json_t *o;
+	long code;
+
+	if (cli_get(&a->srv, path, &code, &body, err, sizeof(err))) {
+		report("cannot reach the agent at %s (is cgsnap run running?): %s", a->srv.base, err);
+		return NULL;
+	}
+	o = json_loads(body, 0, NULL);
+	free(body);
+	if (code != 200 || !o) {
+		report("%s: %s", path, o && json_string_value(json_object_get(o, "error")) ?
+		       json_string_value(json_object_get(o, "error")) : "bad response");
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 static int show(const struct status_args *a, const char *ref, bool header)
 {
-	char path[12400], enc[4096 * 3], *body = NULL;
+	char path[12400], enc[4096 * 3], *text;
 	json_t *st;
-	int code;
 
-	url_path(ref, enc, sizeof(enc));
+	cli_url_path(ref, enc, sizeof(enc));
 	snprintf(path, sizeof(path), "/v1/cgroups/%s/status", *enc == '/' ? enc + 1 : enc);
-	code = http_get(a->server, path, &body);
-	if (code < 0) {
-		report_err(code, "cannot reach the agent at %s (is cgsnap run running?)", a->server);
+	st = get(a, path);
+	if (!st)
 		return 1;
-	}
-	st = json_loads(body ? body : "", 0, NULL);
-	if (code != 200 || !st) {
-		report("%s: %s", ref,
-		       st ? json_string_value(json_object_get(st, "error")) : "bad response");
-		json_decref(st);
-		free(body);
-		return 1;
-	}
 	if (a->json) {
-		printf("%s", body);
+		text = json_dumps(st, JSON_COMPACT);
+		printf("%s\n", text ? text : "");
+		free(text);
 	} else {
 		if (header)
 			printf("%-40s %-10s %-14s %-14s %-14s %-14s\n", "CGROUP", "VERDICT",
@@ -184,43 +144,115 @@ static int show(const struct status_args *a, const char *ref, bool header)
 		print_row(a, st);
 	}
 	json_decref(st);
-	free(body);
+	return 0;
+}
+
+/* one change of the stream, as a line: its time, cgroup, verdict, kinds */
+static int on_event(const char *type, const char *id, const char *data, void *ctx)
+{
+	const struct status_args *a = ctx;
+	json_t *o, *k;
+	char when[32];
+	time_t now;
+	size_t i;
+
+	if (a->json) {
+		printf("%s\n", data);
+		fflush(stdout);
+		return 0;
+	}
+	if (!strcmp(type, "lost")) {
+		printf("(some changes were missed: the stream fell behind)\n");
+		return 0;
+	}
+	o = json_loads(data, 0, NULL);
+	if (!o)
+		return 0;
+	now = time(NULL);
+	strftime(when, sizeof(when), "%H:%M:%S", localtime(&now));
+	bool over = json_is_true(json_object_get(o, "overloaded"));
+
+	printf("%s %-40s %s%-10s%s", when, json_string_value(json_object_get(o, "cgroup")),
+	       a->color ? (over ? "\033[1;31m" : "\033[32m") : "", over ? "OVERLOADED" : "idle",
+	       a->color ? "\033[0m" : "");
+	json_array_foreach(json_object_get(o, "kinds"), i, k)
+		printf("%s%s", i ? "," : " ", json_string_value(k));
+	printf("%s\n", json_is_true(json_object_get(o, "initial")) ? " (now)" : "");
+	fflush(stdout);
+	json_decref(o);
+	return 0;
+}
+
+/* --watch: the stream of changes, for @ref (NULL: every cgroup) */
+static int watch(const struct status_args *a, const char *ref)
+{
+	char path[12400], enc[4096 * 3], err[256];
+	long code = 0;
+	int ret;
+
+	strcpy(path, "/v1/events");
+	if (ref) {
+		cli_url_path(*ref == '/' ? ref : ref, enc, sizeof(enc));
+		snprintf(path, sizeof(path), "/v1/events?cgroup=%s%s", *ref == '/' ? "" : "/", enc);
+	}
+	ret = cli_events(&a->srv, path, on_event, (void *)a, &code, err, sizeof(err));
+	if (ret == -EPROTO) {
+		report("%s: HTTP %ld%s", path, code, code == 503 ? " (too many subscribers)" :
+		       code == 401 ? " (give the agent's token with --token-file)" : "");
+		return 1;
+	}
+	if (ret) {
+		report("the event stream of %s broke: %s", a->srv.base, err);
+		return 1;
+	}
 	return 0;
 }
 
 static const char status_doc[] =
 	"Ask a running `cgsnap run` for the verdict of its cgroups and print a table: per kind, "
-	"the current/historical overload ratio, * when the kind overloads the cgroup now.";
+	"the current/historical overload ratio, * when the kind overloads the cgroup now. With "
+	"--watch, then print each verdict change as the agent decides it.";
 
 int cmd_status(int argc, char **argv)
 {
 	const struct argp argp = { .options = status_options, .parser = status_parse,
 				   .doc = status_doc };
 	struct status_args a = { .server = HTTP_DEFAULT_LISTEN };
-	char *body = NULL;
-	json_t *list = NULL, *cg;
+	json_t *list, *cg;
+	char err[512];
 	unsigned int i;
 	size_t j;
-	int code, ret = 0;
+	int ret = 0;
 
 	if (argp_parse(&argp, argc, argv, 0, NULL, &a))
 		return 2;
+	if (cli_server_init(&a.srv, a.server, a.token_file, a.cacert, err, sizeof(err))) {
+		report("%s", err);
+		free(a.cgroups);
+		return 2;
+	}
+	if (a.watch && a.nr_cgroups > 1) {
+		report("--watch follows one cgroup or all of them");
+		free(a.cgroups);
+		return 2;
+	}
+	curl_global_init(CURL_GLOBAL_DEFAULT);
 	a.color = isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
 	if (a.nr_cgroups) {
 		for (i = 0; i < a.nr_cgroups; i++)
 			ret |= show(&a, a.cgroups[i], i == 0);
-		free(a.cgroups);
-		return ret;
+	} else if ((list = get(&a, "/v1/cgroups"))) {
+		json_array_foreach(json_object_get(list, "cgroups"), j, cg)
+			ret |= show(&a, json_string_value(json_object_get(cg, "path")), j == 0);
+		json_decref(list);
+	} else {
+		ret = 1;
 	}
-	code = http_get(a.server, "/v1/cgroups", &body);
-	if (code < 0) {
-		report_err(code, "cannot reach the agent at %s (is cgsnap run running?)", a.server);
-		return 1;
+	if (a.watch && !ret) {
+		fflush(stdout);
+		ret = watch(&a, a.nr_cgroups ? a.cgroups[0] : NULL);
 	}
-	list = body ? json_loads(body, 0, NULL) : NULL;
-	free(body);
-	json_array_foreach(json_object_get(list, "cgroups"), j, cg)
-		ret |= show(&a, json_string_value(json_object_get(cg, "path")), j == 0);
-	json_decref(list);
+	free(a.cgroups);
+	curl_global_cleanup();
 	return ret;
 }

@@ -135,6 +135,22 @@ static void depth_check(struct collector *c)
 	c->beyond_told = ev.count > c->beyond_told ? ev.count : c->beyond_told;
 }
 
+/* fast mode: @slot's tasks waiting right now, for the watched cgroups from @n up */
+static void waits_in_progress(struct collector *c, struct cg_node *n, uint32_t slot, int64_t now)
+{
+	uint64_t age, waiting = kmaps__runq_waiting(c->maps, slot, now, &age);
+	struct cg_node *a;
+	struct wentry *w;
+
+	if (!waiting)
+		return;
+	for (a = n; (w = watched_up(&a));) {
+		w->waiting += waiting;
+		w->waiting_ns += age;
+		w->ran = true;
+	}
+}
+
 static int collect_runq(struct collector *c, int64_t now)
 {
 	const uint64_t *owners = kmaps__owners(c->maps);
@@ -181,6 +197,8 @@ static int collect_runq(struct collector *c, int64_t now)
 		st = state_of(n);
 		st->slot = i;
 		st->has_slot = true;
+		if (c->opts.fast)
+			waits_in_progress(c, n, i, now);
 		/* unchanged count since a reading that agreed: nothing else changed */
 		if (st->rq && kmaps__runq_count(c->maps, i) == st->rq->sum.count)
 			continue;
@@ -221,9 +239,29 @@ static void runq_interval_end(struct collector *c, struct wentry *w, int64_t now
 	struct cgsnap_snapshot snap;
 
 	build_runq(&c->settings, w->runq ? w->runq : &none, now, &w->pub.last_runq, &snap);
+	build_runq_waiting(w->waiting, w->waiting_ns, &w->pub.last_runq, &snap);
+	w->waiting = w->waiting_ns = 0;
 	add_snapshot(c, w, &snap);
 	coll_acc_put(c, w->runq);
 	w->runq = NULL;
+}
+
+static void on_wake(const struct cgsnap_wake *wk, void *ctx)
+{
+	(*(unsigned int *)ctx)++;
+}
+
+int collector__wake_fd(const struct collector *c)
+{
+	return kmaps__wake_fd(c->maps);
+}
+
+unsigned int collector__wakes(struct collector *c)
+{
+	unsigned int n = 0;
+
+	kmaps__wakes(c->maps, on_wake, &n);
+	return n;
 }
 
 int collector__tick_runq(struct collector *c, int64_t now)

@@ -32,7 +32,6 @@ struct watched {
 	const struct mem_total *mem_total;
 	const struct lat_acc *runq_full;	/* the same, every slot (full_totals) */
 	const struct mem_acc *mem_full;
-	int verdict;			/* the agent's: the verdict it last announced */
 	bool removed;			/* the cgroup is gone (collector_opts.keep_removed) */
 	int64_t removed_ns;		/* the tick that found out */
 };
@@ -81,6 +80,8 @@ struct collector_opts {
 						 * are a previous run's (--pin) */
 	bool keep_removed;			/* keep removed cgroups, with their
 						 * totals, until collector__free() */
+	bool fast;				/* waits in progress count in runq
+						 * snapshots (the maps keep them) */
 	unsigned int max_depth;			/* deeper cgroups are counted in their
 						 * ancestor at this depth (the BPF side
 						 * folds them, loader_opts.max_level) */
@@ -111,6 +112,12 @@ int collector__scan(struct collector *c);
  * the first runq and client snapshots are taken at once. Scans the tree
  * unless it was scanned already. */
 int collector__start(struct collector *c, int64_t now);
+
+/* Fast mode: the fd that turns readable when the kernel side tells a wait
+ * longer than the budget (-1: none), and how many it told since the last
+ * call (consumed). A runq tick then decides now, not at its time. */
+int collector__wake_fd(const struct collector *c);
+unsigned int collector__wakes(struct collector *c);
 
 /* One runq interval ending at @now: runq snapshots. */
 int collector__tick_runq(struct collector *c, int64_t now);

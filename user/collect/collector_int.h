@@ -17,6 +17,7 @@ struct wentry {
 	struct lat_acc *runq;		/* the current runq interval; NULL: no wait yet
 					 * (taken from and given back to a pool) */
 	uint64_t mem_some_ns;		/* the current system interval's reclaim time */
+	uint64_t waiting, waiting_ns;	/* fast: waits in progress at the runq tick */
 	struct lat_total *runq_total;
 	struct mem_total *mem_total;
 	struct lat_acc *runq_full;

@@ -43,6 +43,9 @@ struct lat_summary {
 	uint64_t p90_ns;
 	uint64_t p99_ns;
 	uint64_t max_ns;
+	/* fast mode: the waits still in progress at the interval's end */
+	uint64_t waiting;		/* tasks */
+	uint64_t waiting_ns;		/* how long they have waited so far, together */
 };
 
 /* Fill @out from an interval's histogram, count, sum and exact max (0 if

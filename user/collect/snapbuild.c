@@ -151,6 +151,17 @@ void build_runq(const struct cgsnap_settings *s, const struct lat_acc *acc, int6
 	};
 }
 
+void build_runq_waiting(uint64_t waiting, uint64_t waiting_ns, struct lat_summary *sum,
+			struct cgsnap_snapshot *snap)
+{
+	uint64_t mean = waiting ? waiting_ns / waiting : 0;
+
+	sum->waiting = waiting;
+	sum->waiting_ns = waiting_ns;
+	if ((int64_t)mean > snap->runq.delay_ns)
+		snap->runq.delay_ns = mean;
+}
+
 void build_client(const struct cgsnap_settings *s, int64_t error_count, int64_t now,
 		  struct cgsnap_snapshot *snap)
 {

@@ -82,6 +82,15 @@ bool build_memory(const struct cgsnap_settings *s, const struct cgroup_memory *m
 void build_runq(const struct cgsnap_settings *s, const struct lat_acc *acc, int64_t now,
 		struct lat_summary *sum, struct cgsnap_snapshot *snap);
 
+/*
+ * Fast mode: @waiting tasks still waiting at the interval's end, for
+ * @waiting_ns together, into @sum; a runq snapshot's delay is at least
+ * their mean wait so far: a cgroup starved of CPU, whose waits do not end,
+ * is overloaded while it is starved, not once its tasks run again.
+ */
+void build_runq_waiting(uint64_t waiting, uint64_t waiting_ns, struct lat_summary *sum,
+			struct cgsnap_snapshot *snap);
+
 /* A client snapshot at @now from the cumulative @error_count. */
 void build_client(const struct cgsnap_settings *s, int64_t error_count, int64_t now,
 		  struct cgsnap_snapshot *snap);

@@ -10,6 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
+#include <fnmatch.h>
+
+#include "clock.h"
+#include "events.h"
 #include "httpd.h"
 #include "k8sview.h"
 #include "metrics.h"
@@ -42,14 +47,13 @@ static json_t *k8s_json(const struct k8s_names *nm, const struct k8s_label_keys 
 	return o;
 }
 
-/* {"path", "id"}, and "k8s" for a pod's or container's cgroup, names from @l */
-static json_t *cgroup_ref_in(const struct agent_cgroup *c, const struct k8s_podlist *l,
-			     const struct k8s_label_keys *lk)
+json_t *api_cgroup_ref(const char *path, uint64_t id, const struct k8s_podlist *l,
+		       const struct k8s_label_keys *lk)
 {
-	json_t *o = json_pack("{s:s+,s:I}", "path", "/", c->path, "id", (json_int_t)c->id);
+	json_t *o = json_pack("{s:s+,s:I}", "path", "/", path, "id", (json_int_t)id);
 	struct k8s_names nm;
 
-	k8s_resolve(l, c->path, &nm);
+	k8s_resolve(l, path, &nm);
 	if (o && nm.id.kind != K8S_NONE)
 		json_object_set_new(o, "k8s", k8s_json(&nm, lk));
 	return o;
@@ -59,13 +63,13 @@ static json_t *cgroup_ref(struct request *req, const struct agent_cgroup *c)
 {
 	struct k8s_pods *pods = http_k8s_pods(req->srv);
 	struct k8s_podlist *l = k8s_pods_get(pods);
-	json_t *o = cgroup_ref_in(c, l, k8s_pods_label_keys(pods));
+	json_t *o = api_cgroup_ref(c->path, c->id, l, k8s_pods_label_keys(pods));
 
 	k8s_podlist_put(l);
 	return o;
 }
 
-static json_t *overloaded_kinds(const struct cgsnap_status *st)
+json_t *api_kinds(const struct cgsnap_status *st)
 {
 	json_t *arr = json_array();
 	int k;
@@ -84,7 +88,7 @@ static enum MHD_Result not_watched(struct request *req)
 enum MHD_Result api_healthz(struct request *req)
 {
 	struct agent_health h;
-	bool ok = !agent__health(req->ag, agent_now(), &h);
+	bool ok = !agent__health(req->ag, clock_mono_ns(), &h);
 	json_t *o = json_pack("{s:s,s:i}", "status", ok ? "ok" : h.problem, "watched",
 			      h.nr_watched);
 
@@ -144,7 +148,7 @@ enum MHD_Result api_cgroups(struct request *req)
 	}
 	l = k8s_pods_get(pods);
 	for (i = 0; i < n; i++)
-		json_array_append_new(arr, cgroup_ref_in(&cgs[i], l, k8s_pods_label_keys(pods)));
+		json_array_append_new(arr, api_cgroup_ref(cgs[i].path, cgs[i].id, l, k8s_pods_label_keys(pods)));
 	k8s_podlist_put(l);
 	agent_cgroups_free(cgs, n);
 	return http_json(req, MHD_HTTP_OK, json_pack("{s:o}", "cgroups", arr));
@@ -166,8 +170,8 @@ enum MHD_Result api_status(struct request *req)
 	o = cgroup_ref(req, &c);
 	json_object_set_new(o, "idle", json_boolean(c.current.idle));
 	json_object_set_new(o, "overloaded_kinds",
-			    json_pack("{s:o,s:o}", "current", overloaded_kinds(&c.current),
-				      "historical", overloaded_kinds(&c.historical)));
+			    json_pack("{s:o,s:o}", "current", api_kinds(&c.current),
+				      "historical", api_kinds(&c.historical)));
 	json_object_set_new(o, "current", snapjson_status(&c.current));
 	json_object_set_new(o, "historical", snapjson_status(&c.historical));
 	json_object_set_new(o, "latest", latest);
@@ -248,7 +252,7 @@ enum MHD_Result api_scale(struct request *req)
 	o = cgroup_ref(req, &c);
 	json_object_set_new(o, "load", json_real(policy_load(&c.historical)));
 	json_object_set_new(o, "historical_idle", json_boolean(c.historical.idle));
-	json_object_set_new(o, "overloaded_kinds", overloaded_kinds(&c.historical));
+	json_object_set_new(o, "overloaded_kinds", api_kinds(&c.historical));
 	json_object_set_new(o, "current", json_integer(current));
 	json_object_set_new(o, "desired_scale",
 			    json_integer(policy_desired_scale(current, c.historical.idle)));
@@ -480,4 +484,59 @@ enum MHD_Result api_workload_scale(struct request *req)
 			    json_integer(policy_desired_scale(current, w->idle)));
 	view_close(cgs, n, &kv);
 	return http_json(req, MHD_HTTP_OK, o);
+}
+
+/* GET /v1/events[?cgroup=GLOB]: verdict changes as Server-Sent Events */
+enum MHD_Result api_events(struct request *req)
+{
+	const char *glob = http_arg(req, "cgroup"), *lei;
+	struct events *bus = http_events(req->srv);
+	struct agent_cgroup *cgs;
+	struct MHD_Response *r;
+	long long last = -1;
+	unsigned int i, n;
+	enum MHD_Result ret;
+	char *initial = NULL, path[4200], *one, *p;
+	size_t len = 0;
+	FILE *f;
+
+	if (!bus)
+		return http_error(req, MHD_HTTP_NOT_FOUND, "no event stream");
+	lei = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Last-Event-ID");
+	if (lei && *lei) {
+		last = strtoll(lei, &p, 10);
+		if (!isdigit((unsigned char)*lei) || *p || last < 0)
+			return http_error(req, MHD_HTTP_BAD_REQUEST, "invalid Last-Event-ID '%s': "
+					  "expected an event id", lei);
+	} else {
+		/* a new subscriber first hears every verdict as it stands */
+		if (agent__cgroups(req->ag, AGENT_NO_TOTALS, &cgs, &n))
+			return http_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+		f = open_memstream(&initial, &len);
+		for (i = 0; f && i < n; i++) {
+			snprintf(path, sizeof(path), "/%s", cgs[i].path);
+			if (!cgs[i].active || (glob && fnmatch(glob, path, 0)))
+				continue;
+			one = events_format(cgs[i].path, cgs[i].id, !cgs[i].current.idle,
+					    &cgs[i].current, clock_mono_ns(), http_k8s_pods(req->srv),
+					    true, -1);
+			if (one)
+				fputs(one, f);
+			free(one);
+		}
+		if (f)
+			fclose(f);
+		agent_cgroups_free(cgs, n);
+	}
+	r = events__subscribe(bus, req->conn, glob, last, initial);
+	if (!r && errno == EBUSY)
+		return http_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "too many event subscribers "
+				  "(--events-max-subscribers %u); try again in a second (those that "
+				  "went away are being let go)",
+				  http_events_max(req->srv));
+	if (!r)
+		return http_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+	ret = MHD_queue_response(req->conn, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
 }

@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <sys/socket.h>
 
+#include "clock.h"
 #include "conntrack.h"
 #include "escape.h"
 #include "report.h"
@@ -19,13 +20,6 @@ struct conn {
 	struct conn *prev, *next;
 };
 
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 void conntrack_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
 		      enum MHD_ConnectionNotificationCode code)
@@ -40,7 +34,7 @@ void conntrack_notify(void *cls, struct MHD_Connection *conn, void **socket_cont
 		c = calloc(1, sizeof(*c));
 		if (c && info) {
 			c->fd = info->connect_fd;
-			c->since = mono_ns();
+			c->since = clock_mono_ns();
 			c->next = t->conns;
 			if (t->conns)
 				t->conns->prev = c;
@@ -75,7 +69,7 @@ void conntrack_mark(struct conntrack *t, struct MHD_Connection *conn, bool answe
 	pthread_mutex_lock(&t->lock);
 	c->answering = answering;
 	if (!answering)
-		c->since = mono_ns();
+		c->since = clock_mono_ns();
 	pthread_mutex_unlock(&t->lock);
 }
 
@@ -95,7 +89,7 @@ static void *watchdog(void *arg)
 			return NULL;
 		}
 		for (c = t->conns; c; c = c->next) {
-			if (c->answering || c->cut || mono_ns() - c->since < deadline)
+			if (c->answering || c->cut || clock_mono_ns() - c->since < deadline)
 				continue;
 			shutdown(c->fd, SHUT_RDWR);
 			c->cut = true;
@@ -110,7 +104,7 @@ static void *watchdog(void *arg)
 void conntrack_log(void *cls, const char *fmt, va_list ap)
 {
 	struct conntrack *t = cls;
-	int64_t now = mono_ns();
+	int64_t now = clock_mono_ns();
 	char raw[512], msg[2048];
 	size_t n;
 

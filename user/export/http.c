@@ -19,6 +19,7 @@
 #include "auth.h"
 #include "conntrack.h"
 #include "escape.h"
+#include "events.h"
 #include "http.h"
 #include "httpd.h"
 #include "readfile.h"
@@ -31,6 +32,8 @@ struct http_server {
 	struct metrics_opts metrics;
 	struct k8s_pods *pods;
 	struct kubelet *kubelet;
+	struct events *events;
+	unsigned int events_max;
 	struct conntrack ct;
 };
 
@@ -61,6 +64,7 @@ static const struct route {
 	{ "/v1/pods/", "scale", 1, GET, api_pod_scale },
 	{ "/v1/workloads", NULL, 0, GET, api_workloads },
 	{ "/v1/workloads/", "scale", 2, GET, api_workload_scale },
+	{ "/v1/events", NULL, 0, GET, api_events },
 };
 
 #define NR_ROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -482,7 +486,9 @@ static int prepare(struct http_server *srv, const struct http_opts *o,
 struct http_server *http_start(const struct http_opts *o, struct agent *ag, char *err,
 			       size_t errlen)
 {
-	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	/* suspend and resume: event streams wait for changes without a thread */
+	unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+			     MHD_ALLOW_SUSPEND_RESUME;
 	unsigned int budget = connection_budget();
 	struct sockaddr_storage ss;
 	struct MHD_OptionItem tls[3] = {
@@ -508,6 +514,8 @@ struct http_server *http_start(const struct http_opts *o, struct agent *ag, char
 	srv->metrics = o->metrics;
 	srv->pods = o->pods;
 	srv->kubelet = o->kubelet;
+	srv->events = o->events;
+	srv->events_max = o->events_max;
 	conntrack_init(&srv->ct);
 	if (prepare(srv, o, &ss, err, errlen))
 		goto fail;
@@ -551,6 +559,16 @@ struct k8s_pods *http_k8s_pods(const struct http_server *srv)
 	return srv->pods;
 }
 
+struct events *http_events(const struct http_server *srv)
+{
+	return srv->events;
+}
+
+unsigned int http_events_max(const struct http_server *srv)
+{
+	return srv->events_max;
+}
+
 struct kubelet *http_kubelet(const struct http_server *srv)
 {
 	return srv->kubelet;
@@ -566,6 +584,8 @@ void http_stop(struct http_server *srv)
 	if (!srv)
 		return;
 	conntrack_stop(&srv->ct);
+	/* streams end (their suspended connections resumed) before the daemon */
+	events__shutdown(srv->events);
 	if (srv->mhd)
 		MHD_stop_daemon(srv->mhd);
 	auth_free(srv->auth);

@@ -27,6 +27,8 @@ struct http_opts {
 	struct metrics_opts metrics;	/* GET /metrics; its strings must outlive the server */
 	struct k8s_pods *pods;		/* NULL: no pod source (names from paths only) */
 	struct kubelet *kubelet;	/* NULL: no kubelet client */
+	struct events *events;		/* GET /v1/events; NULL: no stream */
+	unsigned int events_max;	/* its subscribers at most */
 };
 
 struct http_server;

@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "agent.h"
+#include "pods.h"
 
 #define HTTP_MAX_BODY 4096
 
@@ -56,6 +57,9 @@ void http_stream_abort(struct http_stream *s);
 
 /* how GET /metrics renders histograms */
 const struct metrics_opts *http_metrics_opts(const struct http_server *srv);
+/* the event stream's bus, or NULL; how many subscribers it takes */
+struct events *http_events(const struct http_server *srv);
+unsigned int http_events_max(const struct http_server *srv);
 /* the pod source and the kubelet client, or NULL */
 struct k8s_pods *http_k8s_pods(const struct http_server *srv);
 struct kubelet *http_kubelet(const struct http_server *srv);
@@ -68,6 +72,13 @@ bool http_has_arg(struct request *req, const char *name);
  * /v1/pods/'s, /v1/workloads/') ref in @ref; -1 for no route, -2 for no
  * such action (or a ref of the wrong shape) under one of those. */
 int http_match(const char *url, char *ref, size_t reflen);
+
+/* {"path", "id"} of a cgroup, and "k8s" for a pod's or container's, names
+ * from @l (may be NULL); NULL on ENOMEM */
+json_t *api_cgroup_ref(const char *path, uint64_t id, const struct k8s_podlist *l,
+		       const struct k8s_label_keys *lk);
+/* ["cpu", "runq", ...]: the kinds @st says are overloaded */
+json_t *api_kinds(const struct cgsnap_status *st);
 
 /* the handlers of docs/API.md */
 enum MHD_Result api_healthz(struct request *req);
@@ -82,5 +93,6 @@ enum MHD_Result api_pod_status(struct request *req);
 enum MHD_Result api_pod_scale(struct request *req);
 enum MHD_Result api_workloads(struct request *req);
 enum MHD_Result api_workload_scale(struct request *req);
+enum MHD_Result api_events(struct request *req);
 
 #endif /* __CGSNAP_HTTPD_H */

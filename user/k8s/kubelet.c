@@ -9,6 +9,7 @@
 #include <time.h>
 #include <curl/curl.h>
 
+#include "clock.h"
 #include "kubelet.h"
 #include "readfile.h"
 
@@ -32,13 +33,6 @@ struct kubelet {
 	int64_t failing_since_ns;
 };
 
-static int64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 __attribute__((format(printf, 3, 4)))
 static void klog(struct kubelet *k, int level, const char *fmt, ...)
@@ -236,7 +230,7 @@ static void refresh(struct kubelet *k)
 {
 	struct k8s_parse_stats ps = {};
 	struct k8s_podlist *l, *prev;
-	int64_t t0 = mono_ns();
+	int64_t t0 = clock_mono_ns();
 	char why[512];
 	unsigned int n;
 	int ret;
@@ -244,7 +238,7 @@ static void refresh(struct kubelet *k)
 	ret = fetch(k, &l, &ps, why, sizeof(why));
 	pthread_mutex_lock(&k->lock);
 	k->stats.refreshes++;
-	k->stats.last_seconds = (mono_ns() - t0) / 1e9;
+	k->stats.last_seconds = (clock_mono_ns() - t0) / 1e9;
 	k->stats.up = !ret;
 	if (ret) {
 		k->stats.failures++;
@@ -280,7 +274,7 @@ static void refresh(struct kubelet *k)
 		     (t0 - k->failing_since_ns) / 1e9);
 	else if (!k->ever_ok)
 		klog(k, KUBELET_LOG_INFO, "kubelet: %u pods on this node (GET %s: %.3f s)", n, k->url,
-		     (mono_ns() - t0) / 1e9);
+		     (clock_mono_ns() - t0) / 1e9);
 	else
 		klog(k, KUBELET_LOG_DEBUG, "kubelet: %u pods", n);
 	k->failing = false;
@@ -303,13 +297,13 @@ static void *run(void *arg)
 	while (!k->stop) {
 		k->wanted = false;
 		pthread_mutex_unlock(&k->lock);
-		last = mono_ns();
+		last = clock_mono_ns();
 		refresh(k);
 		pthread_mutex_lock(&k->lock);
 		next = last + k->o.interval_ns;
 		earliest = last + KUBELET_MIN_GAP_NS;
 		while (!k->stop) {
-			now = mono_ns();
+			now = clock_mono_ns();
 			if (now >= next || (k->wanted && now >= earliest))
 				break;
 			deadline_ts(k->wanted && earliest < next ? earliest : next, &ts);

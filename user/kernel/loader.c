@@ -83,6 +83,9 @@ static int preflight(const struct loader_opts *opts, char *err, size_t errlen)
 	return ret;
 }
 
+static void configure(struct cgsnap_bpf *skel, const struct loader_opts *opts,
+		      unsigned int nr_slots);
+
 struct cgsnap_bpf *loader_open(const struct loader_opts *opts, char *err, size_t errlen)
 {
 	struct cgsnap_bpf *skel;
@@ -97,9 +100,7 @@ struct cgsnap_bpf *loader_open(const struct loader_opts *opts, char *err, size_t
 		snprintf(err, errlen, "failed to open BPF object: %s", strerror(errno));
 		goto fail;
 	}
-	loader_size_maps(skel, opts->nr_slots ? opts->nr_slots : CGSNAP_MIN_SLOTS);
-	skel->rodata->targ_max_level = opts->max_level ? opts->max_level : CGSNAP_MAX_LEVEL_DEFAULT;
-	loader_select_wait_source(skel);
+	configure(skel, opts, opts->nr_slots);
 	ret = cgsnap_bpf__load(skel);
 	if (ret) {
 		snprintf(err, errlen, "failed to load BPF programs: %s (run with -v for the "
@@ -146,11 +147,24 @@ static bool kernel_has_sched_info(void)
 void loader_select_wait_source(struct cgsnap_bpf *skel)
 {
 	bool sched_info = kernel_has_sched_info() && !getenv("CGSNAP_OWN_STAMPS");
+	bool wakeups = !sched_info || skel->rodata->targ_fast;
 
 	skel->rodata->targ_sched_info = sched_info;
-	/* with the kernel's sched_info the switch alone sees every wait */
-	bpf_program__set_autoload(skel->progs.sched_wakeup, !sched_info);
-	bpf_program__set_autoload(skel->progs.sched_wakeup_new, !sched_info);
+	/* with the kernel's sched_info the switch alone sees every finished wait;
+	 * fast mode stamps wakeups for the waits in progress */
+	bpf_program__set_autoload(skel->progs.sched_wakeup, wakeups);
+	bpf_program__set_autoload(skel->progs.sched_wakeup_new, wakeups);
+}
+
+/* the knobs of an opened skeleton, from @opts, with @nr_slots slots (0: the least) */
+static void configure(struct cgsnap_bpf *skel, const struct loader_opts *opts,
+		      unsigned int nr_slots)
+{
+	loader_size_maps(skel, nr_slots ? nr_slots : CGSNAP_MIN_SLOTS);
+	skel->rodata->targ_max_level = opts->max_level ? opts->max_level : CGSNAP_MAX_LEVEL_DEFAULT;
+	skel->rodata->targ_fast = opts->fast;
+	skel->rodata->targ_wake_ns = opts->fast ? opts->wake_ns : 0;
+	loader_select_wait_source(skel);
 }
 
 void loader_size_maps(struct cgsnap_bpf *skel, unsigned int nr_slots)
@@ -337,9 +351,7 @@ struct cgsnap_bpf *loader_open_pinned(const struct loader_opts *opts, bool *reus
 	}
 	slots = pinned_slots(maps_dir);
 	*reused = slots != 0;
-	loader_size_maps(skel, slots ? slots : opts->nr_slots ? opts->nr_slots : CGSNAP_MIN_SLOTS);
-	skel->rodata->targ_max_level = opts->max_level ? opts->max_level : CGSNAP_MAX_LEVEL_DEFAULT;
-	loader_select_wait_source(skel);
+	configure(skel, opts, slots ? slots : opts->nr_slots);
 	set_pin_paths(skel, maps_dir);
 	/* a previous run's programs still attached: keep them, load none */
 	attached = *reused && all_links_pinned(skel, links_dir);
@@ -396,6 +408,7 @@ void loader_map_fds(const struct cgsnap_bpf *skel, struct kmaps_fds *fds)
 	fds->owner_fd = bpf_map__fd(skel->maps.cg_owner);
 	fds->free_fd = bpf_map__fd(skel->maps.cg_free);
 	fds->events_fd = bpf_map__fd(skel->maps.cg_events);
+	fds->wake_fd = skel->rodata->targ_fast ? bpf_map__fd(skel->maps.cg_wake) : -1;
 	/* the running-cgroup notes are kept by the sched_info switch only */
 	fds->notes_fd = skel->rodata->targ_sched_info ? bpf_map__fd(skel->maps.cur_cpu) : -1;
 	fds->nr_slots = bpf_map__max_entries(skel->maps.cg_owner);

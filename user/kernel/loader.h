@@ -17,6 +17,8 @@ struct loader_opts {
 	unsigned int nr_slots;		/* cgroups the run-queue maps hold; 0: CGSNAP_MIN_SLOTS */
 	unsigned int max_level;		/* deeper cgroups count in their ancestor at this
 					 * level; 0: CGSNAP_MAX_LEVEL_DEFAULT */
+	bool fast;			/* waits in progress kept, long waits told at once */
+	uint64_t wake_ns;		/* fast: a wait longer than this wakes the agent */
 };
 
 /*

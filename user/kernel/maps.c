@@ -21,6 +21,9 @@ struct kmaps {
 	struct ring_buffer *events;
 	void (*event_fn)(const struct cgsnap_cg_event *e, void *ctx);
 	void *event_ctx;
+	struct ring_buffer *wakes;	/* fast mode */
+	void (*wake_fn)(const struct cgsnap_wake *w, void *ctx);
+	void *wake_ctx;
 };
 
 /* map array map @fd of @entries values of @value_size; NULL on failure */
@@ -44,6 +47,18 @@ static int on_ringbuf(void *ctx, void *data, size_t size)
 	memcpy(&e, data, sizeof(e));
 	e.name[sizeof(e.name) - 1] = '\0';
 	m->event_fn(&e, m->event_ctx);
+	return 0;
+}
+
+static int on_wake(void *ctx, void *data, size_t size)
+{
+	struct kmaps *m = ctx;
+	struct cgsnap_wake w;
+
+	if (size < sizeof(w) || !m->wake_fn)
+		return 0;
+	memcpy(&w, data, sizeof(w));
+	m->wake_fn(&w, m->wake_ctx);
 	return 0;
 }
 
@@ -71,7 +86,10 @@ struct kmaps *kmaps__open(const struct kmaps_fds *fds)
 	m->hists = map_array(fds->hist_fd, sizeof(*m->hists), fds->nr_slots, &m->hists_len);
 	if (m->owners && m->runq && m->hists && fds->events_fd >= 0)
 		m->events = ring_buffer__new(fds->events_fd, on_ringbuf, m, NULL);
-	if (!m->owners || !m->runq || !m->hists || (fds->events_fd >= 0 && !m->events)) {
+	if (m->owners && m->runq && m->hists && fds->wake_fd >= 0)
+		m->wakes = ring_buffer__new(fds->wake_fd, on_wake, m, NULL);
+	if (!m->owners || !m->runq || !m->hists || (fds->events_fd >= 0 && !m->events) ||
+	    (fds->wake_fd >= 0 && !m->wakes)) {
 		int err = errno;
 
 		kmaps__close(m);
@@ -92,6 +110,7 @@ void kmaps__close(struct kmaps *m)
 	if (m->hists)
 		munmap(m->hists, m->hists_len);
 	ring_buffer__free(m->events);
+	ring_buffer__free(m->wakes);
 	free(m);
 }
 
@@ -301,4 +320,41 @@ int kmaps__events(struct kmaps *m, void (*fn)(const struct cgsnap_cg_event *e, v
 	m->event_fn = fn;
 	m->event_ctx = ctx;
 	return ring_buffer__consume(m->events);
+}
+
+int kmaps__wake_fd(const struct kmaps *m)
+{
+	return m->wakes ? ring_buffer__epoll_fd(m->wakes) : -1;
+}
+
+int kmaps__wakes(struct kmaps *m, void (*fn)(const struct cgsnap_wake *w, void *ctx), void *ctx)
+{
+	if (!m->wakes)
+		return 0;
+	m->wake_fn = fn;
+	m->wake_ctx = ctx;
+	return ring_buffer__consume(m->wakes);
+}
+
+uint64_t kmaps__runq_waiting(const struct kmaps *m, uint32_t slot, int64_t now,
+			     uint64_t *age_ns)
+{
+	const volatile struct cgsnap_runq *vals = &m->runq[(size_t)slot * m->ncpus];
+	uint64_t n = 0, since = 0;
+	int64_t age;
+	int cpu;
+
+	/* each CPU's share may be negative (a wait begun on one, ended on
+	 * another): the sums, mod 2^64, are not */
+	for (cpu = 0; cpu < m->ncpus; cpu++) {
+		n += vals[cpu].waiting;
+		since += vals[cpu].waiting_since_sum;
+	}
+	age = (int64_t)(n * (uint64_t)now - since);
+	if ((int64_t)n <= 0 || age < 0) {
+		*age_ns = 0;
+		return 0;
+	}
+	*age_ns = age;
+	return n;
 }

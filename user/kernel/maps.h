@@ -21,6 +21,7 @@ struct kmaps_fds {
 	int slot_fd, owner_fd, free_fd;
 	int events_fd;			/* cg_events; -1: none (no lifecycle events) */
 	int notes_fd;			/* cur_cpu; -1: not kept (own stamps) */
+	int wake_fd;			/* cg_wake; -1: none (not fast mode) */
 	unsigned int nr_slots;
 };
 
@@ -78,6 +79,15 @@ int kmaps__events(struct kmaps *m, void (*fn)(const struct cgsnap_cg_event *e, v
 int kmaps__running(const struct kmaps *m, uint64_t *ids, int max);
 /* the number of possible CPUs, as the per-CPU maps hold them */
 int kmaps__nr_cpus(const struct kmaps *m);
+
+/* Fast mode. The fd to wait on for the kernel side's wakes (epoll), -1
+ * without; call @fn for each wake told since the last call. */
+int kmaps__wake_fd(const struct kmaps *m);
+int kmaps__wakes(struct kmaps *m, void (*fn)(const struct cgsnap_wake *w, void *ctx), void *ctx);
+/* How many tasks of @slot's cgroup wait for a CPU at @now (ns, the BPF
+ * clock), and in *@age_ns how long they have waited so far, together. */
+uint64_t kmaps__runq_waiting(const struct kmaps *m, uint32_t slot, int64_t now,
+			     uint64_t *age_ns);
 
 /* The drop counters (enum cgsnap_drop), summed over CPUs. */
 int kmaps__drops(const struct kmaps *m, uint64_t out[CGSNAP_DROP_MAX]);

@@ -54,6 +54,12 @@ const struct setting_desc settings_table[] = {
 	  "Minimum gap between two critical-memory warnings" },
 	{ "max_snapshot_age", NULL, ST_DURATION, OFF(max_snapshot_age_ns), 0, 5 * SEC, 0, BOTH,
 	  "Window of the current status" },
+	{ "fast", NULL, ST_SWITCH, OFF(fast), 0, 0, 0, SETTING_RUN,
+	  "Decisions in under a second: runq snapshots every 100ms, cpu and memory every 250ms, "
+	  "a 1s current window, a verdict held 1s, waits in progress counted, and long waits "
+	  "and PSI triggers acted on at once (settings given explicitly stay)" },
+	{ "verdict_hold", NULL, ST_DURATION, OFF(verdict_hold_ns), 0, 0, 0, SETTING_RUN,
+	  "A cgroup's verdict holds at least this long before it flips back (--fast: 1s)" },
 	{ "cpu_overload_threshold", NULL, ST_RATIO, TH(CGSNAP_KIND_CPU), 0, 0, 0.4, BOTH,
 	  "cpu is overloaded when its time-weighted overloaded ratio exceeds this" },
 	{ "memory_overload_threshold", NULL, ST_RATIO, TH(CGSNAP_KIND_MEMORY), 0, 0, 0.2, BOTH,
@@ -185,6 +191,8 @@ static const char *expected(const struct setting_desc *d)
 		return "a positive size in bytes (K, M, G, T allowed)";
 	case ST_COUNT:
 		return "an integer from 0 to 2147483647";
+	case ST_SWITCH:
+		return "true or false";
 	default:
 		return "one of p50, p90, p99, max, mean";
 	}
@@ -224,6 +232,14 @@ int setting_parse(const struct setting_desc *d, struct cgsnap_settings *s, const
 			goto bad;
 		*stat_at(d, &tmp) = k;
 		break;
+	case ST_SWITCH:
+		if (!value || !strcmp(value, "true") || !strcmp(value, "1"))
+			*int_at(d, &tmp) = 1;
+		else if (!strcmp(value, "false") || !strcmp(value, "0"))
+			*int_at(d, &tmp) = 0;
+		else
+			goto bad;
+		break;
 	}
 	/* "none" is a default, never a value to give */
 	if (d->type == ST_SIZE && *int_at(d, &tmp) <= 0)
@@ -235,8 +251,33 @@ int setting_parse(const struct setting_desc *d, struct cgsnap_settings *s, const
 	*s = tmp;
 	return 0;
 bad:
-	snprintf(err, errlen, "invalid %s '%s': expected %s", d->name, value, expected(d));
+	snprintf(err, errlen, "invalid %s '%s': expected %s", d->name, value ? value : "",
+		 expected(d));
 	return -EINVAL;
+}
+
+void settings_apply_fast(struct cgsnap_settings *s)
+{
+	static const struct {
+		size_t off;
+		int64_t seed, fast;
+	} fast[] = {
+		{ OFF(runq_interval_ns), 500 * MS, 100 * MS },
+		{ OFF(system_info_interval_ns), SEC, 250 * MS },
+		{ OFF(client_interval_ns), SEC, 250 * MS },
+		{ OFF(max_snapshot_age_ns), 5 * SEC, SEC },
+		{ OFF(verdict_hold_ns), 0, SEC },
+	};
+	size_t i;
+
+	if (!s->fast)
+		return;
+	for (i = 0; i < ARRAY_SIZE(fast); i++) {
+		int64_t *v = (int64_t *)((char *)s + fast[i].off);
+
+		if (*v == fast[i].seed)
+			*v = fast[i].fast;
+	}
 }
 
 void format_duration(int64_t ns, char *buf, size_t len)
@@ -274,6 +315,9 @@ void setting_format(const struct setting_desc *d, const struct cgsnap_settings *
 	case ST_STAT:
 		snprintf(buf, len, "%s", cgsnap_runq_stat_name(*stat_at(d, s)));
 		return;
+	case ST_SWITCH:
+		snprintf(buf, len, "%s", v ? "true" : "false");
+		return;
 	}
 }
 
@@ -300,7 +344,7 @@ const char *setting_arg_name(const struct setting_desc *d)
 {
 	static const char *const names[] = {
 		[ST_DURATION] = "DUR", [ST_RATIO] = "RATIO", [ST_SIZE] = "BYTES",
-		[ST_COUNT] = "N", [ST_STAT] = "STAT",
+		[ST_COUNT] = "N", [ST_STAT] = "STAT", [ST_SWITCH] = NULL,
 	};
 
 	return names[d->type];

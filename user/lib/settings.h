@@ -20,6 +20,7 @@ enum setting_type {
 	ST_SIZE,	/* int64 bytes, "4G" */
 	ST_COUNT,	/* int64, 0 .. INT32_MAX */
 	ST_STAT,	/* enum cgsnap_runq_stat: p50, p90, p99, max, mean */
+	ST_SWITCH,	/* int64 0 or 1: a flag without a value, true or false in a config */
 };
 
 /* which commands take the setting as a flag */
@@ -68,6 +69,14 @@ const char *setting_flag(const struct setting_desc *d, char *buf, size_t len);
 
 /* the placeholder of its value in help texts: DUR, RATIO, BYTES, N, STAT */
 const char *setting_arg_name(const struct setting_desc *d);
+
+/*
+ * --fast: where @s still has the seed's default, the fast one: runq every
+ * 100 ms, cpu, memory and client every 250 ms, a 1 s current window, a
+ * verdict held 1 s. What was set explicitly stays. Does nothing unless
+ * s->fast.
+ */
+void settings_apply_fast(struct cgsnap_settings *s);
 
 /* checked number parsing: 0, -EINVAL if malformed, -ERANGE if out of range */
 int parse_double(const char *s, double *out);

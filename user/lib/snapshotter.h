@@ -65,6 +65,9 @@ struct cgsnap_settings {
 	int64_t memory_warning_cooldown_ns;
 	int64_t max_snapshot_age_ns;
 	double overload_threshold[CGSNAP_KIND_COUNT];
+	/* cgsnap run's, beside the Snapshotter's (the library does not use them) */
+	int64_t fast;			/* 1: decisions in under a second (--fast) */
+	int64_t verdict_hold_ns;	/* a verdict holds this long before it flips back */
 };
 
 /*

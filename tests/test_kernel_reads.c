@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The system tick's readings against cgroupfs: idle cgroups keep their CPU
+ * usage exactly, parents of many busy cgroups are read first; and cgsnap
+ * stat end to end.
+ */
+#include <criterion/criterion.h>
+#include <criterion/new/assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <jansson.h>
+
+#include "kernlib.h"
+#include "testlib.h"
+#include "cgsnap.skel.h"
+#include "collector.h"
+#include "loader.h"
+#include "names.h"
+
+/* idle cgroups keep their readings, as cgsnap run's default does, but with
+ * their memory due every second (10 s by default) */
+static void setup_idle_reads(void)
+{
+	idle_read_ns = 1000000000LL;
+	reopen();
+	idle_read_ns = 0;
+}
+
+/*
+ * With idle reads, the system tick reads only the cgroups that ran since
+ * their last reading and keeps the others' CPU usage. What it keeps must
+ * be the kernel's figure all the same: after a busy, a bursty, a blocked
+ * and an empty cgroup, each one's last usage is cpu.stat's (or cpuacct's),
+ * to the microsecond, and the blocked and the empty one were not read again.
+ */
+Test(kernel, idle_cgroups_keep_their_cpu_reading_exactly, .init = setup_idle_reads)
+{
+	const char *rel[4], *names[4] = { "busy", "bursty", "blocked", "empty" };
+	char go[64], cmd_busy[160], cmd_bursty[160];
+	char *const busy[] = { "sh", "-c", cmd_busy, (char *)testlib_workload(), NULL };
+	char *const bursty[] = { "sh", "-c", cmd_bursty, (char *)testlib_workload(), NULL };
+	uint64_t before[COLL_READING_MAX], after[COLL_READING_MAX], id, usage;
+	unsigned int ticks = 0, i;
+	char *extra[4], oom_file[256];
+	const char *procs;
+	int64_t mem;
+	int64_t t0, now;
+	int fa, fb;
+
+	/* each with its own memory cgroup (on a hybrid host, its v1 twin) */
+	for (i = 0; i < 4; i++) {
+		rel[i] = testlib_cgroup(names[i], &id);
+		procs = testlib_memory_limit(rel[i], 1ULL << 30, oom_file, sizeof(oom_file));
+		extra[i] = procs ? strdup(procs) : NULL;	/* a static buffer */
+		cr_assert(eq(int, collector__watch(coll, rel[i]), 0));
+	}
+	snprintf(go, sizeof(go), "/run/cgsnap-test-%d.go", getpid());
+	unlink(go);
+	/* alone on CPU 1 under SCHED_FIFO, the spinner hardly ever leaves it: only
+	 * the per-CPU note tells that it runs */
+	snprintf(cmd_busy, sizeof(cmd_busy),
+		 "exec $0 --spinners 1 --cpu 1 --fifo --duration-ms 3000 --go %s", go);
+	snprintf(cmd_bursty, sizeof(cmd_bursty),
+		 "exec $0 --sleepers 2 --sleep-us 100000 --duration-ms 3000 --go %s", go);
+	testlib_spawn_ex(rel[0], extra[0], busy, &fa);
+	testlib_spawn_ex(rel[1], extra[1], bursty, &fb);
+	run_workload(rel[2], extra[2], "--duration-ms 0");	/* blocked from the start */
+	cr_assert(testlib_wait_line(fa, "ready", 30000) && testlib_wait_line(fb, "ready", 30000));
+	cr_assert(eq(int, collector__start(coll, now_ns()), 0));
+	collector__readings(coll, before);
+	close(open(go, O_WRONLY | O_CREAT, 0600));
+	/* the agent's ticks, faster: runq every 100 ms, system every 250 ms */
+	for (t0 = now = now_ns(); now - t0 < 2500000000LL; now = now_ns()) {
+		usleep(100000);
+		cr_assert(eq(int, collector__tick_runq(coll, now_ns()), 0));
+		if (now_ns() - t0 >= (int64_t)(ticks + 1) * 250000000) {
+			int64_t t1 = now_ns(), late;
+			uint64_t kept;
+
+			cr_assert(eq(int, collector__tick_system(coll, t1), 0));
+			ticks++;
+			/* what it read for the spinner is behind by at most the time since,
+			 * and the run time the scheduler had not charged yet (it charges
+			 * at its tick: 10 ms at HZ=100) */
+			kept = watched(rel[0])->sys_state.last_cpu_ns;
+			cr_assert(eq(int, cgroup_cpu_usage(&layout, rel[0], &usage), 0));
+			late = (int64_t)(usage - kept) - (now_ns() - t1);
+			cr_assert(le(i64, late, 20000000), "tick %u: the spinner's usage was %.1f ms "
+				  "behind cpu.stat", ticks, (double)(usage - kept) / 1e6);
+		}
+	}
+	unlink(go);
+	cr_assert(testlib_wait_done(fa, 30000) && testlib_wait_done(fb, 30000));
+	/* the last runs are counted when their tasks leave the CPU */
+	cr_assert(eq(int, collector__tick_runq(coll, now_ns()), 0));
+	cr_assert(eq(int, collector__tick_system(coll, now_ns()), 0));
+	ticks++;
+	collector__readings(coll, after);
+	for (i = 0; i < 4; i++) {
+		const struct watched *w = watched(rel[i]);
+
+		cr_assert(eq(int, cgroup_cpu_usage(&layout, rel[i], &usage), 0));
+		cr_log_info("%s: kept %.3f ms of CPU, cgroupfs says %.3f ms", names[i],
+			    (w->sys_state.last_cpu_ns - w->sys_state.first_cpu_ns) / 1e6,
+			    (usage - w->sys_state.first_cpu_ns) / 1e6);
+		cr_assert(eq(u64, w->sys_state.last_cpu_ns, usage),
+			  "%s: the kept CPU usage is not the kernel's", names[i]);
+		/* and its memory, kept or read, within a page of the kernel's */
+		cr_assert(w->sys.valid, "%s: no memory reading", names[i]);
+		cr_assert(eq(int, cgroup_memory_usage(&layout, rel[i], &mem), 0));
+		cr_assert(le(i64, llabs(w->sys.mem.usage_bytes - mem), 4096),
+			  "%s: memory kept %lld, the kernel says %lld", names[i],
+			  (long long)w->sys.mem.usage_bytes, (long long)mem);
+	}
+	cr_assert(gt(u64, watched(rel[0])->sys_state.last_cpu_ns -
+			  watched(rel[0])->sys_state.first_cpu_ns, 1000000000ULL),
+		  "the busy cgroup did not spin");
+	cr_log_info("%u system ticks: CPU read %llu, kept %llu; memory read %llu, kept %llu, "
+		    "checked %llu", ticks,
+		    (unsigned long long)(after[COLL_CPU_READ] - before[COLL_CPU_READ]),
+		    (unsigned long long)(after[COLL_CPU_KEPT] - before[COLL_CPU_KEPT]),
+		    (unsigned long long)(after[COLL_MEM_READ] - before[COLL_MEM_READ]),
+		    (unsigned long long)(after[COLL_MEM_KEPT] - before[COLL_MEM_KEPT]),
+		    (unsigned long long)(after[COLL_MEM_CHECKED] - before[COLL_MEM_CHECKED]));
+	/* the blocked and the empty cgroup: read at the start only */
+	cr_assert(ge(u64, after[COLL_CPU_KEPT] - before[COLL_CPU_KEPT], 2 * (ticks - 1)),
+		  "idle cgroups were read again");
+	/* due every second, their memory usage was read alone and found unchanged */
+	cr_assert(ge(u64, after[COLL_MEM_CHECKED] - before[COLL_MEM_CHECKED], 2));
+	/* the busy one ran at every tick, and the bursty one woke ten times a second */
+	cr_assert(ge(u64, after[COLL_CPU_READ] - before[COLL_CPU_READ], 2 * (ticks - 1)));
+	close(fa);
+	close(fb);
+	for (i = 0; i < 4; i++)
+		free(extra[i]);
+}
+
+/* one process waking every 20 ms in each of @n new cgroups under @rel */
+static int busy_children(const char *rel, unsigned int n, char paths[][128])
+{
+	char dir[1600], cmd[2048];
+	char *const argv[] = { "sh", "-c", cmd, (char *)testlib_workload(), NULL };
+	unsigned int i;
+	int fd;
+
+	snprintf(dir, sizeof(dir), "%s/%s", testlib_v2_root(), rel);
+	for (i = 0; i < n; i++) {
+		char full[1800];
+
+		snprintf(paths[i], 128, "%s/cg-%u", rel, i);
+		snprintf(full, sizeof(full), "%s/cg-%u", dir, i);
+		cr_assert(eq(int, mkdir(full, 0755), 0), "mkdir %s: %s", full, strerror(errno));
+		cr_assert(eq(int, collector__watch(coll, paths[i]), 0));
+	}
+	snprintf(cmd, sizeof(cmd), "exec $0 --each-cgroup %s --count %u --sleep-us 20000", dir, n);
+	testlib_spawn_ex(rel, NULL, argv, &fd);
+	cr_assert(testlib_wait_line(fd, "ready", 30000));
+	return fd;
+}
+
+/*
+ * Reading busy siblings' cpu.stat one after another costs the kernel a walk
+ * of their parent's list per read; the system tick reads a parent of many
+ * (here 40) busy watched cgroups before them, and again every 32 of them, and
+ * not one of a few (3). The figures stay the kernel's: each child's last usage is cpu.stat's,
+ * to the microsecond, once its tasks are gone.
+ */
+Test(kernel, parents_of_many_busy_cgroups_are_read_first)
+{
+	static char many[40][128], few[3][128];
+	uint64_t before[COLL_READING_MAX], after[COLL_READING_MAX], id, usage, used = 0;
+	const char *rel_many = testlib_cgroup("many", &id), *rel_few = testlib_cgroup("few", &id);
+	unsigned int ticks, i;
+	int fm, ff;
+
+	fm = busy_children(rel_many, 40, many);
+	ff = busy_children(rel_few, 3, few);
+	cr_assert(eq(int, collector__start(coll, now_ns()), 0));
+	collector__readings(coll, before);
+	for (ticks = 0; ticks < 3; ticks++) {
+		usleep(200000);
+		cr_assert(eq(int, collector__tick_runq(coll, now_ns()), 0));
+		cr_assert(eq(int, collector__tick_system(coll, now_ns()), 0));
+	}
+	collector__readings(coll, after);
+	cr_log_info("%u system ticks: %llu cpu.stat read, %llu parents read first", ticks,
+		    (unsigned long long)(after[COLL_CPU_READ] - before[COLL_CPU_READ]),
+		    (unsigned long long)(after[COLL_CPU_FLUSH] - before[COLL_CPU_FLUSH]));
+	/* before the 1st and the 33rd of its 40 children, every tick */
+	cr_assert(eq(u64, after[COLL_CPU_FLUSH] - before[COLL_CPU_FLUSH], 2 * ticks),
+		  "the parent of 40 should be read twice a tick, the parent of 3 never");
+	cr_assert(eq(u64, after[COLL_CPU_READ] - before[COLL_CPU_READ], 43 * ticks));
+	/* once the tasks are gone, nothing is pending: the last reading is the kernel's */
+	testlib_kill_cgroup(rel_many);
+	testlib_kill_cgroup(rel_few);
+	usleep(100000);
+	cr_assert(eq(int, collector__tick_runq(coll, now_ns()), 0));
+	cr_assert(eq(int, collector__tick_system(coll, now_ns()), 0));
+	for (i = 0; i < 43; i++) {
+		const char *rel = i < 40 ? many[i] : few[i - 40];
+		const struct watched *w = watched(rel);
+
+		cr_assert(eq(int, cgroup_cpu_usage(&layout, rel, &usage), 0));
+		cr_assert(eq(u64, w->sys_state.last_cpu_ns, usage),
+			  "%s: the CPU usage read is not the kernel's", rel);
+		used += usage - w->sys_state.first_cpu_ns;
+	}
+	cr_assert(gt(u64, used, 0), "the children did not run");
+	close(fm);
+	close(ff);
+}
+
+
+
+Test(kernel, stat_json_end_to_end)
+{
+	char cmd[1024], out[1 << 16], go[64], spin_cmd[160];
+	char *const spin[] = { "sh", "-c", spin_cmd, (char *)testlib_workload(), NULL };
+	json_error_t jerr;
+	json_t *root, *cg;
+	const char *rel;
+	uint64_t id;
+	double ratio;
+	size_t n;
+	FILE *p;
+	int fd;
+
+	rel = testlib_cgroup("stat", &id);
+	/*
+	 * They outlast cgsnap stat's start-up on a loaded machine (teardown
+	 * kills them), and spin before it measures: on a busy machine their
+	 * start-up alone can take a good part of the 1.5 s.
+	 */
+	snprintf(go, sizeof(go), "/run/cgsnap-test-%d.go", getpid());
+	unlink(go);
+	snprintf(spin_cmd, sizeof(spin_cmd),
+		 "exec $0 --spinners 3 --cpu 0 --fifo --duration-ms 30000 --go %s", go);
+	testlib_spawn_ex(rel, NULL, spin, &fd);
+	cr_assert(testlib_wait_line(fd, "ready", 30000), "the spinners did not start");
+	close(open(go, O_WRONLY | O_CREAT, 0600));
+	usleep(200000);
+	unlink(go);
+	/* the absolute cgroupfs path works as well as the relative one */
+	snprintf(cmd, sizeof(cmd), "%s stat --cgroup %s/%s --duration 1500ms --json",
+		 getenv("CGSNAP_BIN"), layout.v2, rel);
+	p = popen(cmd, "r");
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	cr_assert(eq(int, pclose(p), 0), "cgsnap stat failed: %s", out);
+	close(fd);
+	root = json_loads(out, 0, &jerr);
+	cr_assert(ne(ptr, root, NULL), "not JSON: %s", jerr.text);
+	cr_assert(eq(sz, json_array_size(json_object_get(root, "cgroups")), 1));
+	cg = json_array_get(json_object_get(root, "cgroups"), 0);
+	cr_assert(eq(i64, json_integer_value(json_object_get(cg, "id")), (json_int_t)id));
+	cr_assert(gt(i64, json_integer_value(json_object_get(json_object_get(cg, "runq"), "count")), 100));
+	/* SCHED_FIFO on CPU 0: whatever else runs, they take turns there and hold it but
+	 * for the kernel's RT throttling (5%): about 0.475 of the 2 CPUs */
+	ratio = json_real_value(json_object_get(json_object_get(cg, "cpu"), "used_ratio"));
+	cr_assert(ge(dbl, ratio, 0.4), "3 spinners on CPU 0 used %.3f of 2 CPUs", ratio);
+	cr_assert(le(dbl, ratio, 0.55), "3 spinners on CPU 0 used %.3f of 2 CPUs", ratio);
+	cr_assert(ne(ptr, json_object_get(json_object_get(root, "dropped"), "slots_full"), NULL));
+	json_decref(root);
+}
+
+Test(kernel, stat_errors_are_clear)
+{
+	char cmd[512], out[4096];
+	size_t n;
+	FILE *p;
+	int status;
+
+	snprintf(cmd, sizeof(cmd), "%s stat --cgroup no-such-cgroup-%d -d 1s 2>&1",
+		 getenv("CGSNAP_BIN"), getpid());
+	p = popen(cmd, "r");
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	status = pclose(p);
+	cr_assert(eq(int, WEXITSTATUS(status), 1));
+	cr_assert(ne(ptr, strstr(out, "no such cgroup 'no-such-cgroup-"), NULL), "got: %s", out);
+	snprintf(cmd, sizeof(cmd), "%s stat -d 0s 2>&1", getenv("CGSNAP_BIN"));
+	p = popen(cmd, "r");
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	cr_assert(eq(int, WEXITSTATUS(pclose(p)), 2));
+	cr_assert(ne(ptr, strstr(out, "--duration must be greater than 0"), NULL), "got: %s", out);
+}
+

@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+#include <errno.h>
+#include <stdlib.h>
+
+#include "verdicts.h"
+
+struct entry {
+	uint64_t id;
+	int64_t since;
+	enum verdict v;
+	struct entry *next;
+};
+
+struct verdicts {
+	struct entry **buckets;
+	uint32_t nbuckets, n;
+};
+
+static uint32_t bucket(uint64_t id, uint32_t nbuckets)
+{
+	return (uint32_t)((id * 0x9E3779B97F4A7C15ULL) >> 32) & (nbuckets - 1);
+}
+
+struct verdicts *verdicts__new(void)
+{
+	struct verdicts *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->nbuckets = 64;
+	t->buckets = calloc(t->nbuckets, sizeof(*t->buckets));
+	if (!t->buckets) {
+		free(t);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return t;
+}
+
+void verdicts__free(struct verdicts *t)
+{
+	struct entry *e, *next;
+
+	if (!t)
+		return;
+	for (uint32_t i = 0; i < t->nbuckets; i++)
+		for (e = t->buckets[i]; e; e = next) {
+			next = e->next;
+			free(e);
+		}
+	free(t->buckets);
+	free(t);
+}
+
+static struct entry *find(const struct verdicts *t, uint64_t id)
+{
+	struct entry *e;
+
+	for (e = t->buckets[bucket(id, t->nbuckets)]; e; e = e->next)
+		if (e->id == id)
+			return e;
+	return NULL;
+}
+
+static void grow(struct verdicts *t)
+{
+	uint32_t nb = 2 * t->nbuckets, i;
+	struct entry **b = calloc(nb, sizeof(*b)), *e, *next;
+
+	if (!b)
+		return;	/* longer chains, still right */
+	for (i = 0; i < t->nbuckets; i++)
+		for (e = t->buckets[i]; e; e = next) {
+			next = e->next;
+			e->next = b[bucket(e->id, nb)];
+			b[bucket(e->id, nb)] = e;
+		}
+	free(t->buckets);
+	t->buckets = b;
+	t->nbuckets = nb;
+}
+
+bool verdicts__update(struct verdicts *t, uint64_t id, enum verdict v, int64_t now,
+		      int64_t hold_ns, enum verdict *prev)
+{
+	struct entry *e = find(t, id);
+
+	if (!e) {
+		if (t->n >= t->nbuckets)
+			grow(t);
+		e = calloc(1, sizeof(*e));
+		if (!e)
+			return false;
+		e->id = id;
+		e->next = t->buckets[bucket(id, t->nbuckets)];
+		t->buckets[bucket(id, t->nbuckets)] = e;
+		t->n++;
+	}
+	if (e->v == v)
+		return false;
+	if (e->v != VERDICT_NONE && now - e->since < hold_ns)
+		return false;	/* flips back only once it has held */
+	*prev = e->v;
+	e->v = v;
+	e->since = now;
+	return true;
+}
+
+enum verdict verdicts__get(const struct verdicts *t, uint64_t id)
+{
+	const struct entry *e = find(t, id);
+
+	return e ? e->v : VERDICT_NONE;
+}
+
+void verdicts__forget(struct verdicts *t, uint64_t id)
+{
+	struct entry **pp, *e;
+
+	for (pp = &t->buckets[bucket(id, t->nbuckets)]; (e = *pp); pp = &e->next)
+		if (e->id == id) {
+			*pp = e->next;
+			free(e);
+			t->n--;
+			return;
+		}
+}
+
+unsigned int verdicts__count(const struct verdicts *t)
+{
+	return t->n;
+}
