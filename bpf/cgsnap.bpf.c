@@ -43,6 +43,15 @@ const volatile __u32 targ_max_level = CGSNAP_MAX_LEVEL_DEFAULT;
 const volatile bool targ_fast = false;
 const volatile __u64 targ_wake_ns = 0;
 const volatile __u64 targ_wake_gap_ns = 100000000;
+/*
+ * Fast mode beside sched_info: waits in progress start on the run queue's
+ * clock, which the kernel has just read (sched_info.last_queued at a
+ * wakeup, rq->clock at a switch), instead of bpf_ktime_get_ns(), the
+ * costliest part of a wakeup's program; each switch notes that clock per
+ * CPU, the agent's "now" on it. Set by userspace where the kernel's BTF
+ * has the way there (task->se.cfs_rq->rq, CONFIG_FAIR_GROUP_SCHED).
+ */
+const volatile bool targ_rq_clock = false;
 
 /* bump allocator of never-used slots */
 __u32 next_slot;
@@ -197,7 +206,20 @@ static __always_inline __u64 task_cgid(struct task_struct *t)
 	return cg->kn->id;
 }
 
-static void wait_begin(struct task_struct *t, struct task_ts *ts, __u64 now);
+static __noinline void wait_begin_in(struct task_ts *ts, __u64 cgid, __u64 now);
+
+/*
+ * The clock of the run queue @t is on (the switch's CPU for its tasks), as
+ * __schedule() or the enqueue just updated it. Its cfs_rq is set whatever
+ * its class (set_task_rq()); no per-CPU symbol is needed (kallsyms may not
+ * list the runqueues).
+ */
+static __always_inline __u64 rq_clock_of(struct task_struct *t)
+{
+	if (!bpf_core_field_exists(t->se.cfs_rq))
+		return 0;
+	return t->se.cfs_rq->rq->clock;
+}
 
 /* @t became runnable at @now: remember when */
 static __always_inline void stamp(struct task_struct *t, __u64 now)
@@ -214,7 +236,7 @@ static __always_inline void stamp(struct task_struct *t, __u64 now)
 	if (targ_fast) {
 		/* one wait at a time: counted in progress from its first stamp */
 		if (!ts->runq_ns)
-			wait_begin(t, ts, now);
+			wait_begin_in(ts, task_cgid(t), now);
 		return;
 	}
 	ts->runq_ns = now;
@@ -260,7 +282,10 @@ static __noinline bool slot_of(__u64 cgid, __u32 *slot)
 	return true;
 }
 
-static __always_inline void account_waits(__u32 slot, __u64 delta, __u64 n, __u32 holder)
+static void wake_agent(struct cgsnap_runq *rq, __u64 cgid, __u64 wait_ns);
+
+static __always_inline void account_waits(__u32 slot, __u64 delta, __u64 n, __u32 holder,
+					  __u64 cgid)
 {
 	__u32 idx = slot * targ_nr_cpus + bpf_get_smp_processor_id();
 	struct cgsnap_runq *rq;
@@ -292,6 +317,9 @@ static __always_inline void account_waits(__u32 slot, __u64 delta, __u64 n, __u3
 		rq->max_ns = delta;
 	bucket = hist_slot(delta);
 	__sync_fetch_and_add(&h->slots[bucket], n);
+	/* fast mode: the in-kernel threshold, one compare on the common path */
+	if (targ_wake_ns && delta > targ_wake_ns)
+		wake_agent(rq, cgid, delta);
 }
 
 /* the slot of @next's cgroup, cached in its storage; false if none is free */
@@ -317,49 +345,78 @@ static __always_inline struct cgsnap_runq *runq_of(__u32 slot)
 	return bpf_map_lookup_elem(&cg_runq, &idx);
 }
 
-/* fast mode: @t, stamped at @now, waits from now on: counted in progress */
-static __noinline void wait_begin(struct task_struct *t, struct task_ts *ts, __u64 now)
+/* fast mode: a task of cgroup @cgid (storage @ts), runnable from @now on:
+ * its wait is counted in progress, in the slot of that cgroup */
+static __noinline void wait_begin_in(struct task_ts *ts, __u64 cgid, __u64 now)
 {
 	struct cgsnap_runq *rq;
-	__u64 cgid;
 
-	if (!next_slot_of(t, ts, &cgid))
-		return;
+	if (cgid != ts->cgid) {
+		if (!slot_of(cgid, &ts->slot)) {
+			count_drop(CGSNAP_DROP_SLOTS_FULL);
+			return;
+		}
+		ts->cgid = cgid;
+	}
 	rq = runq_of(ts->slot);
 	if (!rq)
 		return;
 	ts->runq_ns = now;
 	ts->wait_slot = ts->slot;
-	rq->waiting += 1;
+	/*
+	 * The order is the reader's (kmaps__runq_waiting(), which reads the
+	 * count first): a reading caught between the two stores of a start or
+	 * of an end understates the ages, never overstates them.
+	 */
 	rq->waiting_since_sum += now;
+	barrier();
+	rq->waiting += 1;
+}
+
+/* fast mode: @ts's wait ends (its task got the CPU): out of the waits in
+ * progress, where it was counted */
+static __noinline void wait_end(struct task_ts *ts)
+{
+	struct cgsnap_runq *rq = runq_of(ts->wait_slot);
+
+	if (rq) {
+		rq->waiting -= 1;
+		barrier();
+		rq->waiting_since_sum -= ts->runq_ns;
+	}
+	ts->runq_ns = 0;
 }
 
 /*
- * fast mode: @ts's wait ends at @now (its task got the CPU): out of the
- * waits in progress, where it was counted; and one longer than the budget
- * wakes the agent. The common path is one compare.
+ * fast mode: a wait of cgroup @cgid longer than the budget (targ_wake_ns)
+ * ended: wake the agent, at most once per targ_wake_gap_ns per slot and CPU
+ * (the last time in this CPU's @rq)
  */
-static __noinline void wait_end(struct task_ts *ts, __u64 cgid, __u64 now)
+static __noinline void wake_agent(struct cgsnap_runq *rq, __u64 cgid, __u64 wait_ns)
 {
-	struct cgsnap_runq *rq = runq_of(ts->wait_slot);
-	__u64 start = ts->runq_ns, delta = now - start;
+	__u64 now = bpf_ktime_get_ns();
 	struct cgsnap_wake *w;
 
-	ts->runq_ns = 0;
-	if (!rq)
-		return;
-	rq->waiting -= 1;
-	rq->waiting_since_sum -= start;
-	if (!targ_wake_ns || delta <= targ_wake_ns || now - rq->wake_ns < targ_wake_gap_ns)
+	if (now - rq->wake_ns < targ_wake_gap_ns)
 		return;
 	rq->wake_ns = now;
 	w = bpf_ringbuf_reserve(&cg_wake, sizeof(*w), 0);
 	if (!w)
 		return;
 	w->cgid = cgid;
-	w->wait_ns = delta;
+	w->wait_ns = wait_ns;
 	w->t_ns = now;
 	bpf_ringbuf_submit(w, BPF_RB_FORCE_WAKEUP);
+}
+
+/* fast mode beside sched_info (which counts the finished waits): @next
+ * gets the CPU, ending its wait in progress if it had one */
+static __always_inline void fast_switch_in(struct task_struct *next)
+{
+	struct task_ts *ts = bpf_task_storage_get(&task_ts, next, NULL, 0);
+
+	if (ts && ts->runq_ns)
+		wait_end(ts);
 }
 
 /* per CPU: the task the last switch gave the CPU to, its cgroup, and who
@@ -382,7 +439,8 @@ struct {
  * no program at wakeup. Who held the CPU before it is noted per CPU when it
  * gets the CPU, with its cgroup: one cgroup walk per switch.
  */
-static __always_inline int switch_sched_info(struct task_struct *prev, struct task_struct *next)
+static __always_inline int switch_sched_info(bool preempt, struct task_struct *prev,
+					     struct task_struct *next)
 {
 	__u32 zero = 0, holder = CGSNAP_HOLDER_OTHER;
 	__u64 delay, count, cgid, prev_cgid = 0;
@@ -424,13 +482,18 @@ static __always_inline int switch_sched_info(struct task_struct *prev, struct ta
 			if (prev_cgid == ts->cgid || slot_of(prev_cgid, &ts->slot)) {
 				ts->cgid = prev_cgid;
 				account_waits(ts->slot, delay - ts->seen_delay, count - ts->seen_count,
-					      holder);
+					      holder, prev_cgid);
 			} else {
 				count_drop(CGSNAP_DROP_SLOTS_FULL);
 			}
 		}
 		ts->seen_delay = delay;
 		ts->seen_count = count;
+		/* fast mode: still runnable, it starts a wait in progress */
+		if (targ_fast && !ts->runq_ns &&
+		    (preempt || get_task_state(prev) == TASK_RUNNING))
+			wait_begin_in(ts, known ? prev_cgid : task_cgid(prev),
+				      targ_rq_clock ? rq_clock_of(prev) : bpf_ktime_get_ns());
 	}
 next:
 	c->task = (__u64)next;
@@ -442,6 +505,11 @@ next:
 	c->count = next->sched_info.pcount;
 	cgid = task_cgid(next);
 	c->cgid = cgid;
+	if (targ_fast) {
+		if (targ_rq_clock)
+			c->clock = rq_clock_of(next->pid ? next : prev);
+		fast_switch_in(next);
+	}
 	if (!prev->pid)
 		c->holder = CGSNAP_HOLDER_IDLE;
 	else if (prev->flags & PF_KTHREAD)
@@ -452,25 +520,6 @@ next:
 	return 0;
 }
 
-/*
- * fast mode beside sched_info: the waits in progress (sched_info counts the
- * finished ones): @prev still runnable starts one, @next ends its own
- */
-static __noinline void fast_switch(bool preempt, struct task_struct *prev,
-				   struct task_struct *next)
-{
-	__u64 now = bpf_ktime_get_ns();
-	struct task_ts *ts;
-
-	if (preempt || get_task_state(prev) == TASK_RUNNING)
-		stamp(prev, now);
-	if (!next->pid)
-		return;
-	ts = bpf_task_storage_get(&task_ts, next, NULL, 0);
-	if (ts && ts->runq_ns)
-		wait_end(ts, task_cgid(next), now);
-}
-
 /* @next got the CPU from @prev: if it was waiting, charge the wait to its cgroup */
 static __always_inline int handle_switch(bool preempt, struct task_struct *prev,
 					 struct task_struct *next)
@@ -479,9 +528,7 @@ static __always_inline int handle_switch(bool preempt, struct task_struct *prev,
 	struct task_ts *ts;
 
 	if (targ_sched_info) {
-		if (targ_fast)
-			fast_switch(preempt, prev, next);
-		return switch_sched_info(prev, next);
+		return switch_sched_info(preempt, prev, next);
 	}
 	now = bpf_ktime_get_ns();
 	/*
@@ -500,14 +547,14 @@ static __always_inline int handle_switch(bool preempt, struct task_struct *prev,
 		return 0;
 	start = ts->runq_ns;
 	if (targ_fast)
-		wait_end(ts, task_cgid(next), now);
+		wait_end(ts);
 	ts->runq_ns = 0;
 	if (now < start) {
 		count_drop(CGSNAP_DROP_NEG_DELTA);
 		return 0;
 	}
 	if (next_slot_of(next, ts, &cgid))
-		account_waits(ts->slot, now - start, 1, holder_of(prev, cgid));
+		account_waits(ts->slot, now - start, 1, holder_of(prev, cgid), cgid);
 	return 0;
 }
 
@@ -515,8 +562,16 @@ static __always_inline int handle_switch(bool preempt, struct task_struct *prev,
  * (woken before it went to sleep): that is no wait */
 static __always_inline void woken(struct task_struct *p)
 {
+	__u64 queued;
+
 	if (targ_fast && p->on_cpu)
 		return;
+	if (targ_rq_clock) {
+		/* enqueued just now, on its run queue's clock */
+		queued = p->sched_info.last_queued;
+		stamp(p, queued ?: rq_clock_of(p));
+		return;
+	}
 	stamp(p, bpf_ktime_get_ns());
 }
 

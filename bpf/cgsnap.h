@@ -134,6 +134,7 @@ struct cgsnap_cpu_note {
 	__u64 task;
 	__u64 cgid;
 	__u64 delay, count;	/* its run_delay and pcount before this wait was added */
+	__u64 clock;		/* fast mode with targ_rq_clock: the run queue's clock then */
 	__u32 holder;
 };
 

@@ -2,7 +2,9 @@
 # The cost curve of `cgsnap run --all PARENT` over N idle cgroups of its own,
 # once the histories are full (snapshot_history, 30 s, plus 5): resident
 # memory, CPU per runq and per system tick (from its own counters over 10 s),
-# and a scrape (median of RUNS with gzip, size plain and compressed).
+# the whole agent's CPU over those 10 s (/proc/PID/stat: every thread, the
+# HTTP server's too), and a scrape (median of RUNS with gzip, size plain and
+# compressed).
 #
 #   scripts/bench-scale.sh OUTPUT [N...]      (default N: 100 1000 10000)
 #
@@ -59,13 +61,16 @@ trap "exit 130" INT TERM
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 # the value of series $1 (a full name with labels, regex-quoted) on a scrape
 metric() { curl -s "$url/metrics" | awk -v m="$1" '$1 == m && !done { print $2; done = 1 }'; }
+# CPU ticks (utime + stime) of process $1 so far; the name may hold spaces
+cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
+hz=$(getconf CLK_TCK)
 
 mkdir "$v2/$parent"
 [ -z "$v1mem" ] || mkdir "$v1mem/$parent"
 have=0
 active_us=${BENCH_ACTIVE_US:-250000}
-printf '%-8s %9s %9s %12s %12s %11s %10s %9s\n' cgroups "RSS MiB" "KiB/cg" "runq ms/tick" \
-	"system ms/tk" "scrape ms" "plain KB" "gzip KB"
+printf '%-8s %9s %9s %12s %12s %10s %11s %10s %9s\n' cgroups "RSS MiB" "KiB/cg" "runq ms/tick" \
+	"system ms/tk" "agent %CPU" "scrape ms" "plain KB" "gzip KB"
 for n in "${sizes[@]}"; do
 	while [ "$have" -lt "$n" ]; do
 		mkdir "$v2/$parent/cg-$have"
@@ -100,7 +105,9 @@ for n in "${sizes[@]}"; do
 		a[$k]=$(metric "cgsnap_collector_tick_cpu_seconds_total{tick=\"$k\"}")
 		a[n$k]=$(metric "cgsnap_collector_ticks_total{tick=\"$k\"}")
 	done
+	a[cpu]=$(cpu_ticks "$pid")
 	sleep 10
+	b[cpu]=$(cpu_ticks "$pid")
 	for k in runq system; do
 		b[$k]=$(metric "cgsnap_collector_tick_cpu_seconds_total{tick=\"$k\"}")
 		b[n$k]=$(metric "cgsnap_collector_ticks_total{tick=\"$k\"}")
@@ -113,10 +120,11 @@ for n in "${sizes[@]}"; do
 	gz=$(curl -s -o /dev/null -H 'Accept-Encoding: gzip' -w '%{size_download}' "$url/metrics")
 	awk -v n="$n" -v rss="$rss" -v ra="${a[runq]}" -v rb="${b[runq]}" -v rna="${a[nrunq]}" \
 	    -v rnb="${b[nrunq]}" -v sa="${a[system]}" -v sb="${b[system]}" -v sna="${a[nsystem]}" \
-	    -v snb="${b[nsystem]}" -v t="$t" -v plain="$plain" -v gz="$gz" 'BEGIN {
-		printf "%-8d %9.1f %9.2f %12.2f %12.2f %11.1f %10.0f %9.1f\n", n, rss / 1024,
+	    -v snb="${b[nsystem]}" -v t="$t" -v plain="$plain" -v gz="$gz" \
+	    -v cpu="$(( b[cpu] - a[cpu] ))" -v hz="$hz" 'BEGIN {
+		printf "%-8d %9.1f %9.2f %12.2f %12.2f %10.2f %11.1f %10.0f %9.1f\n", n, rss / 1024,
 		       rss / n, (rb - ra) / (rnb - rna) * 1000, (sb - sa) / (snb - sna) * 1000,
-		       t * 1000, plain / 1024, gz / 1024 }'
+		       cpu / hz / 10 * 100, t * 1000, plain / 1024, gz / 1024 }'
 	kill "$pid"
 	wait "$pid" 2>/dev/null || true
 	pid=

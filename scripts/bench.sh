@@ -14,6 +14,8 @@ echo "== $(uname -r), $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%MZ)"
 echo
 "$bench" progs 5
 echo
+"$bench" progs 5 fast
+echo
 "$bench" pingpong "$runs" 200000
 echo
 "$bench" collector 1000
@@ -30,3 +32,20 @@ BENCH_RUNS=$runs ./scripts/bench-scale.sh "$out" 100 1000 10000
 echo
 echo "the same with every cgroup active (a process waking every 250 ms in each):"
 BENCH_ACTIVE=1 BENCH_RUNS=$runs ./scripts/bench-scale.sh "$out" 1000 10000
+echo
+echo "the agent's CPU, defaults and --fast side by side (every cgroup active):"
+for n in 100 1000; do
+	for mode in "" --fast; do
+		echo "${mode:-defaults}:"
+		BENCH_CGSNAP_ARGS=$mode BENCH_ACTIVE=1 BENCH_RUNS=$runs ./scripts/bench-scale.sh "$out" "$n"
+	done
+done
+echo
+rounds=${BENCH_DETECT_ROUNDS:-10}
+echo "onset -> first overloaded verdict (GET /v1/events), $rounds rounds each:"
+"$bench" detect "$out/cgsnap" saturate "$rounds"
+"$bench" detect "$out/cgsnap" saturate "$rounds" --fast
+# the neighbour's 8 spinners stretch the watched task's waits to ~10-20 ms:
+# a budget below that, the same for both modes
+"$bench" detect "$out/cgsnap" neighbour "$rounds" --max-runq-delay 5ms
+"$bench" detect "$out/cgsnap" neighbour "$rounds" --max-runq-delay 5ms --fast

@@ -2,8 +2,10 @@
 /*
  * cgsnap-bench: the figures of docs/BENCHMARKS.md (run by make bench).
  *
- *   cgsnap-bench progs SECONDS      ns per event of each BPF program, beside
+ *   cgsnap-bench progs SECONDS [fast]
+ *                                   ns per event of each BPF program, beside
  *                                   an empty tp_btf pair on the same events
+ *                                   (fast: as cgsnap run --fast loads them)
  *   cgsnap-bench pingpong RUNS N    same-CPU pipe ping-pong round trips/s,
  *                                   bare vs cgsnap attached, alternating
  *   cgsnap-bench collector CGROUPS  collector CPU time per tick and RSS with
@@ -30,6 +32,7 @@
 #include <microhttpd.h>
 
 #include "cgsnap.skel.h"
+#include "clock.h"
 #include "floor.skel.h"
 #include "collector.h"
 #include "kubelet.h"
@@ -50,14 +53,6 @@ static double median(double *v, int n)
 {
 	qsort(v, n, sizeof(*v), cmp_double);
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static int64_t clock_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 /* run "cgsnap-workload ARGS" and return its stdout's first number */
@@ -88,9 +83,9 @@ static void print_prog(struct bpf_program *prog, const char *what)
 	       info.run_cnt ? (double)info.run_time_ns / info.run_cnt : 0.0);
 }
 
-static int bench_progs(int seconds)
+static int bench_progs(int seconds, bool fast)
 {
-	struct loader_opts lo = {};
+	struct loader_opts lo = { .fast = fast, .wake_ns = 5000000 };
 	struct cgsnap_bpf *skel;
 	struct floor_bpf *floor;
 	struct bpf_program *prog;
@@ -116,8 +111,8 @@ static int bench_progs(int seconds)
 	snprintf(args, sizeof(args), "--pingpong %d --cpu 0", seconds * 50000);
 	run_workload(args);
 	close(stats_fd);
-	printf("BPF run time per event (kernel.bpf_stats, %d s of same-CPU pipe ping-pong):\n",
-	       seconds);
+	printf("BPF run time per event (kernel.bpf_stats, %d s of same-CPU pipe ping-pong)%s:\n",
+	       seconds, fast ? ", fast mode" : "");
 	bpf_object__for_each_program(prog, floor->obj)
 		print_prog(prog, "floor");
 	bpf_object__for_each_program(prog, skel->obj)
@@ -273,34 +268,34 @@ static int bench_collector(int n)
 	c = collector__new(&co);
 	collector__watch_all(c, root + strlen(layout.v2) + 1);
 	touch_entries(skel, ids, n, 1, 1);
-	collector__start(c, clock_ns(CLOCK_MONOTONIC));
+	collector__start(c, clock_mono_ns());
 	for (r = 0; r < 20; r++) {
 		int64_t t0;
 
 		/* 1% of the cgroups ran */
 		touch_entries(skel, ids, n, r + 2, 100);
-		t0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
-		collector__tick_runq(c, clock_ns(CLOCK_MONOTONIC));
-		some[r] = (clock_ns(CLOCK_THREAD_CPUTIME_ID) - t0) / 1e6;
+		t0 = clock_thread_ns();
+		collector__tick_runq(c, clock_mono_ns());
+		some[r] = (clock_thread_ns() - t0) / 1e6;
 	}
 	for (r = 0; r < 20; r++) {
 		int64_t t0;
 
 		/* all of them ran */
 		touch_entries(skel, ids, n, r + 22, 1);
-		t0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
-		collector__tick_runq(c, clock_ns(CLOCK_MONOTONIC));
-		runq[r] = (clock_ns(CLOCK_THREAD_CPUTIME_ID) - t0) / 1e6;
-		t0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+		t0 = clock_thread_ns();
+		collector__tick_runq(c, clock_mono_ns());
+		runq[r] = (clock_thread_ns() - t0) / 1e6;
+		t0 = clock_thread_ns();
 		if (!getenv("CGSNAP_BENCH_RUNQ_ONLY"))	/* for profiling the runq tick */
-			collector__tick_system(c, clock_ns(CLOCK_MONOTONIC));
-		sys[r] = (clock_ns(CLOCK_THREAD_CPUTIME_ID) - t0) / 1e6;
+			collector__tick_system(c, clock_mono_ns());
+		sys[r] = (clock_thread_ns() - t0) / 1e6;
 	}
 	for (r = 0; r < 5; r++) {
-		int64_t t0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+		int64_t t0 = clock_thread_ns();
 
 		collector__scan(c);
-		scan[r] = (clock_ns(CLOCK_THREAD_CPUTIME_ID) - t0) / 1e6;
+		scan[r] = (clock_thread_ns() - t0) / 1e6;
 	}
 	printf("collector, %d watched cgroups with run-queue slots (%u in use):\n", n,
 	       collector__nr_map_entries(c));
@@ -402,13 +397,13 @@ static int bench_podlist(int npods, int runs)
 					  "items", items), JSON_COMPACT);
 	k8s_label_keys_add(&lk, "app");
 	for (i = 0; i < runs; i++) {
-		t0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+		t0 = clock_thread_ns();
 		if (k8s_podlist_parse(bench_body, strlen(bench_body), &lk, 0, &l, NULL, err,
 				      sizeof(err))) {
 			fprintf(stderr, "bench: %s\n", err);
 			return 1;
 		}
-		parse[i] = (clock_ns(CLOCK_THREAD_CPUTIME_ID) - t0) / 1e6;
+		parse[i] = (clock_thread_ns() - t0) / 1e6;
 		k8s_podlist_put(l);
 	}
 	mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, bench_serve, NULL,
@@ -451,8 +446,8 @@ int main(int argc, char **argv)
 	snprintf(bench_workload, sizeof(bench_workload), "%.*scgsnap-workload",
 		 slash ? (int)(slash - argv[0] + 1) : 0, argv[0]);
 	libbpf_set_print(NULL);
-	if (argc == 3 && !strcmp(argv[1], "progs"))
-		return bench_progs(atoi(argv[2]));
+	if ((argc == 3 || (argc == 4 && !strcmp(argv[3], "fast"))) && !strcmp(argv[1], "progs"))
+		return bench_progs(atoi(argv[2]), argc == 4);
 	if (argc == 4 && !strcmp(argv[1], "pingpong"))
 		return bench_pingpong(atoi(argv[2]), atoi(argv[3]));
 	if (argc == 3 && !strcmp(argv[1], "collector"))
@@ -461,7 +456,7 @@ int main(int argc, char **argv)
 		return bench_podlist(atoi(argv[2]), atoi(argv[3]));
 	if (argc >= 5 && !strcmp(argv[1], "detect"))
 		return bench_detect(argv[2], argv[3], atoi(argv[4]), argv + 5, argc - 5);
-	fprintf(stderr, "usage: cgsnap-bench progs SECONDS | pingpong RUNS ROUNDS | collector N | "
+	fprintf(stderr, "usage: cgsnap-bench progs SECONDS [fast] | pingpong RUNS ROUNDS | collector N | "
 		"podlist PODS RUNS | detect CGSNAP saturate|neighbour ROUNDS [OPTION...]\n");
 	return 2;
 }

@@ -20,6 +20,7 @@
 #include <bpf/libbpf.h>
 #include <jansson.h>
 
+#include "clock.h"
 #include "kernlib.h"
 #include "testlib.h"
 #include "cgsnap.skel.h"
@@ -36,10 +37,7 @@ bool fast;	/* collector_opts.idle_read_ns of the next setup() */
 
 int64_t now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+	return clock_mono_ns();
 }
 
 /* the suite's init; a test's own .init runs after it (Criterion runs both) */

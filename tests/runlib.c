@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include <jansson.h>
 
+#include "clock.h"
 #include "runlib.h"
 #include "testlib.h"
 
@@ -205,20 +206,16 @@ json_t *status_of(const char *rel)
 /* poll @rel's status until @pred holds, for up to @secs */
 json_t *wait_status(const char *rel, bool (*pred)(json_t *), int secs)
 {
-	struct timespec ts;
+	int64_t end = clock_mono_ns() + secs * 1000000000LL;
 	json_t *st = NULL;
-	time_t end;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	end = ts.tv_sec + secs;
 	do {
 		json_decref(st);
 		st = status_of(rel);
 		if (pred(st))
 			return st;
 		usleep(250000);
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-	} while (ts.tv_sec < end);
+	} while (clock_mono_ns() < end);
 	return st;
 }
 
@@ -447,10 +444,7 @@ bool sse_wait(const char *file, const char *needle, int ms)
 
 int64_t mono_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+	return clock_mono_ns();
 }
 
 TestSuite(run, .init = setup, .fini = teardown, .timeout = 120);

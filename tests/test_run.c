@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include <jansson.h>
 
+#include "clock.h"
 #include "accum.h"
 #include "snapshotter.h"
 #include "runlib.h"
@@ -420,10 +421,7 @@ static double cpu_seconds(pid_t pid)
 
 static double mono_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	return clock_mono_ns() / 1e9;
 }
 
 /*

@@ -155,6 +155,7 @@ static int collect_runq(struct collector *c, int64_t now)
 {
 	const uint64_t *owners = kmaps__owners(c->maps);
 	bool unknown = false;
+	int64_t wait_now = c->opts.fast ? kmaps__wait_clock(c->maps, now) : 0;
 	uint32_t hi, i;
 	int scanned;
 
@@ -198,7 +199,7 @@ static int collect_runq(struct collector *c, int64_t now)
 		st->slot = i;
 		st->has_slot = true;
 		if (c->opts.fast)
-			waits_in_progress(c, n, i, now);
+			waits_in_progress(c, n, i, wait_now);
 		/* unchanged count since a reading that agreed: nothing else changed */
 		if (st->rq && kmaps__runq_count(c->maps, i) == st->rq->sum.count)
 			continue;

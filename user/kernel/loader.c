@@ -123,7 +123,22 @@ fail:
 
 /* whether the kernel's BTF has struct sched_info with the fields the switch
  * program reads (CONFIG_SCHED_INFO) */
-static bool kernel_has_sched_info(void)
+/* whether struct @name of @btf has member @member */
+static bool has_member(const struct btf *btf, const char *name, const char *member)
+{
+	int id = btf__find_by_name_kind(btf, name, BTF_KIND_STRUCT);
+	const struct btf_type *t = id > 0 ? btf__type_by_id(btf, id) : NULL;
+	const struct btf_member *m = t ? btf_members(t) : NULL;
+
+	for (unsigned int i = 0; t && i < btf_vlen(t); i++, m++)
+		if (!strcmp(btf__name_by_offset(btf, m->name_off), member))
+			return true;
+	return false;
+}
+
+/* whether vmlinux's BTF has struct sched_info with pcount and run_delay,
+ * and in @rq_clock the way from a task to its run queue's clock */
+static bool kernel_has_sched_info(bool *rq_clock)
 {
 	struct btf *btf = btf__load_vmlinux_btf();
 	const struct btf_member *m;
@@ -131,6 +146,7 @@ static bool kernel_has_sched_info(void)
 	int id, found = 0;
 	unsigned int i;
 
+	*rq_clock = false;
 	if (!btf)
 		return false;
 	id = btf__find_by_name_kind(btf, "sched_info", BTF_KIND_STRUCT);
@@ -138,18 +154,25 @@ static bool kernel_has_sched_info(void)
 	for (i = 0, m = t ? btf_members(t) : NULL; t && i < btf_vlen(t); i++, m++) {
 		const char *name = btf__name_by_offset(btf, m->name_off);
 
-		found += !strcmp(name, "pcount") || !strcmp(name, "run_delay");
+		found += !strcmp(name, "pcount") || !strcmp(name, "run_delay") ||
+			 !strcmp(name, "last_queued");
 	}
+	*rq_clock = has_member(btf, "sched_entity", "cfs_rq") && has_member(btf, "cfs_rq", "rq") &&
+		    has_member(btf, "rq", "clock");
 	btf__free(btf);
-	return found == 2;
+	return found == 3;
 }
 
 void loader_select_wait_source(struct cgsnap_bpf *skel)
 {
-	bool sched_info = kernel_has_sched_info() && !getenv("CGSNAP_OWN_STAMPS");
+	bool rq_clock, sched_info = kernel_has_sched_info(&rq_clock) && !getenv("CGSNAP_OWN_STAMPS");
 	bool wakeups = !sched_info || skel->rodata->targ_fast;
 
 	skel->rodata->targ_sched_info = sched_info;
+	/* fast mode: waits in progress on the run queue's clock, where it can
+	 * be read (CGSNAP_KTIME_STAMPS=1 compares with the monotonic clock) */
+	skel->rodata->targ_rq_clock = sched_info && rq_clock && skel->rodata->targ_fast &&
+				      !getenv("CGSNAP_KTIME_STAMPS");
 	/* with the kernel's sched_info the switch alone sees every finished wait;
 	 * fast mode stamps wakeups for the waits in progress */
 	bpf_program__set_autoload(skel->progs.sched_wakeup, wakeups);
@@ -412,6 +435,7 @@ void loader_map_fds(const struct cgsnap_bpf *skel, struct kmaps_fds *fds)
 	/* the running-cgroup notes are kept by the sched_info switch only */
 	fds->notes_fd = skel->rodata->targ_sched_info ? bpf_map__fd(skel->maps.cur_cpu) : -1;
 	fds->nr_slots = bpf_map__max_entries(skel->maps.cg_owner);
+	fds->rq_clock = skel->rodata->targ_rq_clock;
 }
 
 unsigned int loader_prog_stats(const struct cgsnap_bpf *skel, struct loader_prog_stat *out,

@@ -336,6 +336,23 @@ int kmaps__wakes(struct kmaps *m, void (*fn)(const struct cgsnap_wake *w, void *
 	return ring_buffer__consume(m->wakes);
 }
 
+int64_t kmaps__wait_clock(const struct kmaps *m, int64_t mono_now)
+{
+	struct cgsnap_cpu_note notes[m->ncpus];
+	__u64 latest = 0;
+	__u32 zero = 0;
+	int cpu;
+
+	if (!m->fds.rq_clock || m->fds.notes_fd < 0)
+		return mono_now;
+	if (bpf_map_lookup_elem(m->fds.notes_fd, &zero, notes))
+		return mono_now;	/* ENOMEM at worst: ages then come out 0 */
+	for (cpu = 0; cpu < m->ncpus; cpu++)
+		if (notes[cpu].clock > latest)
+			latest = notes[cpu].clock;
+	return latest;
+}
+
 uint64_t kmaps__runq_waiting(const struct kmaps *m, uint32_t slot, int64_t now,
 			     uint64_t *age_ns)
 {
@@ -344,17 +361,22 @@ uint64_t kmaps__runq_waiting(const struct kmaps *m, uint32_t slot, int64_t now,
 	int64_t age;
 	int cpu;
 
-	/* each CPU's share may be negative (a wait begun on one, ended on
-	 * another): the sums, mod 2^64, are not */
+	/*
+	 * Each CPU's share may be negative (a wait begun on one, ended on
+	 * another): the sums, mod 2^64, are not. The count first, then the
+	 * stamps (the BPF side stores them the other way round at a start,
+	 * this way at an end): a wait caught half-written makes the ages come
+	 * out smaller, never larger. Stamps taken after the @now the run
+	 * queues last noted do the same: the total is at least 0.
+	 */
 	for (cpu = 0; cpu < m->ncpus; cpu++) {
 		n += vals[cpu].waiting;
 		since += vals[cpu].waiting_since_sum;
 	}
-	age = (int64_t)(n * (uint64_t)now - since);
-	if ((int64_t)n <= 0 || age < 0) {
-		*age_ns = 0;
+	*age_ns = 0;
+	if ((int64_t)n <= 0)
 		return 0;
-	}
-	*age_ns = age;
+	age = (int64_t)(n * (uint64_t)now - since);
+	*age_ns = age > 0 ? age : 0;
 	return n;
 }

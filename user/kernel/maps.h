@@ -23,6 +23,7 @@ struct kmaps_fds {
 	int notes_fd;			/* cur_cpu; -1: not kept (own stamps) */
 	int wake_fd;			/* cg_wake; -1: none (not fast mode) */
 	unsigned int nr_slots;
+	bool rq_clock;			/* waits in progress on the run queues' clock */
 };
 
 struct kmaps;
@@ -84,8 +85,16 @@ int kmaps__nr_cpus(const struct kmaps *m);
  * without; call @fn for each wake told since the last call. */
 int kmaps__wake_fd(const struct kmaps *m);
 int kmaps__wakes(struct kmaps *m, void (*fn)(const struct cgsnap_wake *w, void *ctx), void *ctx);
-/* How many tasks of @slot's cgroup wait for a CPU at @now (ns, the BPF
- * clock), and in *@age_ns how long they have waited so far, together. */
+/*
+ * The clock waits in progress are stamped on, now: @mono_now (the BPF
+ * clock, CLOCK_MONOTONIC) or, with fds.rq_clock, the run queues' clock at
+ * the latest switch any CPU noted (the agent's own thread switched in just
+ * before it asked: at most its own run time behind).
+ */
+int64_t kmaps__wait_clock(const struct kmaps *m, int64_t mono_now);
+/* How many tasks of @slot's cgroup wait for a CPU at @now (on
+ * kmaps__wait_clock()), and in *@age_ns how long they have waited so far,
+ * together. */
 uint64_t kmaps__runq_waiting(const struct kmaps *m, uint32_t slot, int64_t now,
 			     uint64_t *age_ns);
 
