@@ -50,10 +50,13 @@ run() {
 	echo "vmtest-guest: $*"
 	"$@" || status=1
 }
-# the kernel-facing suites; "run" contributes the one end-to-end check
+# the kernel-facing suites; "run" contributes its end-to-end checks of the
+# kernel side: contention, fast mode (waits in progress, wakes, PSI
+# triggers) and the event stream
 run "$out/cgsnap-tests" --jobs 1 --filter 'cgroup/*'
 run "$out/cgsnap-tests" --jobs 1 --filter 'bpf/*'
 run "$out/cgsnap-tests" --jobs 1 --filter 'kernel/*'
 run "$out/cgsnap-tests" --jobs 1 \
 	--filter 'run/contention_turns_overloaded_then_idle_sibling_stays_idle'
+run "$out/cgsnap-tests" --jobs 1 --filter 'run/@(fast_mode|events)_*'
 finish $status

@@ -226,8 +226,9 @@ Test(kernel, fast_mode_counts_waits_in_progress_and_tells_long_ones, .init = set
 	cr_assert(eq(int, collector__watch(coll, busy), 0));
 	cr_assert(eq(int, collector__start(coll, now_ns()), 0));
 	cr_assert(ge(int, collector__wake_fd(coll), 0), "fast mode without its wake ring");
-	snprintf(cmd, sizeof(cmd), "exec %s --spinners %ld --duration-ms 2000", testlib_workload(),
-		 4 * sysconf(_SC_NPROCESSORS_ONLN));
+	/* emulated CPUs switch less often: longer, for as many waits */
+	snprintf(cmd, sizeof(cmd), "exec %s --spinners %ld --duration-ms %d", testlib_workload(),
+		 4 * sysconf(_SC_NPROCESSORS_ONLN), getenv("CGSNAP_TEST_EMULATED") ? 6000 : 2000);
 	pid = testlib_spawn_ex(busy, NULL, argv, &fd);
 	/* four times as many spinners as CPUs: three in four wait at any instant,
 	 * each for a few slices */

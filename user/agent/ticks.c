@@ -26,6 +26,8 @@ static void announce_verdicts(struct agent *ag, int64_t now)
 	struct cgsnap_status st;
 	struct watched *w;
 	enum verdict v, prev;
+	unsigned int kinds;
+	int k;
 
 	for (w = collector__first(ag->collector); w; w = collector__next(w)) {
 		struct agent_event ev = { .type = AGENT_VERDICT, .id = w->id, .path = w->name,
@@ -34,7 +36,9 @@ static void announce_verdicts(struct agent *ag, int64_t now)
 		if (cgsnap_snapshotter__current_status(w->snap, &st))
 			continue;
 		v = policy_verdict(&st);
-		if (!verdicts__update(ag->verdicts, w->id, v, now, hold, &prev))
+		for (kinds = 0, k = 0; v == VERDICT_OVERLOADED && k < CGSNAP_KIND_COUNT; k++)
+			kinds |= st.kind[k].overloaded ? 1u << k : 0;
+		if (!verdicts__update(ag->verdicts, w->id, v, kinds, now, hold, &prev))
 			continue;
 		ev.verdict = v;
 		ev.previous = prev;
@@ -167,7 +171,8 @@ static int tick(struct agent *ag, int64_t now, unsigned int force)
 		ag->next[TICK_CLIENT] += s->client_interval_ns;
 	}
 	if (!err) {
-		announce_verdicts(ag, now);
+		/* decided now, when the readings are in: a slow tick is not hidden */
+		announce_verdicts(ag, clock_mono_ns());
 		agent_announce(ag, &ev);
 		__atomic_store_n(&ag->nr_watched, collector__nr_watched(ag->collector),
 				 __ATOMIC_RELEASE);

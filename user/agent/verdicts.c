@@ -8,6 +8,7 @@ struct entry {
 	uint64_t id;
 	int64_t since;
 	enum verdict v;
+	unsigned int kinds;
 	struct entry *next;
 };
 
@@ -80,8 +81,8 @@ static void grow(struct verdicts *t)
 	t->nbuckets = nb;
 }
 
-bool verdicts__update(struct verdicts *t, uint64_t id, enum verdict v, int64_t now,
-		      int64_t hold_ns, enum verdict *prev)
+bool verdicts__update(struct verdicts *t, uint64_t id, enum verdict v, unsigned int kinds,
+		      int64_t now, int64_t hold_ns, enum verdict *prev)
 {
 	struct entry *e = find(t, id);
 
@@ -96,12 +97,15 @@ bool verdicts__update(struct verdicts *t, uint64_t id, enum verdict v, int64_t n
 		t->buckets[bucket(id, t->nbuckets)] = e;
 		t->n++;
 	}
-	if (e->v == v)
+	if (e->v == v && e->kinds == kinds)
 		return false;
-	if (e->v != VERDICT_NONE && now - e->since < hold_ns)
-		return false;	/* flips back only once it has held */
+	/* flips back, or drops a kind, only once it has held; a kind that
+	 * joins is told at once */
+	if (e->v != VERDICT_NONE && now - e->since < hold_ns && (e->v != v || !(kinds & ~e->kinds)))
+		return false;
 	*prev = e->v;
 	e->v = v;
+	e->kinds = kinds;
 	e->since = now;
 	return true;
 }
