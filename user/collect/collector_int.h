@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * The collector's insides, shared by collector.c (one tick's orchestration)
- * and lifecycle.c (cgroups watched, created, removed). Not for other users.
+ * The collector's insides, shared by collector.c (construction, lookups,
+ * snapshots in), kaccount.c (the BPF maps' counts), systick.c (the cgroup
+ * files' readings) and lifecycle.c (cgroups watched, created, removed).
+ * Not for other users.
  */
 #ifndef __CGSNAP_COLLECTOR_INT_H
 #define __CGSNAP_COLLECTOR_INT_H
@@ -89,16 +91,43 @@ static inline struct cg_state *state_of(const struct cg_node *n)
 	return n->priv;
 }
 
+/* the watched cgroups from @*a up to the root, one per call; NULL at the end */
+static inline struct wentry *watched_up(struct cg_node **a)
+{
+	struct cg_state *st;
+
+	for (; *a; *a = (*a)->parent) {
+		st = state_of(*a);
+		if (st->w) {
+			*a = (*a)->parent;
+			return st->w;
+		}
+	}
+	return NULL;
+}
+
+
 /* collector.c */
+void coll_emit(struct collector *c, enum collector_event_type type, const struct watched *w,
+	       const struct cgsnap_memory_warning *warning);
+/* add @snap to @w's history, and tell about it and any warning it raised */
+void coll_add_snapshot(struct collector *c, struct wentry *w, const struct cgsnap_snapshot *snap);
+/* a scan found cgroups below the depth limit: say so when there are more */
+void coll_depth_check(struct collector *c);
+
+/* kaccount.c */
 /* an empty interval accumulator, or NULL (no memory) */
 struct lat_acc *coll_acc_get(struct collector *c);
 /* give @a (emptied here) back */
 void coll_acc_put(struct collector *c, struct lat_acc *a);
-void coll_emit(struct collector *c, enum collector_event_type type, const struct watched *w,
-	       const struct cgsnap_memory_warning *warning);
 /* read @st's slot and add what it counted since to the watched cgroups from @n up */
 void coll_account_runq(struct collector *c, struct cg_node *n, struct cg_state *st);
 void coll_account_mem(uint64_t id, const struct cgsnap_mem *v, void *ctx);
+/* every slot's waits, and the memory-pressure counters, read at @now */
+int coll_collect_runq(struct collector *c, int64_t now);
+int coll_collect_mem(struct collector *c, int64_t now);
+/* the runq snapshot of @w's interval, which then starts again */
+void coll_runq_interval_end(struct collector *c, struct wentry *w, int64_t now);
 
 /* lifecycle.c: the registry's callbacks (registry_ops), and the kernel's
  * lifecycle events (kmaps__events()) */

@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The system tick: each watched cgroup's CPU and memory snapshots from the
+ * kernel's cgroup files, read only where something can have changed (who
+ * ran, memory due), parents flushed before their children are read.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collector.h"
+#include "collector_int.h"
+#include "registry.h"
+#include "host.h"
+
+/* cpu and memory snapshots */
+
+/*
+ * Which cgroups ran since their last reading (opts.idle_read_ns). A cgroup
+ * is charged CPU time only while one of its tasks runs, and in sched_info
+ * mode every run is counted in its slot when the task leaves the CPU: so a
+ * watched cgroup whose waits did not move (w->ran) and that is not on a CPU
+ * right now (the per-CPU notes) used no CPU since, and its usage is the one
+ * last read. Not known (everything is read) without the notes, after a
+ * drop, or while a slot's cgroup was unknown: a run may have gone uncounted.
+ */
+static bool runs_known(struct collector *c)
+{
+	uint64_t drops[CGSNAP_DROP_MAX], sum = 0;
+	bool known = !c->runs_unknown;
+	struct cg_node *a, *n;
+	struct wentry *w;
+	int i, cpus;
+
+	c->runs_unknown = false;
+	if (kmaps__drops(c->maps, drops))
+		return false;
+	/* creations or removals the kernel could not tell: the scan finds them */
+	if (drops[CGSNAP_DROP_EVENTS_FULL] != c->events_full_seen)
+		c->rescan = true;
+	c->events_full_seen = drops[CGSNAP_DROP_EVENTS_FULL];
+	for (i = 0; i < CGSNAP_DROP_MAX; i++)
+		sum += drops[i];
+	known &= c->drops_read && sum == c->drops_seen;
+	c->drops_seen = sum;
+	c->drops_read = true;
+	if (c->opts.idle_read_ns <= 0)
+		return false;
+	cpus = kmaps__running(c->maps, c->running, kmaps__nr_cpus(c->maps));
+	if (!known || cpus < 0)
+		return false;
+	for (i = 0; i < cpus; i++) {
+		if (!c->running[i])
+			continue;
+		n = registry__find(c->reg, c->running[i]);
+		if (!n)
+			return false;	/* a cgroup the registry has not placed yet */
+		for (a = n; (w = watched_up(&a));)
+			w->ran = true;
+	}
+	return true;
+}
+
+/* a cgroup's first readings of memory and capacity spread over the idle interval, by id */
+static int64_t spread(uint64_t id, int64_t span)
+{
+	return (int64_t)((id * 0x9E3779B97F4A7C15ULL >> 32) % (uint64_t)span);
+}
+
+/*
+ * Reading a v2 cgroup's cpu.stat flushes the CPU times its subtree has
+ * pending (rstat), and then unlinks it from its parent's list of updated
+ * children, a singly linked list the kernel walks to find it: reading k busy
+ * siblings one after another costs k^2/2 steps of that walk (2,000 busy
+ * siblings: 3.5x the time of reading them after their parent). Reading the
+ * parent first flushes them all in one pass, and they find nothing left to
+ * unlink. The siblings run again while they are read, and go back on the
+ * list: so a parent with at least FLUSH_EVERY children whose CPU this tick
+ * reads is read before the first of them and again every FLUSH_EVERY of them.
+ * The root flushes nothing (its cpu.stat is summed from its children);
+ * cgroup v1's cpuacct has no such list, and a parent without cpu.stat is
+ * skipped.
+ */
+#define FLUSH_EVERY 32
+
+/* @w's CPU usage this tick: the last one kept, since it did not run */
+static bool cpu_kept(const struct wentry *w, bool idle)
+{
+	return idle && w->pub.sys_state.have_cpu;
+}
+
+/* the parent whose cpu.stat can flush @w's, or NULL (the root flushes nothing) */
+static struct cg_node *flush_point(const struct wentry *w)
+{
+	struct cg_node *p = w->node->parent;
+
+	return p && p->parent ? p : NULL;
+}
+
+static void count_reads(struct collector *c, bool known)
+{
+	struct cg_state *st;
+	struct cg_node *p;
+	struct wentry *w;
+
+	c->sys_ticks++;
+	for (w = c->watched; w; w = w->next) {
+		if (cpu_kept(w, known && !w->ran) || !(p = flush_point(w)))
+			continue;
+		st = state_of(p);
+		if (st->reads_tick != c->sys_ticks) {
+			st->reads_tick = c->sys_ticks;
+			st->reads = 0;
+			st->since_flush = 0;
+		}
+		st->reads++;
+	}
+}
+
+/* before @w's CPU is read */
+static void flush_parent(struct collector *c, struct wentry *w)
+{
+	struct cg_node *p = flush_point(w);
+	struct cg_state *st;
+	uint64_t usage;
+
+	if (!p)
+		return;
+	st = state_of(p);
+	if (st->reads_tick != c->sys_ticks || st->reads < FLUSH_EVERY ||
+	    st->since_flush++ % FLUSH_EVERY)
+		return;
+	if (!cgroup_read_key(c->opts.layout->v2, p->path, "cpu.stat", "usage_usec", &usage))
+		c->readings[COLL_CPU_FLUSH]++;
+}
+
+static void cpu_snapshot(struct collector *c, struct wentry *w, int64_t now, bool idle)
+{
+	const struct cgroup_layout *l = c->opts.layout;
+	uint32_t gen = registry__generation(c->reg);
+	struct cgsnap_snapshot snap;
+	uint64_t usage;
+
+	if (cpu_kept(w, idle)) {
+		usage = w->pub.sys_state.last_cpu_ns;	/* it did not run: unchanged */
+		c->readings[COLL_CPU_KEPT]++;
+	} else {
+		flush_parent(c, w);
+		if (cgroup_cpu_usage(l, w->pub.path, &usage))
+			return;
+		c->readings[COLL_CPU_READ]++;
+	}
+	/* limits change rarely: resolved again after each scan, not each tick;
+	 * with idle reads, every idle interval (spread) while it runs: idle, its
+	 * ratio is 0 whatever it may use */
+	if (c->opts.idle_read_ns > 0 ? (!w->cap_due || (!idle && now >= w->cap_due)) :
+				       w->cap_gen != gen) {
+		if (cgroup_cpu_capacity(l, w->pub.path, &w->pub.sys.cpu_capacity))
+			return;
+		w->cap_gen = gen;
+		if (c->opts.idle_read_ns > 0)
+			w->cap_due = now + (w->cap_due ? c->opts.idle_read_ns :
+					    spread(w->pub.id, c->opts.idle_read_ns));
+	}
+	if (build_cpu(&c->settings, &w->pub.sys_state, &w->pub.sys, usage, now, &snap))
+		coll_add_snapshot(c, w, &snap);
+}
+
+static void memory_snapshot(struct collector *c, struct wentry *w, int64_t now,
+			    const struct host_memory *host, bool idle)
+{
+	const struct cgroup_layout *l = c->opts.layout;
+	uint32_t gen = registry__generation(c->reg);
+	struct cgsnap_snapshot snap;
+	struct cgroup_memory mem;
+	bool known, reuse;
+	double stall;
+	uint64_t psi = 0;
+
+	if (w->have_no_mem && w->no_mem_gen == gen)
+		return;
+	/* a cgroup that did not run keeps its last reading until it is due,
+	 * and then too if its usage did not move (but every few times) */
+	reuse = idle && w->pub.sys.valid && now < w->mem_due;
+	if (reuse) {
+		c->readings[COLL_MEM_KEPT]++;
+	} else if (idle && w->pub.sys.valid && w->mem_checks < COLL_MEM_CHECKS) {
+		int64_t usage;
+
+		reuse = !cgroup_memory_usage(l, w->pub.path, &usage) &&
+			usage == w->pub.sys.mem.usage_bytes;
+		if (reuse) {
+			w->mem_checks++;
+			w->mem_due = now + c->opts.idle_read_ns;
+			c->readings[COLL_MEM_CHECKED]++;
+		}
+	}
+	if (reuse) {
+		mem = w->pub.sys.mem;
+	} else {
+		w->mem_checks = 0;
+		if (cgroup_memory(l, w->pub.path, &mem)) {
+			/* no memory files (e.g. no v1 memory cgroup): look again after a scan */
+			w->no_mem_gen = gen;
+			w->have_no_mem = true;
+			return;
+		}
+		w->pub.sys.psi = !cgroup_psi_some_us(l, w->pub.path, "memory", &psi);
+		c->readings[COLL_MEM_READ]++;
+		if (c->opts.idle_read_ns > 0)
+			w->mem_due = now + (w->mem_due ? c->opts.idle_read_ns :
+					    spread(w->pub.id, c->opts.idle_read_ns));
+	}
+	known = build_stall_ratio(&w->pub.sys_state, w->mem_some_ns, !reuse && w->pub.sys.psi,
+				  psi, now, &stall);
+	if (build_memory(&c->settings, &mem, host, known, stall, now, &w->pub.sys, &snap))
+		coll_add_snapshot(c, w, &snap);
+}
+
+int collector__tick_system(struct collector *c, int64_t now)
+{
+	struct host_memory host = {};
+	struct wentry *w;
+	bool known;
+	int err;
+
+	err = coll_collect_mem(c, now);
+	if (err)
+		return err;
+	if (meminfo_read(c->opts.meminfo, &host.total_bytes, &host.available_bytes))
+		host.total_bytes = host.available_bytes = 0;
+	known = runs_known(c);
+	count_reads(c, known);
+	for (w = c->watched; w; w = w->next) {
+		bool idle = known && !w->ran;
+
+		cpu_snapshot(c, w, now, idle);
+		memory_snapshot(c, w, now, &host, idle);
+		w->pub.sys_state.prev_t = now;
+		w->mem_some_ns = 0;
+		w->ran = false;
+	}
+	return 0;
+}
+
