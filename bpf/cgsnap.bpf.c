@@ -2,7 +2,9 @@
 /*
  * cgsnap kernel side: per-cgroup run-queue latency and memory-reclaim stalls,
  * from BTF tracepoints. Everything is accumulated in maps keyed by the
- * cgroup v2 id of the task concerned; nothing is sent per event.
+ * cgroup v2 id of the task concerned; nothing is sent per event. The
+ * programs are here; what they keep is in state.bpf.h, where a count goes
+ * in slots.bpf.h.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -11,200 +13,10 @@
 #include "cgsnap.h"
 #include "maps.bpf.h"
 #include "core_fixes.bpf.h"
+#include "state.bpf.h"
+#include "slots.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
-
-#define TASK_RUNNING	0
-#define PF_KTHREAD	0x00200000
-
-/* sized by userspace before load: the number of slots, of possible CPUs */
-const volatile __u32 targ_nr_slots = CGSNAP_MIN_SLOTS;
-const volatile __u32 targ_nr_cpus = 1;
-/*
- * Where waits come from, chosen by userspace before load: the kernel's own
- * sched_info (CONFIG_SCHED_INFO: what /proc/PID/schedstat reports), read at
- * the switch alone; or, where the kernel has none, a stamp of our own at
- * wakeup and preemption (the sched_wakeup programs then load).
- */
-const volatile bool targ_sched_info = false;
-/*
- * The deepest level of cgroups counted as themselves (--max-depth; the v2
- * root is level 0): a task deeper down is counted in its ancestor at this
- * level, which the agent knows, so that a subtree nested a thousand deep
- * costs the agent what 32 levels do and no wait is lost.
- */
-const volatile __u32 targ_max_level = CGSNAP_MAX_LEVEL_DEFAULT;
-/*
- * Fast mode (cgsnap run --fast): waits in progress are kept per slot and
- * CPU (stamps at wakeup and preemption, taken back when the task runs), and
- * a wait longer than targ_wake_ns wakes the agent through cg_wake, at most
- * once per targ_wake_gap_ns per slot and CPU.
- */
-const volatile bool targ_fast = false;
-const volatile __u64 targ_wake_ns = 0;
-const volatile __u64 targ_wake_gap_ns = 100000000;
-/*
- * Fast mode beside sched_info: waits in progress start on the run queue's
- * clock, which the kernel has just read (sched_info.last_queued at a
- * wakeup, rq->clock at a switch), instead of bpf_ktime_get_ns(), the
- * costliest part of a wakeup's program; each switch notes that clock per
- * CPU, the agent's "now" on it. Set by userspace where the kernel's BTF
- * has the way there (task->se.cfs_rq->rq, CONFIG_FAIR_GROUP_SCHED).
- */
-const volatile bool targ_rq_clock = false;
-
-/* bump allocator of never-used slots */
-__u32 next_slot;
-
-/* per-task state: no pid-keyed table to overflow or confuse on reuse */
-struct task_ts {
-	__u64 runq_ns;				/* when the task became runnable; 0: not waiting
-						 * (own stamps) */
-	__u64 seen_delay;			/* sched_info: run_delay and pcount when */
-	__u64 seen_count;			/* it last left a CPU, */
-	__u32 seen;				/* once it has */
-	__u64 cgid;				/* the task's cgroup when last switched in, */
-	__u32 slot;				/* and that cgroup's slot */
-	__u32 last_reclaim;			/* kind + 1 of the last reclaim entered */
-	__u64 last_reclaim_ns;			/* and when; 0: never */
-	__u64 reclaim_ns[CGSNAP_RECLAIM_MAX];	/* when it entered reclaim; 0: not in reclaim */
-	__u64 reclaim_cgid;			/* cgroup charged with the stall at begin */
-	__u32 wait_slot;			/* fast mode: the slot its wait in progress
-						 * is counted in (runq_ns set) */
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct task_ts);
-} task_ts SEC(".maps");
-
-/*
- * Per-CPU summaries, but a shared histogram: per-CPU histograms would cost
- * CPUs x cgroups x 904 bytes (58 MB for 1,000 cgroups on 64 CPUs). Both are
- * arrays indexed by the cgroup's slot, which the switch path finds in the
- * task's own storage: array lookups are inlined, no hashing per event.
- * They are mmap-able: the collector reads them in place, without syscalls.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__uint(max_entries, CGSNAP_MIN_SLOTS);	/* x nr_cpus, set by userspace */
-	__type(key, __u32);
-	__type(value, struct cgsnap_runq);
-} cg_runq SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__uint(max_entries, CGSNAP_MIN_SLOTS);
-	__type(key, __u32);
-	__type(value, struct cgsnap_hist);
-} cg_runq_hist SEC(".maps");
-
-/* cgroup id -> slot, consulted when a task's cached cgroup differs */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, CGSNAP_MIN_SLOTS);
-	__type(key, __u64);
-	__type(value, __u32);
-} cg_slot SEC(".maps");
-
-/* slot -> cgroup id, for userspace (0: free) */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_MMAPABLE);
-	__uint(max_entries, CGSNAP_MIN_SLOTS);
-	__type(key, __u32);
-	__type(value, __u64);
-} cg_owner SEC(".maps");
-
-/* slots of vanished cgroups, zeroed and pushed back by userspace */
-struct {
-	__uint(type, BPF_MAP_TYPE_QUEUE);
-	__uint(max_entries, CGSNAP_MIN_SLOTS);
-	__type(value, __u32);
-} cg_free SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, CGSNAP_MEM_ENTRIES);
-	__type(key, __u64);
-	__type(value, struct cgsnap_mem);
-} cg_mem SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, CGSNAP_DROP_MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} cg_drops SEC(".maps");
-
-/* fast mode: long waits, told at once (struct cgsnap_wake) */
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 64 * 1024);
-} cg_wake SEC(".maps");
-
-/* cgroup creation and removal (struct cgsnap_cg_event) */
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 20);	/* ~3,600 events between two reads */
-} cg_events SEC(".maps");
-
-static const struct cgsnap_mem zero_mem;
-
-/* histogram slot of @ns, bounded in a way the verifier can see: a 64-bit
- * index (no zero-extended copy to lose the bound on) behind a barrier */
-static __always_inline __u64 hist_slot(__u64 ns)
-{
-	__u64 slot = cgsnap_hist_slot(ns);
-
-	barrier_var(slot);
-	if (slot >= CGSNAP_HIST_SLOTS)
-		slot = CGSNAP_HIST_SLOTS - 1;
-	return slot;
-}
-
-static __always_inline void count_drop(__u32 what)
-{
-	__u64 *cnt = bpf_map_lookup_elem(&cg_drops, &what);
-
-	if (cnt)
-		*cnt += 1;
-}
-
-/*
- * tp_btf arguments are BTF pointers: plain dereferences compile to inline,
- * fault-safe loads (with CO-RE relocations, as vmlinux.h types carry
- * preserve_access_index), several times cheaper than a bpf_probe_read_kernel()
- * call per hop as BPF_CORE_READ() would make.
- */
-static __noinline __u64 ancestor_cgid(struct cgroup *cg)
-{
-	struct cgroup *anc = NULL;
-
-	/*
-	 * ancestors[] is indexed by level (v5.19, 7f203bc89eb6; before, it was
-	 * ancestor_ids[]); a flexible array the verifier lets no direct load
-	 * reach: read its entry, then the id, the slow way (deep cgroups only)
-	 */
-	bpf_probe_read_kernel(&anc, sizeof(anc),
-			      (void *)cg + bpf_core_field_offset(struct cgroup, ancestors) +
-			      (targ_max_level & (CGSNAP_MAX_LEVEL - 1)) * sizeof(anc));
-	return anc ? BPF_CORE_READ(anc, kn, id) : 0;
-}
-
-static __always_inline __u64 task_cgid(struct task_struct *t)
-{
-	struct cgroup *cg = t->cgroups->dfl_cgrp;
-
-	if (cg->level > (int)targ_max_level)
-		return ancestor_cgid(cg);
-	return cg->kn->id;
-}
 
 static __noinline void wait_begin_in(struct task_ts *ts, __u64 cgid, __u64 now);
 
@@ -249,37 +61,6 @@ static __always_inline __u32 holder_of(struct task_struct *prev, __u64 cgid)
 	if (prev->flags & PF_KTHREAD)
 		return CGSNAP_HOLDER_KERNEL;
 	return task_cgid(prev) == cgid ? CGSNAP_HOLDER_SAME : CGSNAP_HOLDER_OTHER;
-}
-
-/* the slot of cgroup @cgid, allocated on first use; false if none is free */
-static __noinline bool slot_of(__u64 cgid, __u32 *slot)
-{
-	__u32 *found, s;
-	long err;
-
-	found = bpf_map_lookup_elem(&cg_slot, &cgid);
-	if (found) {
-		*slot = *found;
-		return true;
-	}
-	if (bpf_map_pop_elem(&cg_free, &s)) {
-		s = __sync_fetch_and_add(&next_slot, 1);
-		if (s >= targ_nr_slots)
-			return false;
-	}
-	err = bpf_map_update_elem(&cg_slot, &cgid, &s, BPF_NOEXIST);
-	if (err) {
-		/* another CPU allocated one meanwhile: use that, return ours */
-		bpf_map_push_elem(&cg_free, &s, 0);
-		found = bpf_map_lookup_elem(&cg_slot, &cgid);
-		if (!found)
-			return false;
-		*slot = *found;
-		return true;
-	}
-	bpf_map_update_elem(&cg_owner, &s, &cgid, BPF_ANY);
-	*slot = s;
-	return true;
 }
 
 static void wake_agent(struct cgsnap_runq *rq, __u64 cgid, __u64 wait_ns);
@@ -335,14 +116,6 @@ static __always_inline bool next_slot_of(struct task_struct *next, struct task_t
 	}
 	ts->cgid = *cgid;
 	return true;
-}
-
-/* this CPU's cg_runq value of @slot */
-static __always_inline struct cgsnap_runq *runq_of(__u32 slot)
-{
-	__u32 idx = slot * targ_nr_cpus + bpf_get_smp_processor_id();
-
-	return bpf_map_lookup_elem(&cg_runq, &idx);
 }
 
 /* fast mode: a task of cgroup @cgid (storage @ts), runnable from @now on:
