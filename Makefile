@@ -40,7 +40,7 @@ LIB_OBJS := $(patsubst user/%.c,$(OUTPUT)/obj/%.o,$(LIB_SRCS))
 LIB_PIC_OBJS := $(patsubst user/%.c,$(OUTPUT)/pic/%.o,$(LIB_SRCS))
 APP_OBJS := $(patsubst user/%.c,$(OUTPUT)/obj/%.o,$(APP_SRCS))
 TEST_SRCS := $(wildcard tests/test_*.c)
-TEST_OBJS := $(patsubst tests/%.c,$(OUTPUT)/tests/%.o,$(TEST_SRCS) tests/testlib.c tests/runlib.c tests/kernlib.c tests/kubelet_stub.c)
+TEST_OBJS := $(patsubst tests/%.c,$(OUTPUT)/tests/%.o,$(TEST_SRCS) tests/testlib.c tests/snaplib.c tests/runlib.c tests/kernlib.c tests/kubelet_stub.c)
 
 LIBS_PC := libbpf jansson libmicrohttpd zlib libcurl
 DEP_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(LIBS_PC) 2>/dev/null)
