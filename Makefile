@@ -76,7 +76,8 @@ help:
 	@echo '  all        build cgsnap, libcgsnap.{a,so} and cgsnap.pc into $(OUTPUT)/'
 	@echo '  setup      install the Debian packages the project needs (scripts/setup.sh)'
 	@echo '  run        set up, build, and run the main job'
-	@echo '  test       set up, build, run the tests, then again under ASan+UBSan'
+	@echo '  test       set up, build, run the tests, the Crawlee client'"'"'s, then again under ASan+UBSan'
+	@echo '  check-crawlee  the Crawlee client'"'"'s tests alone (clients/crawlee: npm ci, npm test)'
 	@echo '  bench      set up, build, and print the benchmark figures'
 	@echo '  fuzz       set up, build the libFuzzer targets, run each FUZZ_SECONDS (30)'
 	@echo '  vmtest     set up, build, run the kernel tests on Debian 6.1 and 6.12 (qemu, pure v2)'
@@ -161,10 +162,20 @@ check: $(OUTPUT)/cgsnap-tests $(OUTPUT)/cgsnap-workload
 	$(call msg,TEST,$<)
 	$(Q)CGSNAP_BIN=$(OUTPUT)/cgsnap CGSNAP_SAN=$(SAN) ./scripts/run-tests.sh $(OUTPUT)/cgsnap-tests
 
+# the Crawlee client (clients/crawlee) against @crawlee/core as its lockfile
+# pins it, and a real AutoscaledPool beside a real cgsnap run
+.PHONY: check-crawlee
+check-crawlee: $(OUTPUT)/cgsnap $(OUTPUT)/cgsnap-workload
+	$(call msg,TEST,clients/crawlee)
+	$(Q)cd clients/crawlee && npm ci --no-audit --no-fund --loglevel=error && \
+		CGSNAP_BIN=$(abspath $(OUTPUT)/cgsnap) \
+		CGSNAP_WORKLOAD=$(abspath $(OUTPUT)/cgsnap-workload) npm test --silent
+
 .PHONY: test
 test: setup
 	$(Q)./scripts/check-install.sh
 	$(Q)$(MAKE) --no-print-directory check
+	$(Q)$(MAKE) --no-print-directory check-crawlee
 	$(Q)$(MAKE) --no-print-directory SAN=1 check
 
 .PHONY: run

@@ -18,6 +18,11 @@ for p in "${PACKAGES[@]}"; do
 		missing+=("$p")
 	fi
 done
+# the Crawlee client's tests (clients/crawlee): Node.js 18 or later with npm;
+# a Node.js installed otherwise (it brings its own npm) is used as it is
+if ! command -v npm >/dev/null 2>&1; then
+	missing+=(nodejs npm)
+fi
 if [ ${#missing[@]} -eq 0 ] && [ -z "${FORCE_APT_UPDATE:-}" ]; then
 	exit 0
 fi
