@@ -16,6 +16,7 @@ struct command {
 static const struct command commands[] = {
 	{ "run", cmd_run, "the agent: watch cgroups, serve /metrics and the JSON API, log verdicts" },
 	{ "status", cmd_status, "ask a running agent for the verdict of its cgroups" },
+	{ "top", cmd_top, "the watched cgroups live: verdicts, CPU, memory, run-queue waits" },
 	{ "stat", cmd_stat, "measure run-queue waits and memory pressure per cgroup, then print them" },
 	{ "replay", cmd_replay, "feed recorded snapshots (JSON Lines) through the snapshotter" },
 };

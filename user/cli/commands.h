@@ -7,5 +7,6 @@ int cmd_replay(int argc, char **argv);
 int cmd_stat(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_top(int argc, char **argv);
 
 #endif /* __CGSNAP_COMMANDS_H */

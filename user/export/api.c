@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clock.h"
 #include <fnmatch.h>
 
+#include "cgjson.h"
 #include "clock.h"
 #include "events.h"
 #include "httpd.h"
@@ -20,64 +20,14 @@
 #include "metrics.h"
 #include "snapjson.h"
 
-/* the "k8s" object of a pod's or container's cgroup: from its path, and
- * from the pod list when the pod is on it */
-static json_t *k8s_json(const struct k8s_names *nm, const struct k8s_label_keys *lk)
-{
-	const struct k8s_identity *k = &nm->id;
-	const struct k8s_pod *p = nm->pod;
-	json_t *o, *labels;
-
-	o = json_pack("{s:s,s:s,s:s,s:s?,s:s?}", "kind", k8s_kind_name(k->kind),
-		      "qos", *k->qos ? k->qos : p ? p->qos : "", "pod_uid", k->pod_uid,
-		      "container_id", k->kind == K8S_POD ? NULL : k->container_id,
-		      "runtime", *k->runtime ? k->runtime : NULL);
-	if (!o || !p)
-		return o;
-	json_object_update_new(o, json_pack("{s:s,s:s,s:s?,s:s,s:s}", "namespace", p->ns,
-					    "pod", p->name, "container",
-					    k->kind == K8S_POD ? NULL : nm->container,
-					    "workload_kind", p->workload_kind,
-					    "workload", p->workload));
-	labels = json_object();
-	for (unsigned int i = 0; lk && i < lk->n; i++)
-		if (p->labels[i])
-			json_object_set_new(labels, lk->keys[i], json_string(p->labels[i]));
-	json_object_set_new(o, "labels", labels);
-	return o;
-}
-
-json_t *api_cgroup_ref(const char *path, uint64_t id, const struct k8s_podlist *l,
-		       const struct k8s_label_keys *lk)
-{
-	json_t *o = json_pack("{s:s+,s:I}", "path", "/", path, "id", (json_int_t)id);
-	struct k8s_names nm;
-
-	k8s_resolve(l, path, &nm);
-	if (o && nm.id.kind != K8S_NONE)
-		json_object_set_new(o, "k8s", k8s_json(&nm, lk));
-	return o;
-}
-
 static json_t *cgroup_ref(struct request *req, const struct agent_cgroup *c)
 {
 	struct k8s_pods *pods = http_k8s_pods(req->srv);
 	struct k8s_podlist *l = k8s_pods_get(pods);
-	json_t *o = api_cgroup_ref(c->path, c->id, l, k8s_pods_label_keys(pods));
+	json_t *o = cgjson_ref(c->path, c->id, l, k8s_pods_label_keys(pods));
 
 	k8s_podlist_put(l);
 	return o;
-}
-
-json_t *api_kinds(const struct cgsnap_status *st)
-{
-	json_t *arr = json_array();
-	int k;
-
-	for (k = 0; k < CGSNAP_KIND_COUNT; k++)
-		if (st->kind[k].overloaded)
-			json_array_append_new(arr, json_string(cgsnap_kind_name(k)));
-	return arr;
 }
 
 static enum MHD_Result not_watched(struct request *req)
@@ -148,10 +98,29 @@ enum MHD_Result api_cgroups(struct request *req)
 	}
 	l = k8s_pods_get(pods);
 	for (i = 0; i < n; i++)
-		json_array_append_new(arr, api_cgroup_ref(cgs[i].path, cgs[i].id, l, k8s_pods_label_keys(pods)));
+		json_array_append_new(arr, cgjson_ref(cgs[i].path, cgs[i].id, l, k8s_pods_label_keys(pods)));
 	k8s_podlist_put(l);
 	agent_cgroups_free(cgs, n);
 	return http_json(req, MHD_HTTP_OK, json_pack("{s:o}", "cgroups", arr));
+}
+
+enum MHD_Result api_overview(struct request *req)
+{
+	struct k8s_pods *pods = http_k8s_pods(req->srv);
+	struct agent_cgroup *cgs;
+	struct k8s_podlist *l;
+	unsigned int n;
+	json_t *o;
+
+	if (agent__cgroups(req->ag, AGENT_TOTALS, &cgs, &n))
+		return http_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+	l = k8s_pods_get(pods);
+	o = cgjson_overview(cgs, n, l, k8s_pods_label_keys(pods), clock_mono_ns());
+	k8s_podlist_put(l);
+	agent_cgroups_free(cgs, n);
+	if (!o)
+		return http_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+	return http_json(req, MHD_HTTP_OK, o);
 }
 
 enum MHD_Result api_status(struct request *req)
@@ -170,8 +139,8 @@ enum MHD_Result api_status(struct request *req)
 	o = cgroup_ref(req, &c);
 	json_object_set_new(o, "idle", json_boolean(c.current.idle));
 	json_object_set_new(o, "overloaded_kinds",
-			    json_pack("{s:o,s:o}", "current", api_kinds(&c.current),
-				      "historical", api_kinds(&c.historical)));
+			    json_pack("{s:o,s:o}", "current", cgjson_kinds(&c.current),
+				      "historical", cgjson_kinds(&c.historical)));
 	json_object_set_new(o, "current", snapjson_status(&c.current));
 	json_object_set_new(o, "historical", snapjson_status(&c.historical));
 	json_object_set_new(o, "latest", latest);
@@ -252,7 +221,7 @@ enum MHD_Result api_scale(struct request *req)
 	o = cgroup_ref(req, &c);
 	json_object_set_new(o, "load", json_real(policy_load(&c.historical)));
 	json_object_set_new(o, "historical_idle", json_boolean(c.historical.idle));
-	json_object_set_new(o, "overloaded_kinds", api_kinds(&c.historical));
+	json_object_set_new(o, "overloaded_kinds", cgjson_kinds(&c.historical));
 	json_object_set_new(o, "current", json_integer(current));
 	json_object_set_new(o, "desired_scale",
 			    json_integer(policy_desired_scale(current, c.historical.idle)));

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <jansson.h>
 
+#include "cgjson.h"
 #include "clock.h"
 #include "events.h"
 #include "httpd.h"
@@ -161,7 +162,7 @@ char *events_format(const char *path, uint64_t id, bool overloaded,
 		    bool initial, int64_t event_id)
 {
 	struct k8s_podlist *l = k8s_pods_get(pods);
-	json_t *o = api_cgroup_ref(path, id, l, k8s_pods_label_keys(pods));
+	json_t *o = cgjson_ref(path, id, l, k8s_pods_label_keys(pods));
 	char *data, *text = NULL;
 
 	k8s_podlist_put(l);
@@ -171,7 +172,7 @@ char *events_format(const char *path, uint64_t id, bool overloaded,
 	json_object_set(o, "cgroup", json_object_get(o, "path"));
 	json_object_del(o, "path");
 	json_object_set_new(o, "overloaded", json_boolean(overloaded));
-	json_object_set_new(o, "kinds", api_kinds(st));
+	json_object_set_new(o, "kinds", cgjson_kinds(st));
 	json_object_set_new(o, "t_ns", json_integer(t_ns));
 	if (initial)
 		json_object_set_new(o, "initial", json_true());

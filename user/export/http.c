@@ -65,6 +65,7 @@ static const struct route {
 	{ "/v1/workloads", NULL, 0, GET, api_workloads },
 	{ "/v1/workloads/", "scale", 2, GET, api_workload_scale },
 	{ "/v1/events", NULL, 0, GET, api_events },
+	{ "/v1/overview", NULL, 0, GET, api_overview },
 };
 
 #define NR_ROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -373,7 +374,7 @@ static enum MHD_Result route(struct request *req, const char *url, const char *m
 				  "/v1/workloads/{namespace}/{kind}/{name}/scale");
 	if (i < 0)
 		return http_error(req, MHD_HTTP_NOT_FOUND, "no such resource '%s' (see /v1/cgroups, "
-				  "/v1/pods, /v1/workloads, /metrics, /healthz)", url);
+				  "/v1/overview, /v1/pods, /v1/workloads, /metrics, /healthz)", url);
 	r = &routes[i];
 	if (r->action)
 		req->ref = ref;

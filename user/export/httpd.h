@@ -73,18 +73,12 @@ bool http_has_arg(struct request *req, const char *name);
  * such action (or a ref of the wrong shape) under one of those. */
 int http_match(const char *url, char *ref, size_t reflen);
 
-/* {"path", "id"} of a cgroup, and "k8s" for a pod's or container's, names
- * from @l (may be NULL); NULL on ENOMEM */
-json_t *api_cgroup_ref(const char *path, uint64_t id, const struct k8s_podlist *l,
-		       const struct k8s_label_keys *lk);
-/* ["cpu", "runq", ...]: the kinds @st says are overloaded */
-json_t *api_kinds(const struct cgsnap_status *st);
-
 /* the handlers of docs/API.md */
 enum MHD_Result api_healthz(struct request *req);
 enum MHD_Result api_metrics(struct request *req);
 enum MHD_Result api_cgroups(struct request *req);
 enum MHD_Result api_status(struct request *req);
+enum MHD_Result api_overview(struct request *req);
 enum MHD_Result api_samples(struct request *req);
 enum MHD_Result api_scale(struct request *req);
 enum MHD_Result api_client_errors(struct request *req);
