@@ -35,7 +35,6 @@ USER_DIRS := lib kernel cgroups k8s collect agent export cli common
 LIB_SRCS := $(wildcard user/lib/*.c)
 # everything else the cgsnap binary and the tests share
 APP_SRCS := $(filter-out $(LIB_SRCS) user/cli/cgsnap.c,$(wildcard $(patsubst %,user/%/*.c,$(USER_DIRS))))
-USER_HDRS := $(wildcard $(patsubst %,user/%/*.h,$(USER_DIRS)))
 LIB_OBJS := $(patsubst user/%.c,$(OUTPUT)/obj/%.o,$(LIB_SRCS))
 LIB_PIC_OBJS := $(patsubst user/%.c,$(OUTPUT)/pic/%.o,$(LIB_SRCS))
 APP_OBJS := $(patsubst user/%.c,$(OUTPUT)/obj/%.o,$(APP_SRCS))
@@ -56,6 +55,8 @@ LDFLAGS += $(SAN_FLAGS)
 endif
 ALL_CFLAGS := $(CFLAGS) $(WARNINGS) -std=gnu11 -D_GNU_SOURCE -DCGSNAP_VERSION='"$(VERSION)"' \
 	      -I$(OUTPUT) -Ibpf $(patsubst %,-Iuser/%,$(USER_DIRS)) $(DEP_CFLAGS)
+# each object's own header dependencies, found by the compiler (.d beside the .o)
+DEPFLAGS := -MMD -MP
 BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Ibpf
 LDLIBS := $(DEP_LIBS) -lm -lpthread
 
@@ -109,16 +110,17 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o | $(OUTPUT)
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
-# userspace objects depend on the skeletons and the shared header
-$(OUTPUT)/obj/%.o: user/%.c $(USER_HDRS) bpf/cgsnap.h $(SKELS) | $(OUTPUT)
+# userspace objects: the headers each includes come from its .d; the
+# skeletons are made before the first compile, which has no .d yet
+$(OUTPUT)/obj/%.o: user/%.c | $(OUTPUT) $(SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(OUTPUT)/pic/%.o: user/%.c $(USER_HDRS) | $(OUTPUT)
+$(OUTPUT)/pic/%.o: user/%.c | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -fPIC -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -fPIC -c $< -o $@
 
 $(OUTPUT)/libcgsnap.a: $(LIB_OBJS)
 	$(call msg,AR,$@)
@@ -140,9 +142,9 @@ $(OUTPUT)/cgsnap: $(OUTPUT)/obj/cli/cgsnap.o $(APP_OBJS) $(OUTPUT)/libcgsnap.a
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 # tests
-$(OUTPUT)/tests/%.o: tests/%.c $(wildcard tests/*.h) $(USER_HDRS) $(SKELS) | $(OUTPUT)/tests
+$(OUTPUT)/tests/%.o: tests/%.c | $(OUTPUT)/tests $(SKELS)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(OUTPUT)/cgsnap-tests: $(TEST_OBJS) $(APP_OBJS) $(OUTPUT)/libcgsnap.a $(OUTPUT)/cgsnap
 	$(call msg,BINARY,$@)
@@ -205,10 +207,10 @@ FUZZ_CFLAGS := -g -O1 $(FUZZ_SAN) -fsanitize=fuzzer-no-link \
 	       $(filter-out -Werror -g -O2,$(ALL_CFLAGS)) -I$(OUTPUT)
 FUZZ_OBJS := $(patsubst user/%.c,$(FUZZ_OUT)/obj/%.o,$(LIB_SRCS) $(APP_SRCS))
 
-$(FUZZ_OUT)/obj/%.o: user/%.c $(USER_HDRS) bpf/cgsnap.h $(SKELS)
+$(FUZZ_OUT)/obj/%.o: user/%.c | $(SKELS)
 	$(call msg,CC-FUZZ,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS)
 	$(call msg,FUZZER,$@)
@@ -241,3 +243,6 @@ clean:
 
 .PHONY: FORCE
 FORCE:
+
+# the header dependencies the compiler wrote (none before the first build)
+-include $(shell find $(OUTPUT) -name '*.d' 2>/dev/null)

@@ -75,12 +75,13 @@ void ticks_watched(struct agent *ag, uint64_t id, const char *path)
 		return;
 	err = psi_triggers__add(ag->psi, id, path);
 	if (err == -ENOSPC && !ag->psi_full_told) {
-		report("info: PSI triggers on %u cgroups (--psi-triggers): /%s and further ones are "
-		       "read at the fast ticks", psi_triggers__count(ag->psi), path);
+		report_log(REPORT_INFO, "PSI triggers on %u cgroups (--psi-triggers): /%s and "
+			   "further ones are read at the fast ticks", psi_triggers__count(ag->psi),
+			   path);
 		ag->psi_full_told = true;
 	} else if (err && err != -ENOSPC && !ag->psi_refused_told) {
-		report("info: the kernel refuses a PSI trigger for /%s (%s): it and any such cgroup "
-		       "are read at the fast ticks", path, strerror(-err));
+		report_log(REPORT_INFO, "the kernel refuses a PSI trigger for /%s (%s): it and any "
+			   "such cgroup are read at the fast ticks", path, strerror(-err));
 		ag->psi_refused_told = true;
 	}
 }

@@ -28,7 +28,6 @@
 #include "run_options.h"
 #include "walk.h"
 
-enum { LOG_WARN, LOG_INFO, LOG_DEBUG };
 
 struct run_args {
 	struct run_options o;
@@ -45,30 +44,10 @@ struct run {
 	struct events *events;		/* GET /v1/events */
 };
 
-static int verbosity = LOG_INFO;
-
-__attribute__((format(printf, 2, 3)))
-static void logmsg(int level, const char *fmt, ...)
-{
-	static const char *const names[] = { "warning", "info", "debug" };
-	va_list ap;
-
-	if (level > verbosity)
-		return;
-	/* one line at a time: the kubelet thread logs too */
-	flockfile(stderr);
-	fprintf(stderr, "cgsnap: %s: ", names[level]);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	funlockfile(stderr);
-}
-
 static void kubelet_log(int level, const char *msg)
 {
-	logmsg(level == KUBELET_LOG_WARN ? LOG_WARN : level == KUBELET_LOG_INFO ? LOG_INFO :
-	       LOG_DEBUG, "%s", msg);
+	report_log(level == KUBELET_LOG_WARN ? REPORT_WARN :
+		   level == KUBELET_LOG_INFO ? REPORT_INFO : REPORT_DEBUG, "%s", msg);
 }
 
 static error_t run_parse(int key, char *arg, struct argp_state *state)
@@ -158,11 +137,11 @@ static void log_verdict(const struct agent_event *ev)
 
 	if (ev->verdict == VERDICT_IDLE) {
 		if (ev->previous != VERDICT_NONE)
-			logmsg(LOG_INFO, "cgroup /%s: idle", ev->path);
+			report_log(REPORT_INFO, "cgroup /%s: idle", ev->path);
 		return;
 	}
 	policy_explain(ev->status, why, sizeof(why));
-	logmsg(LOG_INFO, "cgroup /%s: OVERLOADED (%s)", ev->path, why);
+	report_log(REPORT_INFO, "cgroup /%s: OVERLOADED (%s)", ev->path, why);
 }
 
 /* one line for a removed cgroup: its last verdict and what it went through */
@@ -181,7 +160,7 @@ static void log_gone(const struct agent_event *ev)
 	}
 	for (i = 0; ev->mem && i < CGSNAP_RECLAIM_MAX; i++)
 		stalls += ev->mem->count[i];
-	logmsg(LOG_INFO, "cgroup /%s removed: final verdict %s%s%s%s; %llu run-queue waits "
+	report_log(REPORT_INFO, "cgroup /%s removed: final verdict %s%s%s%s; %llu run-queue waits "
 	       "(%.3f ms in all, longest %.3f ms), %llu reclaim stalls, %llu OOM kills",
 	       ev->path, verdict, *why ? " (" : "", why, *why ? ")" : "",
 	       (unsigned long long)(ev->runq ? ev->runq->count : 0),
@@ -198,7 +177,7 @@ static void on_event(const struct agent_event *ev, void *ctx)
 	case AGENT_WATCHED: {
 		struct k8s_identity k;
 
-		logmsg(ev->started ? LOG_INFO : LOG_DEBUG, "watching /%s (id %llu)", ev->path,
+		report_log(ev->started ? REPORT_INFO : REPORT_DEBUG, "watching /%s (id %llu)", ev->path,
 		       (unsigned long long)ev->id);
 		/* a new pod's cgroup: the kubelet's list may not have it yet */
 		if (r->kubelet && k8s_identify(ev->path, &k) != K8S_NONE)
@@ -209,7 +188,7 @@ static void on_event(const struct agent_event *ev, void *ctx)
 		log_gone(ev);
 		break;
 	case AGENT_MEMORY_WARNING:
-		logmsg(LOG_WARN, "cgroup /%s: memory critically overloaded: %lld of %lld bytes "
+		report_log(REPORT_WARN, "cgroup /%s: memory critically overloaded: %lld of %lld bytes "
 		       "(%.1f%% of the budget, warning threshold %lld)", ev->path,
 		       (long long)mw->current_bytes, (long long)mw->budget_bytes,
 		       100.0 * mw->current_bytes / mw->budget_bytes, (long long)mw->threshold_bytes);
@@ -232,7 +211,7 @@ static void on_event(const struct agent_event *ev, void *ctx)
 	case AGENT_DEPTH_LIMIT: {
 		char first[1024];
 
-		logmsg(LOG_WARN, "%u cgroup%s at --max-depth %u hold%s deeper cgroups (the first: "
+		report_log(REPORT_WARN, "%u cgroup%s at --max-depth %u hold%s deeper cgroups (the first: "
 		       "/%s): their tasks are counted in %s, not on their own", ev->count,
 		       ev->count == 1 ? "" : "s", r->args->o.agent.max_depth, ev->count == 1 ? "s" : "",
 		       escape_text(ev->path, first, sizeof(first)), ev->count == 1 ? "it" : "them");
@@ -312,7 +291,7 @@ static int parse(struct run_args *a, int argc, char **argv)
 		o->agent.watch_all = true;
 	if (check_k8s(&o->k8s))
 		return -EINVAL;
-	verbosity = o->quiet ? LOG_WARN : o->verbosity ? LOG_DEBUG : LOG_INFO;
+	report_set_level(o->quiet ? REPORT_WARN : o->verbosity ? REPORT_DEBUG : REPORT_INFO);
 	o->agent.verbose = o->verbosity > 1;
 	o->agent.keep_totals = true;
 	o->agent.drop_caps = true;
@@ -334,14 +313,14 @@ static void log_start(struct run *r)
 {
 	const struct run_options *o = &r->args->o;
 
-	logmsg(LOG_INFO, "watching %u cgroups under %s (%s%s), serving http%s://%s/ (metrics at "
+	report_log(REPORT_INFO, "watching %u cgroups under %s (%s%s), serving http%s://%s/ (metrics at "
 	       "/metrics)", agent__nr_watched(r->ag), agent__v2_root(r->ag),
 	       o->agent.watch_all ? "all of " : "", o->agent.watch_all ?
 	       (o->agent.all_root ? o->agent.all_root : "the hierarchy") : "the given cgroups",
 	       o->http.tls_cert ? "s" : "", o->http.listen);
-	logmsg(LOG_INFO, "http: %s", http_describe(r->srv));
+	report_log(REPORT_INFO, "http: %s", http_describe(r->srv));
 	if (o->pin)
-		logmsg(LOG_INFO, "%s in %s", agent__pins_reused(r->ag) ?
+		report_log(REPORT_INFO, "%s in %s", agent__pins_reused(r->ag) ?
 		       "reusing the pinned maps and attached programs" : "pinned maps and links",
 		       o->pin_dir);
 }
@@ -363,7 +342,7 @@ static void sd_notify_ready(void)
 		return;
 	if (sendto(fd, "READY=1", 7, 0, (struct sockaddr *)&sa,
 		   offsetof(struct sockaddr_un, sun_path) + strlen(path)) < 0)
-		logmsg(LOG_WARN, "cannot notify systemd: %s", strerror(errno));
+		report_log(REPORT_WARN, "cannot notify systemd: %s", strerror(errno));
 	close(fd);
 }
 
@@ -415,7 +394,7 @@ static int pod_from_env(struct run_options *o, struct k8s_pods *pods)
 		       "hierarchy mounted there?)", fp.uid, l.v2);
 		return -ENOENT;
 	}
-	logmsg(LOG_INFO, "pod %s/%s: its cgroup is /%s", getenv("POD_NAMESPACE"),
+	report_log(REPORT_INFO, "pod %s/%s: its cgroup is /%s", getenv("POD_NAMESPACE"),
 	       getenv("POD_NAME"), path);
 	ret = agent_opts_add_cgroup(&o->agent, path);
 	if (ret)
@@ -497,7 +476,7 @@ static int serve(struct run *r)
 		log_start(r);
 		sd_notify_ready();
 		ret = agent__run(r->ag, INT64_MAX);
-		logmsg(LOG_INFO, "stopping%s", o->pin ? ": maps and links stay pinned" : "");
+		report_log(REPORT_INFO, "stopping%s", o->pin ? ": maps and links stay pinned" : "");
 	}
 	http_stop(r->srv);
 	r->srv = NULL;

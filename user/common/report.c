@@ -17,15 +17,41 @@ const char *report_prog(void)
 	return prog;
 }
 
-static void vreport(int err, const char *fmt, va_list ap)
+static enum report_level shown = REPORT_INFO;
+
+void report_set_level(enum report_level level)
 {
+	shown = level;
+}
+
+/* one line, whole: other threads (the kubelet's, the HTTP server's) log too */
+static void vreport(enum report_level level, int err, const char *fmt, va_list ap)
+{
+	static const char *const names[] = {
+		[REPORT_ERROR] = "", [REPORT_WARN] = "warning: ", [REPORT_INFO] = "info: ",
+		[REPORT_DEBUG] = "debug: ",
+	};
 	char msg[1024];
 
+	if (level > shown)
+		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	flockfile(stderr);
 	if (err)
-		fprintf(stderr, "%s: %s: %s\n", prog, msg, strerror(err < 0 ? -err : err));
+		fprintf(stderr, "%s: %s%s: %s\n", prog, names[level], msg,
+			strerror(err < 0 ? -err : err));
 	else
-		fprintf(stderr, "%s: %s\n", prog, msg);
+		fprintf(stderr, "%s: %s%s\n", prog, names[level], msg);
+	funlockfile(stderr);
+}
+
+void report_log(enum report_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(level, 0, fmt, ap);
+	va_end(ap);
 }
 
 void report(const char *fmt, ...)
@@ -33,7 +59,7 @@ void report(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vreport(0, fmt, ap);
+	vreport(REPORT_ERROR, 0, fmt, ap);
 	va_end(ap);
 }
 
@@ -42,6 +68,6 @@ void report_err(int err, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vreport(err, fmt, ap);
+	vreport(REPORT_ERROR, err, fmt, ap);
 	va_end(ap);
 }

@@ -72,12 +72,12 @@ static void reload_if_changed(struct auth *a)
 	if (load(a, err, sizeof(err))) {
 		/* keep the last good token; say so once */
 		if (!a->reload_failed)
-			report("warning: %s; keeping the token read before", err);
+			report_log(REPORT_WARN, "%s; keeping the token read before", err);
 		a->reload_failed = true;
 		return;
 	}
 	if (a->reload_failed)
-		report("the token file %s is readable again", a->path);
+		report_log(REPORT_INFO, "the token file %s is readable again", a->path);
 	a->reload_failed = false;
 }
 

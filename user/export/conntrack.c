@@ -118,8 +118,8 @@ void conntrack_log(void *cls, const char *fmt, va_list ap)
 		pthread_mutex_unlock(&t->lock);
 		return;
 	}
-	report("warning: http: %s%s", escape_text(raw, msg, sizeof(msg)),
-	       t->log_suppressed ? " (and more messages in the last 10 s)" : "");
+	report_log(REPORT_WARN, "http: %s%s", escape_text(raw, msg, sizeof(msg)),
+		   t->log_suppressed ? " (and more messages in the last 10 s)" : "");
 	t->log_window = now;
 	t->log_suppressed = 0;
 	pthread_mutex_unlock(&t->lock);
