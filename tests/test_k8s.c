@@ -6,7 +6,7 @@
 #include <errno.h>
 
 #include "httpd.h"
-#include "k8s.h"
+#include "identity.h"
 #include "k8sview.h"
 
 #define UID "3f2a9c1e-8b7d-4e6f-a5b4-0c1d2e3f4a5b"

@@ -7,7 +7,7 @@
 
 #include "cgroupfs.h"
 #include "escape.h"
-#include "k8s.h"
+#include "identity.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {

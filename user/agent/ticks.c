@@ -15,7 +15,7 @@
 
 #include "agent_int.h"
 #include "clock.h"
-#include "k8s.h"
+#include "identity.h"
 #include "report.h"
 
 /* one event per cgroup whose current verdict changed (and, with

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "k8s.h"
+#include "identity.h"
 
 struct k8s_container {
 	char *id;		/* the runtime's id, without "containerd://" */

@@ -11,8 +11,8 @@
  * Runtimes: containerd (cri-containerd-), CRI-O (crio-, and crio-conmon- for
  * its monitor), Docker (docker-). Pure: no I/O.
  */
-#ifndef __CGSNAP_K8S_H
-#define __CGSNAP_K8S_H
+#ifndef __CGSNAP_K8S_IDENTITY_H
+#define __CGSNAP_K8S_IDENTITY_H
 
 #include <stdbool.h>
 
@@ -38,4 +38,4 @@ enum k8s_kind k8s_identify(const char *path, struct k8s_identity *out);
 
 const char *k8s_kind_name(enum k8s_kind kind);
 
-#endif /* __CGSNAP_K8S_H */
+#endif /* __CGSNAP_K8S_IDENTITY_H */

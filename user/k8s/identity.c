@@ -2,7 +2,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "k8s.h"
+#include "identity.h"
 
 #define MAX_DEPTH	64
 #define ID_LEN		64	/* containerd, CRI-O and Docker ids: 64 hex digits */
