@@ -89,10 +89,17 @@ function cgsnapLoadSignals(options = {}) {
 
     const start = async () => {
         if (started++) return;
-        const ref = cgroup ?? (() => {
-            const own = ownCgroup();
-            return own.path ?? own.id;
-        })();
+        let ref = cgroup;
+        if (ref === null) {
+            try {
+                const own = ownCgroup();
+                ref = own.path ?? own.id;
+            } catch (e) {
+                // no cgroup to follow: the crawler runs on without these signals
+                log.warning(`cgsnap: cannot find this process's cgroup (${e.message}); the cgsnap_* signals report "not overloaded" (pass options.cgroup)`);
+                return;
+            }
+        }
         follower = new Follower({
             url,
             cgroup: ref,
@@ -116,7 +123,7 @@ function cgsnapLoadSignals(options = {}) {
     const stop = async () => {
         if (!started || --started) return;
         clearInterval(pusher);
-        follower.stop();
+        if (follower) follower.stop();
         follower = null;
     };
 

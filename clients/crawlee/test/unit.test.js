@@ -170,3 +170,23 @@ test('a cgroup the agent does not watch is named, with the flag that would', asy
         await agent.close();
     }
 });
+
+test('no cgroup of its own to find: a warning, not overloaded, the crawler goes on', async () => {
+    const fs = require('fs');
+    const read = fs.readFileSync;
+    const log = memoryLog();
+    const signals = cgsnapLoadSignals({ url: 'http://127.0.0.1:1', log });
+    fs.readFileSync = (f, ...rest) => (f === '/proc/self/cgroup' ? '12:cpu:/x\n' : read(f, ...rest));
+    try {
+        await Promise.all(signals.map((x) => x.start()));
+    } finally {
+        fs.readFileSync = read;
+    }
+    try {
+        assert.strictEqual(log.lines.warning.length, 1);
+        assert.match(log.lines.warning[0], /cannot find this process's cgroup .*no cgroup v2 line/);
+        assert.ok(signals.every((x) => !overloaded(x)));
+    } finally {
+        await Promise.all(signals.map((x) => x.stop()));
+    }
+});
