@@ -47,7 +47,6 @@ static void loaded_agent(const char **busy, const char **quiet)
 
 	*busy = testlib_cgroup("busy", &id);
 	*quiet = testlib_cgroup("quiet", &id);
-	testlib_cpu_weight(*busy, 10000);	/* pure v2: as the contention test does */
 	snprintf(args, sizeof(args), "--fast --cgroup %s --cgroup %s --max-runq-delay 5ms "
 		 "--max-used-cpu-ratio 0.3", *busy, *quiet);
 	start_daemon(args);
