@@ -124,11 +124,8 @@ static error_t top_parse(int key, char *arg, struct argp_state *state)
 	case OPT_CACERT:
 		a->cacert = arg;
 		return 0;
-	case ARGP_KEY_ARG:
-		argp_error(state, "unexpected argument '%s'", arg);
-		return EINVAL;
 	default:
-		return ARGP_ERR_UNKNOWN;
+		return opt_no_args(key, arg, state);
 	}
 }
 
