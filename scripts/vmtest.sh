@@ -136,7 +136,6 @@ run_kernel() {
 	local k=$1 dir kver initrd log rc status start
 	dir=$(fetch_kernel "$k")
 	kver=$(ls "$dir/lib/modules")
-	kver_run=$kver
 	initrd=$vmdir/initrd-$kver.gz
 	log=$vmdir/console-$kver.log
 	make_initrd "$dir" "$kver" "$initrd"
@@ -165,15 +164,45 @@ run_kernel() {
 
 rm -f "$vmdir/guest-cmd"
 [ -z "${VMTEST_CMD:-}" ] || { mkdir -p "$vmdir"; printf '%s\n' "$VMTEST_CMD" >"$vmdir/guest-cmd"; }
+# the kernels are fetched one after the other (apt's lock), then, with a
+# host CPU per guest (each guest runs on one TCG thread), the guests run side
+# by side: CI waits for the slower one instead of the sum. VMTEST_PARALLEL=0
+# runs them one after the other.
+parallel=${VMTEST_PARALLEL:-}
+if [ -z "$parallel" ]; then
+	parallel=0
+	[ "$(nproc)" -ge "${#kernels[@]}" ] && parallel=1
+fi
+for k in "${kernels[@]}"; do
+	fetch_kernel "$k" >/dev/null
+done
 failed=()
 failed_logs=()
-kver_run=
+pids=()
 for k in "${kernels[@]}"; do
-	run_kernel "$k" || { failed+=("$k"); failed_logs+=("$vmdir/console-$kver_run.log"); }
+	if [ "$parallel" = 1 ]; then
+		{ run_kernel "$k" || true; } >"$vmdir/run-$k.out" 2>&1 &
+		pids+=($!)
+		# the guests' lines as they come, each prefixed with its kernel
+		tail -n +1 -F --pid=$! "$vmdir/run-$k.out" 2>/dev/null &
+	else
+		{ run_kernel "$k" || true; } >"$vmdir/run-$k.out" 2>&1
+		cat "$vmdir/run-$k.out"
+	fi
+done
+for p in "${pids[@]}"; do
+	wait "$p" || true
+done
+wait
+for k in "${kernels[@]}"; do
+	grep -q "^vmtest: .*: passed$" "$vmdir/run-$k.out" && continue
+	failed+=("$k")
+	failed_logs+=("$(sed -n 's/^vmtest: booting \([^ ]*\) .*/\1/p' "$vmdir/run-$k.out" | sed "s|^|$vmdir/console-|; s|$|.log|")")
 done
 if [ ${#failed[@]} -gt 0 ]; then
 	# what failed, last, where a CI log's tail shows it
 	for log in "${failed_logs[@]}"; do
+		[ -f "$log" ] || continue
 		grep -a -E 'FAIL|Assertion|CRASH|Crash|Timeout|timed out|vmtest-init:|BUG:|Oops|panic' \
 			"$log" | tail -n 15 >&2 || true
 	done

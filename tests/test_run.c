@@ -50,14 +50,16 @@ Test(run, contention_turns_overloaded_then_idle_sibling_stays_idle, .timeout = 2
 		 testlib_cgroup("agent", &id));
 	testlib_cpu_weight(daemon_cgroup + strlen(testlib_v2_root()) + 1, 10000);
 	/*
-	 * 50 ms of p99 wait needs far more contention than 2 CPUs give a test;
-	 * on a busy machine, 8 hogs get less than 80% of it (the default) but
-	 * far more than 30%, and the quiet sibling nothing.
+	 * 50 ms of p99 wait needs far more contention than 2 CPUs give a test.
+	 * What 8 hogs get of the CPUs depends on what else runs: under CI's
+	 * foreign load (stress-ng and a fork storm in other sessions, each
+	 * session an autogroup weighing as one task) they got 23% in one run,
+	 * so the CPU threshold is 10%: still far above the quiet sibling's 0.
 	 * "Current" is the last 2 s; under emulation (make vmtest) the agent's
 	 * system tick, starved by 8 hogs, can be that late: 10 s there.
 	 */
 	snprintf(args, sizeof(args), "--cgroup %s --cgroup %s --max-runq-delay 5ms "
-		 "--max-used-cpu-ratio 0.3 --max-snapshot-age %s", busy, quiet,
+		 "--max-used-cpu-ratio 0.1 --max-snapshot-age %s", busy, quiet,
 		 getenv("CGSNAP_TEST_EMULATED") ? "10s" : "2s");
 	start_daemon(args);
 	/* the load ends when the verdict was seen, not after a fixed time: an
