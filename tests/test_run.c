@@ -491,6 +491,18 @@ Test(run, deep_trees_are_bounded_and_never_block_healthz, .timeout = 180)
 	cr_assert(eq(int, WEXITSTATUS(status), 0));
 }
 
+/* the agent's tree scans so far (cgsnap_collector_readings_total), -1 if absent */
+static long long tree_scans(void)
+{
+	static const char key[] = "cgsnap_collector_readings_total{resource=\"tree\",source=\"scan\"} ";
+	static char body[1 << 20];
+	char *p;
+
+	if (http("GET", "/metrics", NULL, body, sizeof(body)) != 200 || !(p = strstr(body, key)))
+		return -1;
+	return atoll(p + strlen(key));
+}
+
 /*
  * Reproducer: cgroups whose paths outgrow PATH_MAX (17 names of 255 bytes)
  * were watched from the kernel's word, then the tree scan skipped them and
@@ -513,7 +525,7 @@ Test(run, paths_beyond_path_max_are_named_and_never_reported_removed, .timeout =
 	cr_assert(ge(int, fd, 0));
 	for (i = 0; i < 17; i++) {
 		if (i == 8) {	/* half found by the first scan, half told by the kernel */
-			snprintf(args, sizeof(args), "--all %s", parent);
+			snprintf(args, sizeof(args), "--all %s --rescan-interval 2s", parent);
 			start_daemon(args);
 		}
 		cr_assert(eq(int, mkdirat(fd, name, 0755), 0), "level %d", i);
@@ -526,8 +538,13 @@ Test(run, paths_beyond_path_max_are_named_and_never_reported_removed, .timeout =
 	for (i = 0; i < 40 && nr_listed() < 18; i++)
 		usleep(250000);
 	cr_assert(eq(sz, nr_listed(), 18));
-	/* past a periodic scan (30 s) */
-	sleep(32);
+	/* past a periodic scan (--rescan-interval 2s) */
+	long long scans = tree_scans();
+
+	cr_assert(gt(i64, scans, 0), "no tree scan counted");
+	for (i = 0; i < 40 && tree_scans() == scans; i++)
+		usleep(250000);
+	cr_assert(gt(i64, tree_scans(), scans), "no periodic scan within 10 s");
 	cr_assert(eq(sz, nr_listed(), 18), "a scan dropped cgroups that exist");
 	cr_assert(eq(int, log_count("removed"), 0), "a cgroup that exists was reported removed");
 	/* the deepest, by its id: its name is cut and marked, its files are read */

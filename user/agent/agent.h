@@ -47,6 +47,9 @@ struct agent_opts {
 	int64_t idle_read_ns;		/* > 0: cgroups that did not run keep their CPU
 					 * usage and have their memory read this often
 					 * (collector_opts.idle_read_ns) */
+	int64_t rescan_ns;		/* the tree scanned again this often while the
+					 * kernel tells creations and removals (0: the
+					 * collector's default) */
 	const char *pin_dir;		/* pin maps and links there (cgsnap run --pin) */
 	void (*on_event)(const struct agent_event *ev, void *ctx);
 	void *ctx;

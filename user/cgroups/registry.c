@@ -21,6 +21,7 @@ struct registry {
 	struct cg_node **buckets;
 	uint32_t nbuckets, nr_nodes;
 	uint32_t gen;
+	uint64_t nr_scans;		/* scans made, done or failed */
 	bool scanned;
 	int64_t last_scan_ns;
 	int64_t scan_cost_ns;		/* CPU time of the last scan */
@@ -253,6 +254,7 @@ int registry__scan(struct registry *r)
 	int err;
 
 	r->gen++;
+	r->nr_scans++;
 	r->nr_beyond = 0;
 	err = cgroup_walk(r->root, &ops, r);
 	if (err)
@@ -302,6 +304,11 @@ unsigned int registry__beyond(const struct registry *r, const char **first)
 	if (first)
 		*first = r->nr_beyond ? r->first_beyond : NULL;
 	return r->nr_beyond;
+}
+
+uint64_t registry__nr_scans(const struct registry *r)
+{
+	return r->nr_scans;
 }
 
 uint32_t registry__generation(const struct registry *r)

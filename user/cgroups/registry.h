@@ -72,7 +72,9 @@ void registry__set_max_depth(struct registry *r, unsigned int depth);
 /* How many nodes at the max depth had sub-cgroups at the last scan (they
  * count in them), and the path of the first, or NULL. */
 unsigned int registry__beyond(const struct registry *r, const char **first);
-/* a number that changes with every scan */
+/* scans made since registry__new() */
+uint64_t registry__nr_scans(const struct registry *r);
+/* a number that changes when nodes may have been freed */
 uint32_t registry__generation(const struct registry *r);
 /* whether a scan was made */
 bool registry__scanned(const struct registry *r);

@@ -177,6 +177,22 @@ static void show_idle_read(const struct run_options *o, FILE *f)
 	fprintf(f, "idle cgroups: CPU usage kept, memory read every %s\n", v);
 }
 
+static int set_rescan(struct run_options *o, const char *v, char *err, size_t len)
+{
+	if (cgsnap_parse_duration(v, &o->agent.rescan_ns) || o->agent.rescan_ns < CGSNAP_NSEC_PER_SEC)
+		return expect(err, len, "a duration of at least 1s (e.g. 30s, 5m)");
+	return 0;
+}
+
+static void show_rescan(const struct run_options *o, FILE *f)
+{
+	char v[64];
+
+	format_duration(o->agent.rescan_ns, v, sizeof(v));
+	fprintf(f, "tree scans: every %s (the kernel tells creations and removals between "
+		"them)\n", v);
+}
+
 static int set_max_cgroups(struct run_options *o, const char *v, char *err, size_t len)
 {
 	long n;
@@ -381,6 +397,10 @@ static const struct run_opt table[] = {
 	  "A cgroup none of whose tasks ran since its last reading keeps its CPU usage (it "
 	  "cannot have moved) and has its memory read this often (default 10s; 0: read every "
 	  "cgroup at every system tick)", set_idle_read, show_idle_read },
+	{ "rescan-interval", 0, "DURATION", 0, "rescan_interval", J_STR, G_IFACE,
+	  "Scan the watched trees again this often (default 30s), the safety net for a "
+	  "creation or removal the kernel could not tell (a scan comes sooner after one)",
+	  set_rescan, show_rescan },
 	{ "max-cgroups", 0, "N", 0, "max_cgroups", J_INT, G_IFACE, OPT_MAX_CGROUPS_DOC,
 	  set_max_cgroups, show_max_cgroups },
 	{ "max-depth", 0, "N", 0, "max_depth", J_INT, G_IFACE,
@@ -445,6 +465,7 @@ void run_options_init(struct run_options *o)
 	cgsnap_settings__init(&o->agent.settings);
 	o->agent.idle_read_ns = AGENT_IDLE_READ_DEFAULT_NS;
 	o->agent.max_depth = CGSNAP_MAX_LEVEL_DEFAULT;
+	o->agent.rescan_ns = COLL_RESCAN_WITH_EVENTS_NS;
 	o->agent.psi_triggers = 16;
 	o->http.events_max = EVENTS_DEFAULT_SUBSCRIBERS;
 }

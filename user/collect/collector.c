@@ -140,7 +140,8 @@ struct collector *collector__new(const struct collector_opts *opts)
 	registry__set_max_depth(c->reg, opts->max_depth);
 	/* the kernel tells creations and removals: scans are the safety net */
 	if (opts->maps.events_fd >= 0)
-		registry__set_rescan(c->reg, COLL_RESCAN_WITH_EVENTS_NS);
+		registry__set_rescan(c->reg, opts->rescan_ns > 0 ? opts->rescan_ns :
+						     COLL_RESCAN_WITH_EVENTS_NS);
 	return c;
 }
 
@@ -222,6 +223,7 @@ unsigned int collector__nr_removed(const struct collector *c)
 void collector__readings(const struct collector *c, uint64_t out[COLL_READING_MAX])
 {
 	memcpy(out, c->readings, sizeof(c->readings));
+	out[COLL_TREE_SCAN] = registry__nr_scans(c->reg);
 }
 
 unsigned int collector__nr_watched(const struct collector *c)

@@ -89,6 +89,10 @@ struct collector_opts {
 						 * its last reading keeps its CPU usage
 						 * and has its memory read this often
 						 * (when the kernel notes who runs) */
+	int64_t rescan_ns;			/* the kernel telling creations and
+						 * removals, the tree is scanned again
+						 * this often as a safety net (0:
+						 * COLL_RESCAN_WITH_EVENTS_NS) */
 	void (*on_event)(const struct collector_event *ev, void *ctx);
 	void *ctx;
 };
@@ -148,6 +152,7 @@ enum collector_reading {
 	COLL_MEM_CHECKED,	/* due, but its usage had not moved: the rest kept */
 	COLL_RUNQ_READ,
 	COLL_RUNQ_TORN,		/* of them, the count did not agree with the histogram */
+	COLL_TREE_SCAN,		/* tree scans (registry__nr_scans()) */
 	COLL_READING_MAX,
 };
 

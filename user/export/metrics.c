@@ -373,6 +373,7 @@ static void self_metrics(FILE *f, const struct agent_self *self)
 		[COLL_CPU_FLUSH] = "flush", [COLL_MEM_READ] = "read",
 		[COLL_MEM_KEPT] = "kept", [COLL_MEM_CHECKED] = "checked",
 		[COLL_RUNQ_READ] = "read", [COLL_RUNQ_TORN] = "torn",
+		[COLL_TREE_SCAN] = "scan",
 	};
 	unsigned int i;
 
@@ -410,10 +411,12 @@ static void self_metrics(FILE *f, const struct agent_self *self)
 	       "memory usage alone was read and found unchanged (checked), and the parents of many "
 	       "busy cgroups read first to flush their CPU counts at once (flush); and the "
 	       "run-queue slots read (read), of which some caught waits being written (torn: "
-	       "their sums are counted at the next reading).");
+	       "their sums are counted at the next reading); and the scans of the watched trees "
+	       "(resource tree, source scan).");
 	for (i = 0; i < COLL_READING_MAX; i++)
 		fprintf(f, "cgsnap_collector_readings_total{resource=\"%s\",source=\"%s\"} %llu\n",
-			i < COLL_MEM_READ ? "cpu" : i < COLL_RUNQ_READ ? "memory" : "runq",
+			i < COLL_MEM_READ ? "cpu" : i < COLL_RUNQ_READ ? "memory" :
+			i < COLL_TREE_SCAN ? "runq" : "tree",
 			reading_sources[i], (unsigned long long)self->readings[i]);
 	header(f, "cgsnap_watched_cgroups", "gauge", "Cgroups watched.");
 	fprintf(f, "cgsnap_watched_cgroups %u\n", self->nr_watched);
