@@ -16,6 +16,13 @@ struct cli_server {
 	const char *cacert;	/* check the agent's certificate against this CA */
 };
 
+/* the argp rows of the options cli_server_init() takes, with these keys */
+#define CLI_SERVER_OPTIONS(token_key, cacert_key)						\
+	{ "token-file", (token_key), "FILE", 0,							\
+	  "The agent's bearer token (cgsnap run --auth all)", 0 },				\
+	{ "cacert", (cacert_key), "FILE", 0,							\
+	  "Check an https:// agent's certificate against this CA", 0 }
+
 /* @server is ADDR:PORT or an http(s):// URL; @token_file (may be NULL)
  * holds the agent's token. 0, or -EINVAL with the reason in @err. */
 int cli_server_init(struct cli_server *s, const char *server, const char *token_file,

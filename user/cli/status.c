@@ -38,9 +38,7 @@ static const struct argp_option status_options[] = {
 	{ "watch", 'w', NULL, 0,
 	  "Then follow the verdicts as they change (GET /v1/events), one line each, until "
 	  "interrupted", 0 },
-	{ "token-file", OPT_TOKEN, "FILE", 0, "The agent's bearer token (cgsnap run --auth all)", 0 },
-	{ "cacert", OPT_CACERT, "FILE", 0, "Check an https:// agent's certificate against this CA",
-	  0 },
+	CLI_SERVER_OPTIONS(OPT_TOKEN, OPT_CACERT),
 	{},
 };
 

@@ -66,9 +66,7 @@ static const struct argp_option top_options[] = {
 	{ "tree", OPT_TREE, NULL, 0, "The cgroup tree, a parent above its children", 0 },
 	{ "filter", 'f', "GLOB", 0, "Only the cgroups whose path or pod matches (a glob, or a "
 	  "substring)", 0 },
-	{ "token-file", OPT_TOKEN, "FILE", 0, "The agent's bearer token (cgsnap run --auth all)", 0 },
-	{ "cacert", OPT_CACERT, "FILE", 0, "Check an https:// agent's certificate against this CA",
-	  0 },
+	CLI_SERVER_OPTIONS(OPT_TOKEN, OPT_CACERT),
 	{},
 };
 
