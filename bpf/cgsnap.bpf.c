@@ -182,6 +182,18 @@ static __noinline void wake_agent(struct cgsnap_runq *rq, __u64 cgid, __u64 wait
 	bpf_ringbuf_submit(w, BPF_RB_FORCE_WAKEUP);
 }
 
+/*
+ * fast mode: @ts's task leaves the CPU with a wait still counted in
+ * progress. It ran, so it was not waiting: the count is stale (an end not
+ * seen, or a start while it ran) and ends now. Left alone, it stayed in the
+ * slot for good when the task then exited: its cgroup "waited" forever.
+ */
+static __noinline void end_stale_wait(struct task_ts *ts)
+{
+	wait_end(ts);
+	count_drop(CGSNAP_DROP_STALE_WAIT);
+}
+
 /* fast mode beside sched_info (which counts the finished waits): @next
  * gets the CPU, ending its wait in progress if it had one */
 static __always_inline void fast_switch_in(struct task_struct *next)
@@ -262,9 +274,11 @@ static __always_inline int switch_sched_info(bool preempt, struct task_struct *p
 		}
 		ts->seen_delay = delay;
 		ts->seen_count = count;
+		/* fast mode: it ran, so no wait of it is in progress */
+		if (targ_fast && ts->runq_ns)
+			end_stale_wait(ts);
 		/* fast mode: still runnable, it starts a wait in progress */
-		if (targ_fast && !ts->runq_ns &&
-		    (preempt || get_task_state(prev) == TASK_RUNNING))
+		if (targ_fast && (preempt || get_task_state(prev) == TASK_RUNNING))
 			wait_begin_in(ts, known ? prev_cgid : task_cgid(prev),
 				      targ_rq_clock ? rq_clock_of(prev) : bpf_ktime_get_ns());
 	}
@@ -310,7 +324,13 @@ static __always_inline int handle_switch(bool preempt, struct task_struct *prev,
 	 * TASK_(UN)INTERRUPTIBLE and calling schedule() itself is not
 	 * dequeued (__schedule() tests the preempt flag before the state), and
 	 * schedstat counts its wait. Testing the state alone missed those.
+	 * Fast mode: it ran, so no wait of it is in progress.
 	 */
+	if (targ_fast && prev->pid) {
+		ts = bpf_task_storage_get(&task_ts, prev, NULL, 0);
+		if (ts && ts->runq_ns)
+			end_stale_wait(ts);
+	}
 	if (preempt || get_task_state(prev) == TASK_RUNNING)
 		stamp(prev, now);
 	if (!next->pid)

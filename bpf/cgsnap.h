@@ -83,7 +83,10 @@ enum cgsnap_drop {
 	CGSNAP_DROP_NEG_DELTA = 3,	/* end before start: a negative duration was discarded */
 	CGSNAP_DROP_EVENTS_FULL = 4,	/* cg_events full: a cgroup's creation or removal was
 					 * not told (the next scan finds it) */
-	CGSNAP_DROP_MAX = 5,
+	CGSNAP_DROP_STALE_WAIT = 5,	/* fast mode: a task leaving the CPU still had a
+					 * wait counted in progress (it ran: it was not
+					 * waiting); ended then */
+	CGSNAP_DROP_MAX = 6,
 };
 
 enum cgsnap_reclaim {

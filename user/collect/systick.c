@@ -39,8 +39,10 @@ static bool runs_known(struct collector *c)
 	if (drops[CGSNAP_DROP_EVENTS_FULL] != c->events_full_seen)
 		c->rescan = true;
 	c->events_full_seen = drops[CGSNAP_DROP_EVENTS_FULL];
+	/* a stale wait ended at a switch lost no run: it does not count */
 	for (i = 0; i < CGSNAP_DROP_MAX; i++)
-		sum += drops[i];
+		if (i != CGSNAP_DROP_STALE_WAIT)
+			sum += drops[i];
 	known &= c->drops_read && sum == c->drops_seen;
 	c->drops_seen = sum;
 	c->drops_read = true;

@@ -24,6 +24,7 @@ static const char *const drops[CGSNAP_DROP_MAX] = {
 	[CGSNAP_DROP_NO_STORAGE] = "no_task_storage",
 	[CGSNAP_DROP_NEG_DELTA] = "negative_delta",
 	[CGSNAP_DROP_EVENTS_FULL] = "events_full",
+	[CGSNAP_DROP_STALE_WAIT] = "stale_wait",
 };
 
 const char *holder_name(int holder)
