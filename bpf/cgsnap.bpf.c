@@ -4,7 +4,7 @@
  * from BTF tracepoints. Everything is accumulated in maps keyed by the
  * cgroup v2 id of the task concerned; nothing is sent per event. The
  * programs are here; what they keep is in state.bpf.h, where a count goes
- * in slots.bpf.h.
+ * in slots.bpf.h, the waits in progress of fast mode in fast.bpf.h.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -15,10 +15,9 @@
 #include "core_fixes.bpf.h"
 #include "state.bpf.h"
 #include "slots.bpf.h"
+#include "fast.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
-
-static __noinline void wait_begin_in(struct task_ts *ts, __u64 cgid, __u64 now);
 
 /*
  * The clock of the run queue @t is on (the switch's CPU for its tasks), as
@@ -62,8 +61,6 @@ static __always_inline __u32 holder_of(struct task_struct *prev, __u64 cgid)
 		return CGSNAP_HOLDER_KERNEL;
 	return task_cgid(prev) == cgid ? CGSNAP_HOLDER_SAME : CGSNAP_HOLDER_OTHER;
 }
-
-static void wake_agent(struct cgsnap_runq *rq, __u64 cgid, __u64 wait_ns);
 
 static __always_inline void account_waits(__u32 slot, __u64 delta, __u64 n, __u32 holder,
 					  __u64 cgid)
@@ -118,12 +115,27 @@ static __always_inline bool next_slot_of(struct task_struct *next, struct task_t
 	return true;
 }
 
-/* fast mode: a task of cgroup @cgid (storage @ts), runnable from @now on:
- * its wait is counted in progress, in the slot of that cgroup */
-static __noinline void wait_begin_in(struct task_ts *ts, __u64 cgid, __u64 now)
+/*
+ * sched_info mode: @t, of cgroup @cgid, leaves the CPU (or moves to another
+ * cgroup while on it): the CPU time it ran since its last charge (what
+ * se.sum_exec_runtime grew by; update_curr() ran before the tracepoint)
+ * goes to its cgroup's slot on this CPU, as the scheduler charged it to
+ * cpu.stat. Charged from the task's own last charge, not from its last
+ * switch-in, so that a switch the program did not see loses nothing. A
+ * task first seen here counts from its switch-in when @noted (at @exec),
+ * else from now on.
+ */
+static __noinline void charge_run(struct task_struct *t, struct task_ts *ts, __u64 cgid,
+				  bool noted, __u64 exec)
 {
+	__u64 now = t->se.sum_exec_runtime, since = ts->exec_charged;
 	struct cgsnap_runq *rq;
 
+	if (!since)
+		since = noted ? exec : now;
+	ts->exec_charged = now;
+	if (now <= since)
+		return;
 	if (cgid != ts->cgid) {
 		if (!slot_of(cgid, &ts->slot)) {
 			count_drop(CGSNAP_DROP_SLOTS_FULL);
@@ -132,76 +144,8 @@ static __noinline void wait_begin_in(struct task_ts *ts, __u64 cgid, __u64 now)
 		ts->cgid = cgid;
 	}
 	rq = runq_of(ts->slot);
-	if (!rq)
-		return;
-	ts->runq_ns = now;
-	ts->wait_slot = ts->slot;
-	/*
-	 * The order is the reader's (kmaps__runq_waiting(), which reads the
-	 * count first): a reading caught between the two stores of a start or
-	 * of an end understates the ages, never overstates them.
-	 */
-	rq->waiting_since_sum += now;
-	barrier();
-	rq->waiting += 1;
-}
-
-/* fast mode: @ts's wait ends (its task got the CPU): out of the waits in
- * progress, where it was counted */
-static __noinline void wait_end(struct task_ts *ts)
-{
-	struct cgsnap_runq *rq = runq_of(ts->wait_slot);
-
-	if (rq) {
-		rq->waiting -= 1;
-		barrier();
-		rq->waiting_since_sum -= ts->runq_ns;
-	}
-	ts->runq_ns = 0;
-}
-
-/*
- * fast mode: a wait of cgroup @cgid longer than the budget (targ_wake_ns)
- * ended: wake the agent, at most once per targ_wake_gap_ns per slot and CPU
- * (the last time in this CPU's @rq)
- */
-static __noinline void wake_agent(struct cgsnap_runq *rq, __u64 cgid, __u64 wait_ns)
-{
-	__u64 now = bpf_ktime_get_ns();
-	struct cgsnap_wake *w;
-
-	if (now - rq->wake_ns < targ_wake_gap_ns)
-		return;
-	rq->wake_ns = now;
-	w = bpf_ringbuf_reserve(&cg_wake, sizeof(*w), 0);
-	if (!w)
-		return;
-	w->cgid = cgid;
-	w->wait_ns = wait_ns;
-	w->t_ns = now;
-	bpf_ringbuf_submit(w, BPF_RB_FORCE_WAKEUP);
-}
-
-/*
- * fast mode: @ts's task leaves the CPU with a wait still counted in
- * progress. It ran, so it was not waiting: the count is stale (an end not
- * seen, or a start while it ran) and ends now. Left alone, it stayed in the
- * slot for good when the task then exited: its cgroup "waited" forever.
- */
-static __noinline void end_stale_wait(struct task_ts *ts)
-{
-	wait_end(ts);
-	count_drop(CGSNAP_DROP_STALE_WAIT);
-}
-
-/* fast mode beside sched_info (which counts the finished waits): @next
- * gets the CPU, ending its wait in progress if it had one */
-static __always_inline void fast_switch_in(struct task_struct *next)
-{
-	struct task_ts *ts = bpf_task_storage_get(&task_ts, next, NULL, 0);
-
-	if (ts && ts->runq_ns)
-		wait_end(ts);
+	if (rq)
+		rq->cpu_ns += now - since;
 }
 
 /* per CPU: the task the last switch gave the CPU to, its cgroup, and who
@@ -274,22 +218,29 @@ static __always_inline int switch_sched_info(bool preempt, struct task_struct *p
 		}
 		ts->seen_delay = delay;
 		ts->seen_count = count;
+		/* the CPU time of this run (and of any not seen) */
+		if (!known && !prev_cgid)
+			prev_cgid = task_cgid(prev);
+		charge_run(prev, ts, prev_cgid, known, c->exec);
 		/* fast mode: it ran, so no wait of it is in progress */
 		if (targ_fast && ts->runq_ns)
 			end_stale_wait(ts);
 		/* fast mode: still runnable, it starts a wait in progress */
 		if (targ_fast && (preempt || get_task_state(prev) == TASK_RUNNING))
-			wait_begin_in(ts, known ? prev_cgid : task_cgid(prev),
+			wait_begin_in(ts, prev_cgid,
 				      targ_rq_clock ? rq_clock_of(prev) : bpf_ktime_get_ns());
 	}
 next:
 	c->task = (__u64)next;
 	if (!next->pid) {
 		c->cgid = 0;	/* idle: no cgroup runs here */
+		c->pid = 0;
 		return 0;
 	}
 	c->delay = next->sched_info.run_delay;
 	c->count = next->sched_info.pcount;
+	c->pid = next->pid;
+	c->exec = next->se.sum_exec_runtime;
 	cgid = task_cgid(next);
 	c->cgid = cgid;
 	if (targ_fast) {
@@ -386,6 +337,33 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
 	return handle_switch(preempt, prev, next);
+}
+
+/*
+ * A task moved to another cgroup v2 while it runs on this CPU (it moved
+ * itself, as a container runtime's init does before it execs the
+ * workload): its run so far is charged to the cgroup it ran in, the rest
+ * will be to the new one, as the scheduler charges cpu.stat. A task moved
+ * while it runs on another CPU has its run charged to the old cgroup.
+ */
+SEC("tp_btf/cgroup_attach_task")
+int BPF_PROG(cgroup_attach_task, struct cgroup *dst, const char *path, struct task_struct *task)
+{
+	struct cgsnap_cpu_note *c;
+	struct task_ts *ts;
+	__u32 zero = 0;
+
+	if (!targ_sched_info || dst->root->hierarchy_id != 0)
+		return 0;
+	c = bpf_map_lookup_elem(&cur_cpu, &zero);
+	if (!c || c->task != (__u64)task || !task->pid)
+		return 0;
+	ts = bpf_task_storage_get(&task_ts, task, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!ts)
+		return 0;
+	charge_run(task, ts, c->cgid, true, c->exec);
+	c->cgid = task_cgid(task);
+	return 0;
 }
 
 /* memory pressure */

@@ -117,7 +117,14 @@ struct cgsnap_runq {
 	__u64 waiting;
 	__u64 waiting_since_sum;
 	__u64 wake_ns;
-	__u64 __pad[2];
+	/*
+	 * sched_info mode: the CPU time the cgroup's tasks ran on this CPU
+	 * (se.sum_exec_runtime, what the kernel charges to cpu.stat's
+	 * usage_usec), added when a task leaves the CPU; the run of a task on
+	 * a CPU now is in that CPU's note (struct cgsnap_cpu_note).
+	 */
+	__u64 cpu_ns;
+	__u64 __pad;
 };
 
 /* cg_wake, fast mode: a wait of @wait_ns ended in cgroup @cgid at @t_ns,
@@ -139,6 +146,8 @@ struct cgsnap_cpu_note {
 	__u64 delay, count;	/* its run_delay and pcount before this wait was added */
 	__u64 clock;		/* fast mode with targ_rq_clock: the run queue's clock then */
 	__u32 holder;
+	__u32 pid;		/* the task's pid (in the initial namespace), 0: idle */
+	__u64 exec;		/* its se.sum_exec_runtime when it got the CPU */
 };
 
 /* cg_runq_hist: array value indexed by slot, shared by all CPUs (atomic adds) */

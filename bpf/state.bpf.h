@@ -68,6 +68,8 @@ struct task_ts {
 	__u64 reclaim_cgid;			/* cgroup charged with the stall at begin */
 	__u32 wait_slot;			/* fast mode: the slot its wait in progress
 						 * is counted in (runq_ns set) */
+	__u64 exec_charged;			/* sched_info: its se.sum_exec_runtime when its
+						 * CPU time was last charged; 0: never */
 };
 
 struct {

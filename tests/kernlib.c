@@ -33,7 +33,8 @@ struct collector *coll;
 struct cgroup_layout layout;
 char big_file[64];
 int64_t idle_read_ns;
-bool fast;	/* collector_opts.idle_read_ns of the next setup() */
+bool fast;	/* collector_opts.fast of the next setup() */
+bool cpu_from_cgroupfs;
 
 int64_t now_ns(void)
 {
@@ -56,6 +57,7 @@ static void setup(void)
 	co.keep_totals = true;
 	co.keep_removed = true;
 	co.idle_read_ns = idle_read_ns;
+	co.cpu_from_cgroupfs = cpu_from_cgroupfs;
 	coll = collector__new(&co);
 	cr_assert(ne(ptr, coll, NULL));
 }

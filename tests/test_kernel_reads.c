@@ -28,12 +28,23 @@
 #include "names.h"
 
 /* idle cgroups keep their readings, as cgsnap run's default does, but with
- * their memory due every second (10 s by default) */
+ * their memory due every second (10 s by default); CPU usage from cgroupfs,
+ * as where the kernel's charges are not whole */
 static void setup_idle_reads(void)
 {
 	idle_read_ns = 1000000000LL;
+	cpu_from_cgroupfs = true;
 	reopen();
 	idle_read_ns = 0;
+	cpu_from_cgroupfs = false;
+}
+
+/* CPU usage from cgroupfs (--cpu-usage-from cgroupfs) */
+static void setup_cgroupfs_cpu(void)
+{
+	cpu_from_cgroupfs = true;
+	reopen();
+	cpu_from_cgroupfs = false;
 }
 
 /*
@@ -175,7 +186,7 @@ static int busy_children(const char *rel, unsigned int n, char paths[][128])
  * not one of a few (3). The figures stay the kernel's: each child's last usage is cpu.stat's,
  * to the microsecond, once its tasks are gone.
  */
-Test(kernel, parents_of_many_busy_cgroups_are_read_first)
+Test(kernel, parents_of_many_busy_cgroups_are_read_first, .init = setup_cgroupfs_cpu)
 {
 	static char many[40][128], few[3][128];
 	uint64_t before[COLL_READING_MAX], after[COLL_READING_MAX], id, usage, used = 0;

@@ -136,6 +136,7 @@ static int open_collector(struct agent *ag)
 		.full_totals = ag->opts->full_totals,
 		.keep_removed = ag->opts->keep_removed,
 		.idle_read_ns = ag->opts->idle_read_ns,
+		.cpu_from_cgroupfs = ag->opts->cpu_from_cgroupfs,
 		.rescan_ns = ag->opts->rescan_ns,
 		.max_depth = max_depth(ag->opts),
 		.fast = ag->opts->settings.fast,

@@ -47,6 +47,8 @@ struct agent_opts {
 	int64_t idle_read_ns;		/* > 0: cgroups that did not run keep their CPU
 					 * usage and have their memory read this often
 					 * (collector_opts.idle_read_ns) */
+	bool cpu_from_cgroupfs;		/* CPU usage from cpu.stat, not the kernel
+					 * side's charges (collector_opts) */
 	int64_t rescan_ns;		/* the tree scanned again this often while the
 					 * kernel tells creations and removals (0: the
 					 * collector's default) */

@@ -177,6 +177,24 @@ static void show_idle_read(const struct run_options *o, FILE *f)
 	fprintf(f, "idle cgroups: CPU usage kept, memory read every %s\n", v);
 }
 
+static int set_cpu_from(struct run_options *o, const char *v, char *err, size_t len)
+{
+	if (!strcmp(v, "kernel"))
+		o->agent.cpu_from_cgroupfs = false;
+	else if (!strcmp(v, "cgroupfs"))
+		o->agent.cpu_from_cgroupfs = true;
+	else
+		return expect(err, len, "kernel or cgroupfs");
+	return 0;
+}
+
+static void show_cpu_from(const struct run_options *o, FILE *f)
+{
+	fprintf(f, "CPU usage from: %s\n", o->agent.cpu_from_cgroupfs ?
+		"cgroupfs (cpu.stat, cpuacct)" : "the kernel side's charges (cpu.stat where "
+		"a run may have gone uncounted)");
+}
+
 static int set_rescan(struct run_options *o, const char *v, char *err, size_t len)
 {
 	if (cgsnap_parse_duration(v, &o->agent.rescan_ns) || o->agent.rescan_ns < CGSNAP_NSEC_PER_SEC)
@@ -397,6 +415,10 @@ static const struct run_opt table[] = {
 	  "A cgroup none of whose tasks ran since its last reading keeps its CPU usage (it "
 	  "cannot have moved) and has its memory read this often (default 10s; 0: read every "
 	  "cgroup at every system tick)", set_idle_read, show_idle_read },
+	{ "cpu-usage-from", 0, "SOURCE", 0, "cpu_usage_from", J_STR, G_IFACE,
+	  "kernel (default): each cgroup's CPU time as the switch program charges it, "
+	  "no cgroupfs read per cgroup; cgroupfs: read cpu.stat (cpuacct) at every tick",
+	  set_cpu_from, show_cpu_from },
 	{ "rescan-interval", 0, "DURATION", 0, "rescan_interval", J_STR, G_IFACE,
 	  "Scan the watched trees again this often (default 30s), the safety net for a "
 	  "creation or removal the kernel could not tell (a scan comes sooner after one)",

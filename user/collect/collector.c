@@ -92,11 +92,14 @@ int collector__start(struct collector *c, int64_t now)
 	if (err)
 		return err;
 	c->started = true;
+	coll_system_start(c, now);
 	for (w = c->watched; w; w = w->next) {
 		bool have_usage = !cgroup_cpu_usage(l, w->pub.path, &usage);
 		bool have_psi = !cgroup_psi_some_us(l, w->pub.path, "memory", &psi);
 
 		build_start(&w->pub.sys_state, now, have_usage, usage, have_psi, psi);
+		if (have_usage)
+			coll_cpu_baseline(w, usage);
 		coll_acc_put(c, w->runq);
 		w->runq = NULL;
 		w->mem_some_ns = 0;
@@ -129,8 +132,15 @@ struct collector *collector__new(const struct collector_opts *opts)
 		c->opts.meminfo = "/proc/meminfo";
 	c->maps = kmaps__open(&opts->maps);
 	c->slots = c->maps ? calloc(opts->maps.nr_slots, sizeof(*c->slots)) : NULL;
-	c->running = c->slots ? calloc(kmaps__nr_cpus(c->maps), sizeof(*c->running)) : NULL;
-	c->reg = c->running ? registry__new(opts->layout->v2, &ops, c) : NULL;
+	if (c->slots) {
+		int ncpus = kmaps__nr_cpus(c->maps);
+
+		c->running = calloc(ncpus, sizeof(*c->running));
+		c->running_after = calloc(ncpus, sizeof(*c->running_after));
+		c->runs = calloc(ncpus, sizeof(*c->runs));
+	}
+	c->reg = c->running && c->running_after && c->runs ?
+		 registry__new(opts->layout->v2, &ops, c) : NULL;
 	if (!c->reg) {
 		err = errno;
 		collector__free(c);
@@ -163,6 +173,8 @@ void collector__free(struct collector *c)
 	kmaps__close(c->maps);
 	free(c->slots);
 	free(c->running);
+	free(c->running_after);
+	free(c->runs);
 	while (c->nr_pool)
 		free(c->pool[--c->nr_pool]);
 	free(c->pool);

@@ -89,6 +89,8 @@ struct collector_opts {
 						 * its last reading keeps its CPU usage
 						 * and has its memory read this often
 						 * (when the kernel notes who runs) */
+	bool cpu_from_cgroupfs;			/* CPU usage from cpu.stat (cpuacct),
+						 * not the kernel side's charges */
 	int64_t rescan_ns;			/* the kernel telling creations and
 						 * removals, the tree is scanned again
 						 * this often as a safety net (0:
@@ -147,6 +149,7 @@ enum collector_reading {
 	COLL_CPU_READ,
 	COLL_CPU_KEPT,
 	COLL_CPU_FLUSH,		/* a parent's cpu.stat, read before its children's */
+	COLL_CPU_KERNEL,	/* from the kernel side's charges, no cgroupfs read */
 	COLL_MEM_READ,
 	COLL_MEM_KEPT,
 	COLL_MEM_CHECKED,	/* due, but its usage had not moved: the rest kept */

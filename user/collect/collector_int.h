@@ -30,6 +30,13 @@ struct wentry {
 	bool have_no_mem;
 	bool ran;			/* a task of it ran since its last CPU reading */
 	int64_t mem_due;		/* idle: read its memory again from then on */
+	/* CPU usage from the kernel's charges (kcpu.c) */
+	uint64_t kcpu_ns;		/* charged to its subtree's slots since watched */
+	uint64_t cpu_inprog;		/* this system tick: its runs in progress */
+	uint64_t kcpu_seen;		/* the most kcpu_ns + cpu_inprog a tick saw */
+	uint64_t cpu_usage;		/* its usage as its snapshots take it (ns) */
+	uint64_t stat_prev;		/* cpu.stat's usage when last read, */
+	uint32_t stat_tick;		/* at this system tick (0: not last tick) */
 	unsigned int mem_checks;	/* due reads that found its usage unchanged */
 	struct cg_node *node;
 	struct wentry *next;
@@ -41,6 +48,7 @@ struct cg_state {
 	bool has_slot;
 	struct runq_prev *rq;
 	struct mem_prev *mem;
+	uint64_t cpu_prev;	/* its slot's CPU time at the last reading */
 	struct wentry *w;
 	uint32_t reads_tick;	/* the system tick its children's reads were counted in */
 	uint32_t reads;		/* children whose CPU that tick reads */
@@ -66,7 +74,12 @@ struct collector {
 	uint64_t events_full_seen;	/* lifecycle events lost: scan soon */
 	bool rescan;
 	unsigned int beyond_told;	/* cgroups at the depth limit told of */
-	uint64_t *running;	/* the cgroup on each CPU, kmaps__nr_cpus() */
+	/* who runs on each CPU (kmaps__nr_cpus()), read at the system tick:
+	 * nr_running CPUs, or < 0 when not known */
+	struct cgsnap_cpu_note *running, *running_after;
+	struct cpu_run *runs;
+	int nr_running;
+	bool kernel_ok;		/* no run went uncounted since the last tick */
 	uint64_t readings[COLL_READING_MAX];
 	uint32_t sys_ticks;
 	/* slot -> node, valid while the owner and the scan generation stay */
@@ -90,6 +103,13 @@ static inline struct cg_state *state_of(const struct cg_node *n)
 {
 	return n->priv;
 }
+
+/* a CPU's run in progress, as the system tick reads it (kcpu.c) */
+struct cpu_run {
+	uint64_t ran;			/* this tick: CPU time of the noted run so far */
+	uint64_t task, exec;		/* the run first seen (no schedstat to read) */
+	int64_t since;			/* and when */
+};
 
 /* the watched cgroups from @*a up to the root, one per call; NULL at the end */
 static inline struct wentry *watched_up(struct cg_node **a)
@@ -128,6 +148,27 @@ int coll_collect_runq(struct collector *c, int64_t now);
 int coll_collect_mem(struct collector *c, int64_t now);
 /* the runq snapshot of @w's interval, which then starts again */
 void coll_runq_interval_end(struct collector *c, struct wentry *w, int64_t now);
+
+/* the node owning @slot (NULL if the registry does not know it) */
+struct cg_node *coll_slot_node(struct collector *c, uint32_t slot, uint64_t owner);
+/* forget the slots' nodes after a scan (which may have freed nodes) */
+void coll_slot_cache_check(struct collector *c);
+
+/* kcpu.c */
+/* add what @slot's CPU time grew by to the watched cgroups from @n up */
+void coll_account_cpu(struct collector *c, struct cg_node *n, struct cg_state *st,
+		      uint32_t slot);
+/* every slot's CPU time, and the runs in progress, read at @now (after
+ * c->running was): each watched cgroup's kcpu_ns and cpu_inprog */
+void coll_collect_cpu(struct collector *c, int64_t now);
+/* @w's CPU usage this tick (ns, its snapshots' scale), from the kernel
+ * while c->kernel_ok, else from cpu.stat; false when unknown */
+bool coll_cpu_usage(struct collector *c, struct wentry *w, uint64_t *usage);
+/* the first reading of @w's CPU: cpu.stat's @usage, and the kernel's now */
+void coll_cpu_baseline(struct wentry *w, uint64_t usage);
+
+/* systick.c: the baselines of the system tick's counters at the start */
+void coll_system_start(struct collector *c, int64_t now);
 
 /* lifecycle.c: the registry's callbacks (registry_ops), and the kernel's
  * lifecycle events (kmaps__events()) */

@@ -65,7 +65,7 @@ void coll_account_runq(struct collector *c, struct cg_node *n, struct cg_state *
 
 /* the node owning @slot (NULL if the registry does not know it), remembered
  * until the slot changes hands or a scan may have freed nodes */
-static struct cg_node *slot_node(struct collector *c, uint32_t slot, uint64_t owner)
+struct cg_node *coll_slot_node(struct collector *c, uint32_t slot, uint64_t owner)
 {
 	struct slot_cache *e = &c->slots[slot];
 
@@ -76,7 +76,7 @@ static struct cg_node *slot_node(struct collector *c, uint32_t slot, uint64_t ow
 	return e->node;
 }
 
-static void slot_cache_check(struct collector *c)
+void coll_slot_cache_check(struct collector *c)
 {
 	uint32_t gen = registry__generation(c->reg);
 
@@ -115,9 +115,9 @@ int coll_collect_runq(struct collector *c, int64_t now)
 	 * are read; removed ones leave after (registry__flush() below) */
 	kmaps__events(c->maps, on_cg_event, c);
 	hi = kmaps__scan_slots(c->maps);
-	slot_cache_check(c);
+	coll_slot_cache_check(c);
 	for (i = 0; i < hi && !unknown; i++)
-		unknown = owners[i] && !slot_node(c, i, owners[i]);
+		unknown = owners[i] && !coll_slot_node(c, i, owners[i]);
 	/* the waits of an unknown cgroup are read after the scan places it */
 	c->runs_unknown |= unknown;
 	scanned = registry__scan_if_due(c->reg, now, unknown || c->rescan);
@@ -127,7 +127,7 @@ int coll_collect_runq(struct collector *c, int64_t now)
 		c->rescan = false;
 		coll_depth_check(c);
 	}
-	slot_cache_check(c);
+	coll_slot_cache_check(c);
 	for (i = 0; i < hi; i++) {
 		uint64_t owner = owners[i];
 		struct cg_state *st;
@@ -135,7 +135,7 @@ int coll_collect_runq(struct collector *c, int64_t now)
 
 		if (!owner)
 			continue;
-		n = slot_node(c, i, owner);
+		n = coll_slot_node(c, i, owner);
 		/*
 		 * Unknown ids wait for a scan to place them, so that no wait is
 		 * counted against nobody; unknown after a full scan, the cgroup

@@ -131,8 +131,10 @@ static void final_counts(struct collector *c, struct cg_node *n, struct cg_state
 		return;
 	if (!st->has_slot && !kmaps__slot_of(c->maps, n->id, &st->slot))
 		st->has_slot = st->slot < c->opts.maps.nr_slots;
-	if (st->has_slot && kmaps__owners(c->maps)[st->slot] == n->id)
+	if (st->has_slot && kmaps__owners(c->maps)[st->slot] == n->id) {
 		coll_account_runq(c, n, st);
+		coll_account_cpu(c, n, st, st->slot);
+	}
 	if (!kmaps__mem_of(c->maps, n->id, &mem))
 		coll_account_mem(n->id, &mem, c);
 }

@@ -16,13 +16,14 @@
 /* cpu and memory snapshots */
 
 /*
- * Which cgroups ran since their last reading (opts.idle_read_ns). A cgroup
- * is charged CPU time only while one of its tasks runs, and in sched_info
- * mode every run is counted in its slot when the task leaves the CPU: so a
- * watched cgroup whose waits did not move (w->ran) and that is not on a CPU
- * right now (the per-CPU notes) used no CPU since, and its usage is the one
- * last read. Not known (everything is read) without the notes, after a
- * drop, or while a slot's cgroup was unknown: a run may have gone uncounted.
+ * Which cgroups ran since their last reading (opts.idle_read_ns), and
+ * whether the kernel's CPU charges are whole (c->kernel_ok). A cgroup is
+ * charged CPU time only while one of its tasks runs, and in sched_info mode
+ * every run is counted in its slot when the task leaves the CPU: so a
+ * watched cgroup whose slots did not move (w->ran) and that is not on a
+ * CPU right now (the per-CPU notes) used no CPU since. Not known without
+ * the notes, after a drop, or while a slot's cgroup was unknown: a run may
+ * have gone uncounted. Returns whether idle cgroups may keep their readings.
  */
 static bool runs_known(struct collector *c)
 {
@@ -33,6 +34,8 @@ static bool runs_known(struct collector *c)
 	int i, cpus;
 
 	c->runs_unknown = false;
+	c->kernel_ok = false;
+	c->nr_running = -1;
 	if (kmaps__drops(c->maps, drops))
 		return false;
 	/* creations or removals the kernel could not tell: the scan finds them */
@@ -46,21 +49,21 @@ static bool runs_known(struct collector *c)
 	known &= c->drops_read && sum == c->drops_seen;
 	c->drops_seen = sum;
 	c->drops_read = true;
-	if (c->opts.idle_read_ns <= 0)
-		return false;
 	cpus = kmaps__running(c->maps, c->running, kmaps__nr_cpus(c->maps));
+	c->nr_running = cpus;
 	if (!known || cpus < 0)
 		return false;
 	for (i = 0; i < cpus; i++) {
-		if (!c->running[i])
+		if (!c->running[i].cgid)
 			continue;
-		n = registry__find(c->reg, c->running[i]);
+		n = registry__find(c->reg, c->running[i].cgid);
 		if (!n)
 			return false;	/* a cgroup the registry has not placed yet */
 		for (a = n; (w = watched_up(&a));)
 			w->ran = true;
 	}
-	return true;
+	c->kernel_ok = !c->opts.cpu_from_cgroupfs;
+	return c->opts.idle_read_ns > 0;
 }
 
 /* a cgroup's first readings of memory and capacity spread over the idle interval, by id */
@@ -105,7 +108,8 @@ static void count_reads(struct collector *c, bool known)
 	struct cg_node *p;
 	struct wentry *w;
 
-	c->sys_ticks++;
+	if (c->kernel_ok)
+		return;		/* no cpu.stat is read */
 	for (w = c->watched; w; w = w->next) {
 		if (cpu_kept(w, known && !w->ran) || !(p = flush_point(w)))
 			continue;
@@ -143,7 +147,10 @@ static void cpu_snapshot(struct collector *c, struct wentry *w, int64_t now, boo
 	struct cgsnap_snapshot snap;
 	uint64_t usage;
 
-	if (cpu_kept(w, idle)) {
+	if (!c->opts.cpu_from_cgroupfs && w->pub.sys_state.have_cpu) {
+		if (!coll_cpu_usage(c, w, &usage))
+			return;
+	} else if (cpu_kept(w, idle)) {
 		usage = w->pub.sys_state.last_cpu_ns;	/* it did not run: unchanged */
 		c->readings[COLL_CPU_KEPT]++;
 	} else {
@@ -151,6 +158,7 @@ static void cpu_snapshot(struct collector *c, struct wentry *w, int64_t now, boo
 		if (cgroup_cpu_usage(l, w->pub.path, &usage))
 			return;
 		c->readings[COLL_CPU_READ]++;
+		coll_cpu_baseline(w, usage);	/* the first reading, or every one */
 	}
 	/* limits change rarely: resolved again after each scan, not each tick;
 	 * with idle reads, every idle interval (spread) while it runs: idle, its
@@ -219,6 +227,13 @@ static void memory_snapshot(struct collector *c, struct wentry *w, int64_t now,
 		coll_add_snapshot(c, w, &snap);
 }
 
+void coll_system_start(struct collector *c, int64_t now)
+{
+	runs_known(c);
+	if (!c->opts.cpu_from_cgroupfs)
+		coll_collect_cpu(c, now);
+}
+
 int collector__tick_system(struct collector *c, int64_t now)
 {
 	struct host_memory host = {};
@@ -231,8 +246,11 @@ int collector__tick_system(struct collector *c, int64_t now)
 		return err;
 	if (meminfo_read(c->opts.meminfo, &host.total_bytes, &host.available_bytes))
 		host.total_bytes = host.available_bytes = 0;
+	c->sys_ticks++;
 	known = runs_known(c);
 	count_reads(c, known);
+	if (!c->opts.cpu_from_cgroupfs)
+		coll_collect_cpu(c, now);
 	for (w = c->watched; w; w = w->next) {
 		bool idle = known && !w->ran;
 

@@ -370,7 +370,8 @@ static void self_metrics(FILE *f, const struct agent_self *self)
 	static const char *const ticks[2] = { "runq", "system" };
 	static const char *const reading_sources[COLL_READING_MAX] = {
 		[COLL_CPU_READ] = "read", [COLL_CPU_KEPT] = "kept",
-		[COLL_CPU_FLUSH] = "flush", [COLL_MEM_READ] = "read",
+		[COLL_CPU_FLUSH] = "flush",
+		[COLL_CPU_KERNEL] = "kernel", [COLL_MEM_READ] = "read",
 		[COLL_MEM_KEPT] = "kept", [COLL_MEM_CHECKED] = "checked",
 		[COLL_RUNQ_READ] = "read", [COLL_RUNQ_TORN] = "torn",
 		[COLL_TREE_SCAN] = "scan",
@@ -407,7 +408,8 @@ static void self_metrics(FILE *f, const struct agent_self *self)
 	}
 	header(f, "cgsnap_collector_readings_total", "counter",
 	       "Cgroup CPU and memory readings of the system ticks: from cgroupfs (read), kept "
-	       "from the last because the cgroup did not run since (kept), or kept after its "
+	       "from the last because the cgroup did not run since (kept), from the CPU time the "
+	       "kernel side charged per cgroup (kernel), or kept after its "
 	       "memory usage alone was read and found unchanged (checked), and the parents of many "
 	       "busy cgroups read first to flush their CPU counts at once (flush); and the "
 	       "run-queue slots read (read), of which some caught waits being written (torn: "

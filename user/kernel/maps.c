@@ -263,7 +263,7 @@ static int online_cpus(bool *online, int n)
 	return 0;
 }
 
-int kmaps__running(const struct kmaps *m, uint64_t *ids, int max)
+int kmaps__running(const struct kmaps *m, struct cgsnap_cpu_note *out, int max)
 {
 	struct cgsnap_cpu_note notes[m->ncpus];
 	bool online[m->ncpus];
@@ -282,9 +282,23 @@ int kmaps__running(const struct kmaps *m, uint64_t *ids, int max)
 		 * attached runs a task nobody noted */
 		if (online[cpu] && !notes[cpu].task)
 			return -ENODATA;
-		ids[cpu] = online[cpu] ? notes[cpu].cgid : 0;
+		if (online[cpu])
+			out[cpu] = notes[cpu];
+		else
+			memset(&out[cpu], 0, sizeof(out[cpu]));
 	}
 	return cpu;
+}
+
+uint64_t kmaps__runq_cpu(const struct kmaps *m, uint32_t slot)
+{
+	const volatile struct cgsnap_runq *vals = &m->runq[(size_t)slot * m->ncpus];
+	uint64_t ns = 0;
+	int cpu;
+
+	for (cpu = 0; cpu < m->ncpus; cpu++)
+		ns += vals[cpu].cpu_ns;
+	return ns;
 }
 
 int kmaps__nr_cpus(const struct kmaps *m)

@@ -70,14 +70,18 @@ int kmaps__mem_of(const struct kmaps *m, uint64_t id, struct cgsnap_mem *out);
 int kmaps__events(struct kmaps *m, void (*fn)(const struct cgsnap_cg_event *e, void *ctx),
 		  void *ctx);
 
+/* @slot's CPU time charged by the switch program, summed over CPUs (ns;
+ * sched_info mode, else 0): the runs that ended, not those in progress */
+uint64_t kmaps__runq_cpu(const struct kmaps *m, uint32_t slot);
+
 /*
- * The cgroups running on each CPU right now (cur_cpu), one id per CPU in
- * @ids, of at most @max CPUs (0 for an idle or offline CPU). Returns the
- * number of CPUs, -ENODATA when the notes are not kept (own stamps) or an
- * online CPU has not switched since the programs were attached (who runs
+ * Who runs on each CPU right now (cur_cpu): its note per CPU in @notes, of
+ * at most @max CPUs (all zero for an idle or offline CPU: .cgid 0). Returns
+ * the number of CPUs, -ENODATA when the notes are not kept (own stamps) or
+ * an online CPU has not switched since the programs were attached (who runs
  * there is unknown), or another negative errno.
  */
-int kmaps__running(const struct kmaps *m, uint64_t *ids, int max);
+int kmaps__running(const struct kmaps *m, struct cgsnap_cpu_note *notes, int max);
 /* the number of possible CPUs, as the per-CPU maps hold them */
 int kmaps__nr_cpus(const struct kmaps *m);
 

@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * CPU usage from the kernel side, without a cgroupfs read per cgroup. In
+ * sched_info mode the switch program charges each run's CPU time (what
+ * se.sum_exec_runtime grew by) to the slot of the task's cgroup when the
+ * task leaves the CPU: the time the scheduler charges to cpu.stat's
+ * usage_usec. The runs still in progress are read from the per-CPU notes
+ * (who got the CPU, with what sum_exec_runtime) and the task's own
+ * /proc/PID/schedstat. Slot by slot, the time goes up the tree to the
+ * watched cgroups, as the waits do.
+ *
+ * cpu.stat is read instead while a run may have gone uncounted (a drop, a
+ * cgroup not placed yet, no notes): c->kernel_ok false. Both sources feed
+ * one usage per cgroup (wentry.cpu_usage) that only grows, by the source's
+ * delta, so a snapshot never mixes the two scales.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "collector.h"
+#include "collector_int.h"
+#include "registry.h"
+
+void coll_account_cpu(struct collector *c, struct cg_node *n, struct cg_state *st,
+		      uint32_t slot)
+{
+	uint64_t cur = kmaps__runq_cpu(c->maps, slot);
+	struct cg_node *a;
+	struct wentry *w;
+	uint64_t d;
+
+	/* a slot starts at 0 when given out (kmaps__recycle()): all of it
+	 * counts; watched cgroups take their own baseline (coll_cpu_baseline()) */
+	if (cur <= st->cpu_prev)
+		return;
+	d = cur - st->cpu_prev;
+	st->cpu_prev = cur;
+	for (a = n; (w = watched_up(&a));) {
+		w->kcpu_ns += d;
+		w->ran = true;
+	}
+}
+
+/* @pid's se.sum_exec_runtime (ns), from /proc/PID/schedstat; 0 if unreadable
+ * (gone, or not in this PID namespace) */
+static uint64_t task_exec_ns(uint32_t pid)
+{
+	char path[48], buf[128];
+	unsigned long long ns;
+	ssize_t len;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%u/schedstat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return 0;
+	buf[len] = '\0';
+	return sscanf(buf, "%llu", &ns) == 1 ? ns : 0;
+}
+
+/*
+ * The run in progress on @cpu (noted at its switch-in): what its task's
+ * sum_exec_runtime grew by since (the scheduler updates it at every tick),
+ * or, with no schedstat to read, the time since this run was first seen:
+ * then the part before that comes when the run ends.
+ */
+static uint64_t run_so_far(struct cpu_run *r, const struct cgsnap_cpu_note *note, int64_t now)
+{
+	uint64_t exec;
+
+	if (!note->pid || !note->cgid)
+		return 0;
+	exec = task_exec_ns(note->pid);
+	if (exec)
+		return exec > note->exec ? exec - note->exec : 0;
+	if (r->task != note->task || r->exec != note->exec) {
+		r->task = note->task;
+		r->exec = note->exec;
+		r->since = now;
+		return 0;
+	}
+	return now > r->since ? (uint64_t)(now - r->since) : 0;
+}
+
+static bool same_run(const struct cgsnap_cpu_note *a, const struct cgsnap_cpu_note *b)
+{
+	return a->task == b->task && a->exec == b->exec;
+}
+
+void coll_collect_cpu(struct collector *c, int64_t now)
+{
+	const uint64_t *owners = kmaps__owners(c->maps);
+	int ncpus = c->nr_running, cpu;
+	struct cg_node *a, *n;
+	struct cg_state *st;
+	struct wentry *w;
+	uint32_t hi, i;
+
+	for (w = c->watched; w; w = w->next)
+		w->cpu_inprog = 0;
+	for (cpu = 0; cpu < ncpus; cpu++)
+		c->runs[cpu].ran = run_so_far(&c->runs[cpu], &c->running[cpu], now);
+	/* the runs that ended */
+	hi = kmaps__scan_slots(c->maps);
+	coll_slot_cache_check(c);
+	for (i = 0; i < hi; i++) {
+		if (!owners[i] || !(n = coll_slot_node(c, i, owners[i])))
+			continue;	/* placed by the next scan, counted then */
+		st = state_of(n);
+		st->slot = i;
+		st->has_slot = true;
+		coll_account_cpu(c, n, st, i);
+	}
+	if (ncpus <= 0)
+		return;
+	/*
+	 * A run that ended while the slots were read may be in them or not:
+	 * not counted in progress, it is counted once, now or at the next tick
+	 * (usage only grows: a reading that falls short waits for the next).
+	 */
+	if (kmaps__running(c->maps, c->running_after, ncpus) != ncpus)
+		return;
+	for (cpu = 0; cpu < ncpus; cpu++) {
+		if (!c->runs[cpu].ran || !same_run(&c->running[cpu], &c->running_after[cpu]))
+			continue;
+		n = registry__find(c->reg, c->running[cpu].cgid);
+		for (a = n; (w = watched_up(&a));)
+			w->cpu_inprog += c->runs[cpu].ran;
+	}
+}
+
+void coll_cpu_baseline(struct wentry *w, uint64_t usage)
+{
+	w->cpu_usage = usage;
+	w->stat_prev = usage;
+	w->kcpu_seen = w->kcpu_ns + w->cpu_inprog;
+}
+
+bool coll_cpu_usage(struct collector *c, struct wentry *w, uint64_t *usage)
+{
+	uint64_t k = w->kcpu_ns + w->cpu_inprog, dk = 0, s;
+	bool stat_last = w->stat_tick && w->stat_tick + 1 == c->sys_ticks;
+
+	/* what the kernel charged since the most it had shown: an estimate
+	 * of a run in progress that fell short is made up, never counted twice */
+	if (k > w->kcpu_seen) {
+		dk = k - w->kcpu_seen;
+		w->kcpu_seen = k;
+	}
+	w->stat_tick = 0;
+	if (c->kernel_ok) {
+		w->cpu_usage += dk;
+		c->readings[COLL_CPU_KERNEL]++;
+		*usage = w->cpu_usage;
+		return true;
+	}
+	if (cgroup_cpu_usage(c->opts.layout, w->pub.path, &s))
+		return false;
+	c->readings[COLL_CPU_READ]++;
+	/* cpu.stat's delta when the last tick read it too, else the kernel's */
+	if (stat_last)
+		w->cpu_usage += s > w->stat_prev ? s - w->stat_prev : 0;
+	else
+		w->cpu_usage += dk;
+	w->stat_prev = s;
+	w->stat_tick = c->sys_ticks;
+	*usage = w->cpu_usage;
+	return true;
+}
