@@ -148,6 +148,7 @@ struct collector *collector__new(const struct collector_opts *opts)
 		return NULL;
 	}
 	registry__set_max_depth(c->reg, opts->max_depth);
+	c->host_pids = coll_host_pids();
 	/* the kernel tells creations and removals: scans are the safety net */
 	if (opts->maps.events_fd >= 0)
 		registry__set_rescan(c->reg, opts->rescan_ns > 0 ? opts->rescan_ns :

@@ -80,6 +80,7 @@ struct collector {
 	struct cpu_run *runs;
 	int nr_running;
 	bool kernel_ok;		/* no run went uncounted since the last tick */
+	bool host_pids;		/* /proc has the notes' PIDs (coll_host_pids()) */
 	uint64_t readings[COLL_READING_MAX];
 	uint32_t sys_ticks;
 	/* slot -> node, valid while the owner and the scan generation stay */
@@ -161,6 +162,8 @@ void coll_account_cpu(struct collector *c, struct cg_node *n, struct cg_state *s
 /* every slot's CPU time, and the runs in progress, read at @now (after
  * c->running was): each watched cgroup's kcpu_ns and cpu_inprog */
 void coll_collect_cpu(struct collector *c, int64_t now);
+/* whether this process sees the initial PID namespace, which the notes' PIDs are of */
+bool coll_host_pids(void);
 /* @w's CPU usage this tick (ns, its snapshots' scale), from the kernel
  * while c->kernel_ok, else from cpu.stat; false when unknown */
 bool coll_cpu_usage(struct collector *c, struct wentry *w, uint64_t *usage);

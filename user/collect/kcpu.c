@@ -6,7 +6,8 @@
  * task leaves the CPU: the time the scheduler charges to cpu.stat's
  * usage_usec. The runs still in progress are read from the per-CPU notes
  * (who got the CPU, with what sum_exec_runtime) and the task's own
- * /proc/PID/schedstat. Slot by slot, the time goes up the tree to the
+ * /proc/PID/schedstat (in the host's PID namespace only: elsewhere a number
+ * may name another task; there a run counts from when it is first seen). Slot by slot, the time goes up the tree to the
  * watched cgroups, as the waits do.
  *
  * cpu.stat is read instead while a run may have gone uncounted (a drop, a
@@ -45,8 +46,22 @@ void coll_account_cpu(struct collector *c, struct cg_node *n, struct cg_state *s
 	}
 }
 
+/* PROC_PID_INIT_INO: the initial PID namespace, whose numbers the notes hold */
+#define INIT_PID_NS "pid:[4026531836]"
+
+bool coll_host_pids(void)
+{
+	char link[64];
+	ssize_t len = readlink("/proc/self/ns/pid", link, sizeof(link) - 1);
+
+	if (len <= 0)
+		return false;
+	link[len] = '\0';
+	return !strcmp(link, INIT_PID_NS);
+}
+
 /* @pid's se.sum_exec_runtime (ns), from /proc/PID/schedstat; 0 if unreadable
- * (gone, or not in this PID namespace) */
+ * (gone meanwhile) */
 static uint64_t task_exec_ns(uint32_t pid)
 {
 	char path[48], buf[128];
@@ -72,13 +87,15 @@ static uint64_t task_exec_ns(uint32_t pid)
  * or, with no schedstat to read, the time since this run was first seen:
  * then the part before that comes when the run ends.
  */
-static uint64_t run_so_far(struct cpu_run *r, const struct cgsnap_cpu_note *note, int64_t now)
+static uint64_t run_so_far(const struct collector *c, struct cpu_run *r,
+			   const struct cgsnap_cpu_note *note, int64_t now)
 {
-	uint64_t exec;
+	uint64_t exec = 0;
 
 	if (!note->pid || !note->cgid)
 		return 0;
-	exec = task_exec_ns(note->pid);
+	if (c->host_pids)
+		exec = task_exec_ns(note->pid);
 	if (exec)
 		return exec > note->exec ? exec - note->exec : 0;
 	if (r->task != note->task || r->exec != note->exec) {
@@ -107,7 +124,7 @@ void coll_collect_cpu(struct collector *c, int64_t now)
 	for (w = c->watched; w; w = w->next)
 		w->cpu_inprog = 0;
 	for (cpu = 0; cpu < ncpus; cpu++)
-		c->runs[cpu].ran = run_so_far(&c->runs[cpu], &c->running[cpu], now);
+		c->runs[cpu].ran = run_so_far(c, &c->runs[cpu], &c->running[cpu], now);
 	/* the runs that ended */
 	hi = kmaps__scan_slots(c->maps);
 	coll_slot_cache_check(c);

@@ -189,12 +189,14 @@ static void memory_snapshot(struct collector *c, struct wentry *w, int64_t now,
 
 	if (w->have_no_mem && w->no_mem_gen == gen)
 		return;
-	/* a cgroup that did not run keeps its last reading until it is due,
-	 * and then too if its usage did not move (but every few times) */
+	/* a cgroup that did not run keeps its last reading until it is due;
+	 * one that ran, or is due, keeps it if its usage did not move (but
+	 * every few times): one file read, not its memory files and PSI */
 	reuse = idle && w->pub.sys.valid && now < w->mem_due;
 	if (reuse) {
 		c->readings[COLL_MEM_KEPT]++;
-	} else if (idle && w->pub.sys.valid && w->mem_checks < COLL_MEM_CHECKS) {
+	} else if (c->opts.idle_read_ns > 0 && w->pub.sys.valid &&
+		   w->mem_checks < COLL_MEM_CHECKS) {
 		int64_t usage;
 
 		reuse = !cgroup_memory_usage(l, w->pub.path, &usage) &&
