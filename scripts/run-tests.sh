@@ -12,10 +12,15 @@ shift
 
 reports=
 cleanup() {
-	local d
+	local d pid
+	# cgsnap-test-<pid>-<name>: only those of test processes that are gone
+	# (another run's, alive on the same machine, are not ours to remove)
 	for d in /sys/fs/cgroup/cgsnap-test-* /sys/fs/cgroup/unified/cgsnap-test-* \
 		 /sys/fs/cgroup/*/cgsnap-test-*; do
 		[ -d "$d" ] || continue
+		pid=${d##*/cgsnap-test-}
+		pid=${pid%%-*}
+		[ -n "$pid" ] && [ -d "/proc/$pid" ] && continue
 		find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
 	done
 	[ -n "$reports" ] && rm -rf "$reports"
