@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The cost curve of `cgsnap run --all PARENT` over N idle cgroups of its own,
 # once the histories are full (snapshot_history, 30 s, plus 5): resident
-# memory, CPU per runq and per system tick (from its own counters over 10 s),
-# the whole agent's CPU over those 10 s (/proc/PID/stat: every thread, the
+# memory, CPU per runq and per system tick (from its own counters over 10 s,
+# BENCH_MEASURE seconds if set), the whole agent's CPU over those seconds
+# (/proc/PID/stat: every thread, the
 # HTTP server's too), and a scrape (median of RUNS with gzip, size plain and
 # compressed).
 #
@@ -23,6 +24,7 @@ sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(100 1000 10000)
 runs=${BENCH_RUNS:-15}
 settle=${BENCH_SETTLE:-35}
+measure=${BENCH_MEASURE:-10}
 v2=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
 v1mem=$(awk '$9 == "cgroup" && $NF ~ /(^|,)memory(,|$)/ { print $5; exit }' /proc/self/mountinfo)
 parent=cgsnap-bench-scale-$$
@@ -106,7 +108,7 @@ for n in "${sizes[@]}"; do
 		a[n$k]=$(metric "cgsnap_collector_ticks_total{tick=\"$k\"}")
 	done
 	a[cpu]=$(cpu_ticks "$pid")
-	sleep 10
+	sleep "$measure"
 	b[cpu]=$(cpu_ticks "$pid")
 	for k in runq system; do
 		b[$k]=$(metric "cgsnap_collector_tick_cpu_seconds_total{tick=\"$k\"}")
@@ -121,10 +123,10 @@ for n in "${sizes[@]}"; do
 	awk -v n="$n" -v rss="$rss" -v ra="${a[runq]}" -v rb="${b[runq]}" -v rna="${a[nrunq]}" \
 	    -v rnb="${b[nrunq]}" -v sa="${a[system]}" -v sb="${b[system]}" -v sna="${a[nsystem]}" \
 	    -v snb="${b[nsystem]}" -v t="$t" -v plain="$plain" -v gz="$gz" \
-	    -v cpu="$(( b[cpu] - a[cpu] ))" -v hz="$hz" 'BEGIN {
+	    -v cpu="$(( b[cpu] - a[cpu] ))" -v hz="$hz" -v secs="$measure" 'BEGIN {
 		printf "%-8d %9.1f %9.2f %12.2f %12.2f %10.2f %11.1f %10.0f %9.1f\n", n, rss / 1024,
 		       rss / n, (rb - ra) / (rnb - rna) * 1000, (sb - sa) / (snb - sna) * 1000,
-		       cpu / hz / 10 * 100, t * 1000, plain / 1024, gz / 1024 }'
+		       cpu / hz / secs * 100, t * 1000, plain / 1024, gz / 1024 }'
 	kill "$pid"
 	wait "$pid" 2>/dev/null || true
 	pid=
