@@ -136,14 +136,7 @@ static __noinline void charge_run(struct task_struct *t, struct task_ts *ts, __u
 	ts->exec_charged = now;
 	if (now <= since)
 		return;
-	if (cgid != ts->cgid) {
-		if (!slot_of(cgid, &ts->slot)) {
-			count_drop(CGSNAP_DROP_SLOTS_FULL);
-			return;
-		}
-		ts->cgid = cgid;
-	}
-	rq = runq_of(ts->slot);
+	rq = task_runq(ts, cgid);
 	if (rq)
 		rq->cpu_ns += now - since;
 }

@@ -17,16 +17,8 @@
  * its wait is counted in progress, in the slot of that cgroup */
 static __noinline void wait_begin_in(struct task_ts *ts, __u64 cgid, __u64 now)
 {
-	struct cgsnap_runq *rq;
+	struct cgsnap_runq *rq = task_runq(ts, cgid);
 
-	if (cgid != ts->cgid) {
-		if (!slot_of(cgid, &ts->slot)) {
-			count_drop(CGSNAP_DROP_SLOTS_FULL);
-			return;
-		}
-		ts->cgid = cgid;
-	}
-	rq = runq_of(ts->slot);
 	if (!rq)
 		return;
 	ts->runq_ns = now;

@@ -102,4 +102,18 @@ static __always_inline struct cgsnap_runq *runq_of(__u32 slot)
 	return bpf_map_lookup_elem(&cg_runq, &idx);
 }
 
+/* this CPU's cg_runq value of cgroup @cgid's slot, which @ts caches for its
+ * task; NULL if no slot is free (a drop counted) */
+static __always_inline struct cgsnap_runq *task_runq(struct task_ts *ts, __u64 cgid)
+{
+	if (cgid != ts->cgid) {
+		if (!slot_of(cgid, &ts->slot)) {
+			count_drop(CGSNAP_DROP_SLOTS_FULL);
+			return NULL;
+		}
+		ts->cgid = cgid;
+	}
+	return runq_of(ts->slot);
+}
+
 #endif /* __CGSNAP_SLOTS_BPF_H */

@@ -84,7 +84,7 @@ for n in "${sizes[@]}"; do
 			--sleep-us "$active_us" >"$out/bench-scale-workload.out" 2>&1 &
 		wl=$!
 		for _ in $(seq 600); do
-			grep -q ready "$out/bench-scale-workload.out" && break
+			grep -qs ready "$out/bench-scale-workload.out" && break
 			sleep 0.1
 		done
 		grep -q ready "$out/bench-scale-workload.out" || {
