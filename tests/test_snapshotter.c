@@ -132,6 +132,25 @@ Test(history, prune_keeps_exactly_history_old)
 	cr_assert(eq(i64, cgsnap_sample__at(&h, 0)->t_ns, 1));
 }
 
+/*
+ * A ring holds what the window holds: snapshots every 30/31 s keep 32 in a
+ * 30 s window, and the 33rd pushes the oldest out before it is stored, in
+ * the ring of 32 it fills, not one grown to 64 for a moment (and for good).
+ */
+Test(history, a_ring_is_the_size_of_its_window)
+{
+	struct cgsnap_sample h;
+	int64_t step = 30 * SEC / 31;
+	int i;
+
+	for (i = 0; i < 100; i++)
+		add(cpu_snap(i * step, 0.1, 0.9));
+	h = sample(CGSNAP_KIND_CPU, 0);
+	cr_assert(eq(u32, h.len, 32), "32 snapshots in the window");
+	cr_assert(eq(u32, h.mask + 1, 32), "a ring of %u for 32 snapshots", h.mask + 1);
+	cr_assert(eq(i64, cgsnap_sample__at(&h, 0)->t_ns, 68 * step));
+}
+
 Test(history, late_snapshot_older_than_window_is_dropped)
 {
 	struct cgsnap_sample h;

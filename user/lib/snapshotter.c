@@ -98,11 +98,24 @@ static uint32_t hist_upper_bound(const struct history *h, int64_t t_ns)
 	return lo;
 }
 
-static int hist_insert(struct history *h, const struct cgsnap_snapshot *snap)
+static void hist_prune_to(struct history *h, int64_t newest, int64_t window);
+
+/*
+ * Insert @snap in time order. A full ring first drops what the window
+ * leaves behind once @snap is in (the newest is then the later of the two),
+ * and grows only if that frees nothing: a ring is sized by what the window
+ * holds, not by one more (a tick a little early would double it for good).
+ */
+static int hist_insert(struct history *h, const struct cgsnap_snapshot *snap, int64_t window)
 {
 	uint32_t pos, i;
 	int err;
 
+	if (h->len == h->cap && h->len) {
+		int64_t newest = hist_at(h, h->len - 1)->t_ns;
+
+		hist_prune_to(h, snap->t_ns > newest ? snap->t_ns : newest, window);
+	}
 	if (h->len == h->cap) {
 		if (h->cap < CGSNAP_HISTORY_MAX) {
 			err = hist_grow(h);
@@ -122,16 +135,18 @@ static int hist_insert(struct history *h, const struct cgsnap_snapshot *snap)
 	return 0;
 }
 
+/* drop the leading snapshots older than @window relative to @newest */
+static void hist_prune_to(struct history *h, int64_t newest, int64_t window)
+{
+	while (h->len && older_than(newest, hist_at(h, 0)->t_ns, window))
+		hist_pop_front(h);
+}
+
 /* drop the leading snapshots older than @window relative to the newest */
 static void hist_prune(struct history *h, int64_t window)
 {
-	int64_t newest;
-
-	if (!h->len)
-		return;
-	newest = hist_at(h, h->len - 1)->t_ns;
-	while (h->len && older_than(newest, hist_at(h, 0)->t_ns, window))
-		hist_pop_front(h);
+	if (h->len)
+		hist_prune_to(h, hist_at(h, h->len - 1)->t_ns, window);
 }
 
 static bool memory_is_overloaded(const struct cgsnap_memory_snapshot *m, uint32_t present)
@@ -338,7 +353,7 @@ int cgsnap_snapshotter__add(struct cgsnap_snapshotter *s, const struct cgsnap_sn
 		copy.client.new_error_count = snap->client.error_count - prev;
 	}
 	copy.overloaded = cgsnap_snapshot__is_overloaded(&copy);
-	err = hist_insert(h, &copy);
+	err = hist_insert(h, &copy, s->settings.snapshot_history_ns);
 	if (err)
 		return err;
 	hist_prune(h, s->settings.snapshot_history_ns);
