@@ -125,7 +125,7 @@ static __always_inline bool next_slot_of(struct task_struct *next, struct task_t
  * task first seen here counts from its switch-in when @noted (at @exec),
  * else from now on.
  */
-static __noinline void charge_run(struct task_struct *t, struct task_ts *ts, __u64 cgid,
+static __always_inline void charge_run(struct task_struct *t, struct task_ts *ts, __u64 cgid,
 				  bool noted, __u64 exec)
 {
 	__u64 now = t->se.sum_exec_runtime, since = ts->exec_charged;
