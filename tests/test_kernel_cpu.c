@@ -183,3 +183,43 @@ Test(kernel, cpu_charged_in_the_kernel_without_host_pids_agrees_in_the_end)
 {
 	charged_against_cpu_stat(false);
 }
+
+/*
+ * Without sched_info (own stamps) the kernel side charges no CPU time: the
+ * usage comes from cpu.stat, whole from the first system tick on.
+ */
+Test(kernel, cpu_from_cpu_stat_where_the_kernel_side_charges_none, .init = setup_own_stamps)
+{
+	uint64_t before[COLL_READING_MAX], after[COLL_READING_MAX], id, ours, theirs, start;
+	char go[64], cmd[256];
+	char *const argv[] = { "sh", "-c", cmd, (char *)testlib_workload(), NULL };
+	const char *rel = testlib_cgroup("spin", &id);
+	int64_t t1;
+	int fd;
+
+	snprintf(go, sizeof(go), "/run/cgsnap-test-%d.go", getpid());
+	unlink(go);
+	cr_assert(eq(int, collector__watch(coll, rel), 0));
+	snprintf(cmd, sizeof(cmd), "exec $0 --spinners 1 --duration-ms 1000 --go %s", go);
+	testlib_spawn_ex(rel, NULL, argv, &fd);
+	cr_assert(testlib_wait_line(fd, "ready", 30000), "the spinner did not start");
+	cr_assert(eq(int, collector__start(coll, now_ns()), 0));
+	start = watched(rel)->sys_state.first_cpu_ns;
+	collector__readings(coll, before);
+	close(open(go, O_WRONLY | O_CREAT, 0600));
+	usleep(500000);
+	t1 = now_ns();
+	cr_assert(eq(int, collector__tick_system(coll, t1), 0));
+	ours = watched(rel)->sys_state.last_cpu_ns - start;
+	theirs = stat_usage(rel) - start;
+	collector__readings(coll, after);
+	unlink(go);
+	cr_log_info("first tick: %.3f ms of CPU, cpu.stat %.3f ms", ours / 1e6, theirs / 1e6);
+	cr_assert(gt(u64, ours, 200000000), "the first tick saw %.3f ms of a spinner's 500",
+		  ours / 1e6);
+	cr_assert(le(u64, ours, theirs));
+	cr_assert(eq(u64, after[COLL_CPU_KERNEL] - before[COLL_CPU_KERNEL], 0));
+	cr_assert(eq(u64, after[COLL_CPU_READ] - before[COLL_CPU_READ], 1));
+	cr_assert(testlib_wait_done(fd, 30000));
+	close(fd);
+}

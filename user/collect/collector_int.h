@@ -36,7 +36,7 @@ struct wentry {
 	uint64_t kcpu_seen;		/* the most kcpu_ns + cpu_inprog a tick saw */
 	uint64_t cpu_usage;		/* its usage as its snapshots take it (ns) */
 	uint64_t stat_prev;		/* cpu.stat's usage when last read, */
-	uint32_t stat_tick;		/* at this system tick (0: not last tick) */
+	bool stat_last;			/* at the last reading (start or tick) */
 	unsigned int mem_checks;	/* due reads that found its usage unchanged */
 	struct cg_node *node;
 	struct wentry *next;

@@ -158,13 +158,14 @@ void coll_cpu_baseline(struct wentry *w, uint64_t usage)
 {
 	w->cpu_usage = usage;
 	w->stat_prev = usage;
+	w->stat_last = true;
 	w->kcpu_seen = w->kcpu_ns + w->cpu_inprog;
 }
 
 bool coll_cpu_usage(struct collector *c, struct wentry *w, uint64_t *usage)
 {
 	uint64_t k = w->kcpu_ns + w->cpu_inprog, dk = 0, s;
-	bool stat_last = w->stat_tick && w->stat_tick + 1 == c->sys_ticks;
+	bool stat_last = w->stat_last;
 
 	/* what the kernel charged since the most it had shown: an estimate
 	 * of a run in progress that fell short is made up, never counted twice */
@@ -172,7 +173,7 @@ bool coll_cpu_usage(struct collector *c, struct wentry *w, uint64_t *usage)
 		dk = k - w->kcpu_seen;
 		w->kcpu_seen = k;
 	}
-	w->stat_tick = 0;
+	w->stat_last = false;
 	if (c->kernel_ok) {
 		w->cpu_usage += dk;
 		c->readings[COLL_CPU_KERNEL]++;
@@ -182,13 +183,13 @@ bool coll_cpu_usage(struct collector *c, struct wentry *w, uint64_t *usage)
 	if (cgroup_cpu_usage(c->opts.layout, w->pub.path, &s))
 		return false;
 	c->readings[COLL_CPU_READ]++;
-	/* cpu.stat's delta when the last tick read it too, else the kernel's */
+	/* cpu.stat's delta when the last reading was cpu.stat's too, else the kernel's */
 	if (stat_last)
 		w->cpu_usage += s > w->stat_prev ? s - w->stat_prev : 0;
 	else
 		w->cpu_usage += dk;
 	w->stat_prev = s;
-	w->stat_tick = c->sys_ticks;
+	w->stat_last = true;
 	*usage = w->cpu_usage;
 	return true;
 }
