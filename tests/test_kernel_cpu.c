@@ -61,6 +61,14 @@ static void still(const char *rel)
  */
 static void charged_against_cpu_stat(bool host_pids)
 {
+	/*
+	 * Without the host's PIDs a run in progress is estimated by the time
+	 * since a tick first saw it: wall time, with the interrupts' and (in a
+	 * guest) the stolen time the scheduler does not charge. Under software
+	 * emulation that is a few percent (1.4% ahead at a tick on 6.1 in CI),
+	 * and the last run's may stay when nothing runs after it.
+	 */
+	double ahead = host_pids ? 0.01 : getenv("CGSNAP_TEST_EMULATED") ? 0.05 : 0.02;
 	static const char *const names[NR_CG] = { "alone", "turns", "bursts", "tree" };
 	static const char *const args[NR_CG] = {
 		/* alone on CPU 1 under SCHED_FIFO: one run in progress throughout */
@@ -121,7 +129,7 @@ static void charged_against_cpu_stat(bool host_pids)
 			int64_t slack = 2 * (now_ns() - t1) + 2 * 10000000;
 
 			/* (cpu.stat's baseline was read a few us after the kernel's) */
-			cr_assert(le(u64, ours, theirs + theirs / 100 + 100000),
+			cr_assert(le(u64, ours, theirs + (uint64_t)(ahead * theirs) + 100000),
 				  "tick %d, %s: %.3f ms of CPU, ahead of cpu.stat's %.3f ms", ticks,
 				  names[i], ours / 1e6, theirs / 1e6);
 			if (!host_pids)
@@ -151,7 +159,7 @@ static void charged_against_cpu_stat(bool host_pids)
 			    names[i], ours / 1e6, theirs / 1e6,
 			    theirs ? 100.0 * ((double)ours - (double)theirs) / (double)theirs : 0.0);
 		cr_assert(gt(u64, theirs, 10000000), "%s did not run", names[i]);
-		cr_assert(le(dbl, rel_diff(ours, theirs), 0.01),
+		cr_assert(le(dbl, rel_diff(ours, theirs), host_pids ? 0.01 : ahead),
 			  "%s: %.3f ms of CPU, cpu.stat says %.3f ms", names[i], ours / 1e6,
 			  theirs / 1e6);
 	}
