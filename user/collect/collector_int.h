@@ -164,9 +164,10 @@ void coll_account_cpu(struct collector *c, struct cg_node *n, struct cg_state *s
 void coll_collect_cpu(struct collector *c, int64_t now);
 /* whether this process sees the initial PID namespace, which the notes' PIDs are of */
 bool coll_host_pids(void);
-/* @w's CPU usage this tick (ns, its snapshots' scale), from the kernel
- * while c->kernel_ok, else from cpu.stat; false when unknown */
-bool coll_cpu_usage(struct collector *c, struct wentry *w, uint64_t *usage);
+/* @w's CPU usage this tick (ns, its snapshots' scale): what the kernel
+ * charged since the last tick, or, when the tick read it (@stat non-NULL),
+ * what cpu.stat grew by since a last reading of its own */
+uint64_t coll_cpu_usage(struct wentry *w, const uint64_t *stat);
 /* the first reading of @w's CPU: cpu.stat's @usage, and the kernel's now */
 void coll_cpu_baseline(struct wentry *w, uint64_t usage);
 

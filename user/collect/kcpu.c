@@ -10,8 +10,9 @@
  * may name another task; there a run counts from when it is first seen). Slot by slot, the time goes up the tree to the
  * watched cgroups, as the waits do.
  *
- * cpu.stat is read instead while a run may have gone uncounted (a drop, a
- * cgroup not placed yet, no notes): c->kernel_ok false. Both sources feed
+ * cpu.stat is read instead (by the system tick, parents first) while a run
+ * may have gone uncounted (a drop, a cgroup not placed yet, no notes):
+ * c->kernel_ok false. Both sources feed
  * one usage per cgroup (wentry.cpu_usage) that only grows, by the source's
  * delta, so a snapshot never mixes the two scales.
  */
@@ -162,10 +163,9 @@ void coll_cpu_baseline(struct wentry *w, uint64_t usage)
 	w->kcpu_seen = w->kcpu_ns + w->cpu_inprog;
 }
 
-bool coll_cpu_usage(struct collector *c, struct wentry *w, uint64_t *usage)
+uint64_t coll_cpu_usage(struct wentry *w, const uint64_t *stat)
 {
-	uint64_t k = w->kcpu_ns + w->cpu_inprog, dk = 0, s;
-	bool stat_last = w->stat_last;
+	uint64_t k = w->kcpu_ns + w->cpu_inprog, dk = 0;
 
 	/* what the kernel charged since the most it had shown: an estimate
 	 * of a run in progress that fell short is made up, never counted twice */
@@ -173,23 +173,13 @@ bool coll_cpu_usage(struct collector *c, struct wentry *w, uint64_t *usage)
 		dk = k - w->kcpu_seen;
 		w->kcpu_seen = k;
 	}
-	w->stat_last = false;
-	if (c->kernel_ok) {
-		w->cpu_usage += dk;
-		c->readings[COLL_CPU_KERNEL]++;
-		*usage = w->cpu_usage;
-		return true;
-	}
-	if (cgroup_cpu_usage(c->opts.layout, w->pub.path, &s))
-		return false;
-	c->readings[COLL_CPU_READ]++;
 	/* cpu.stat's delta when the last reading was cpu.stat's too, else the kernel's */
-	if (stat_last)
-		w->cpu_usage += s > w->stat_prev ? s - w->stat_prev : 0;
+	if (stat && w->stat_last)
+		w->cpu_usage += *stat > w->stat_prev ? *stat - w->stat_prev : 0;
 	else
 		w->cpu_usage += dk;
-	w->stat_prev = s;
-	w->stat_last = true;
-	*usage = w->cpu_usage;
-	return true;
+	w->stat_last = stat != NULL;
+	if (stat)
+		w->stat_prev = *stat;
+	return w->cpu_usage;
 }

@@ -145,11 +145,13 @@ static void cpu_snapshot(struct collector *c, struct wentry *w, int64_t now, boo
 	const struct cgroup_layout *l = c->opts.layout;
 	uint32_t gen = registry__generation(c->reg);
 	struct cgsnap_snapshot snap;
+	/* after its first reading, from the kernel's charges (kcpu.c) */
+	bool charged = !c->opts.cpu_from_cgroupfs && w->pub.sys_state.have_cpu;
 	uint64_t usage;
 
-	if (!c->opts.cpu_from_cgroupfs && w->pub.sys_state.have_cpu) {
-		if (!coll_cpu_usage(c, w, &usage))
-			return;
+	if (charged && c->kernel_ok) {
+		usage = coll_cpu_usage(w, NULL);
+		c->readings[COLL_CPU_KERNEL]++;
 	} else if (cpu_kept(w, idle)) {
 		usage = w->pub.sys_state.last_cpu_ns;	/* it did not run: unchanged */
 		c->readings[COLL_CPU_KEPT]++;
@@ -158,7 +160,10 @@ static void cpu_snapshot(struct collector *c, struct wentry *w, int64_t now, boo
 		if (cgroup_cpu_usage(l, w->pub.path, &usage))
 			return;
 		c->readings[COLL_CPU_READ]++;
-		coll_cpu_baseline(w, usage);	/* the first reading, or every one */
+		if (charged)
+			usage = coll_cpu_usage(w, &usage);
+		else
+			coll_cpu_baseline(w, usage);
 	}
 	/* limits change rarely: resolved again after each scan, not each tick;
 	 * with idle reads, every idle interval (spread) while it runs: idle, its

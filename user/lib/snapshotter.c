@@ -79,6 +79,13 @@ static bool older_than(int64_t newest, int64_t t, int64_t window)
 	return age > window;
 }
 
+/* drop the leading snapshots older than @window relative to @newest */
+static void hist_prune_to(struct history *h, int64_t newest, int64_t window)
+{
+	while (h->len && older_than(newest, hist_at(h, 0)->t_ns, window))
+		hist_pop_front(h);
+}
+
 /* index of the first entry with t > @t_ns (upper bound) */
 static uint32_t hist_upper_bound(const struct history *h, int64_t t_ns)
 {
@@ -97,8 +104,6 @@ static uint32_t hist_upper_bound(const struct history *h, int64_t t_ns)
 	}
 	return lo;
 }
-
-static void hist_prune_to(struct history *h, int64_t newest, int64_t window);
 
 /*
  * Insert @snap in time order. A full ring first drops what the window
@@ -133,13 +138,6 @@ static int hist_insert(struct history *h, const struct cgsnap_snapshot *snap, in
 	h->len++;
 	h->nr_overloaded += snap->overloaded;
 	return 0;
-}
-
-/* drop the leading snapshots older than @window relative to @newest */
-static void hist_prune_to(struct history *h, int64_t newest, int64_t window)
-{
-	while (h->len && older_than(newest, hist_at(h, 0)->t_ns, window))
-		hist_pop_front(h);
 }
 
 /* drop the leading snapshots older than @window relative to the newest */
