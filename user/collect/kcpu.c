@@ -61,44 +61,52 @@ bool coll_host_pids(void)
 	return !strcmp(link, INIT_PID_NS);
 }
 
-/* @pid's se.sum_exec_runtime (ns), from /proc/PID/schedstat; 0 if unreadable
- * (gone meanwhile) */
-static uint64_t task_exec_ns(uint32_t pid)
+/* @pid's se.sum_exec_runtime (ns) and pcount (runs on a CPU), from
+ * /proc/PID/schedstat; false if unreadable (gone meanwhile) */
+static bool task_schedstat(uint32_t pid, uint64_t *exec, uint64_t *runs)
 {
 	char path[48], buf[128];
-	unsigned long long ns;
+	unsigned long long ns, delay, count;
 	ssize_t len;
 	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%u/schedstat", pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return 0;
+		return false;
 	len = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (len <= 0)
-		return 0;
+		return false;
 	buf[len] = '\0';
-	return sscanf(buf, "%llu", &ns) == 1 ? ns : 0;
+	if (sscanf(buf, "%llu %llu %llu", &ns, &delay, &count) != 3)
+		return false;
+	*exec = ns;
+	*runs = count;
+	return true;
 }
 
 /*
  * The run in progress on @cpu (noted at its switch-in): what its task's
  * sum_exec_runtime grew by since (the scheduler updates it at every tick),
- * or, with no schedstat to read, the time since this run was first seen:
- * then the part before that comes when the run ends.
+ * if it is still that run: the note took pcount before the switch counted
+ * it, so one more now. A switch the program did not see leaves a note of a
+ * run that ended (its time charged with the task's next seen one): nothing
+ * of it is in progress. With no schedstat to read, the time since this run
+ * was first seen: then the part before that comes when the run ends.
  */
 static uint64_t run_so_far(const struct collector *c, struct cpu_run *r,
 			   const struct cgsnap_cpu_note *note, int64_t now)
 {
-	uint64_t exec = 0;
+	uint64_t exec, runs;
 
 	if (!note->pid || !note->cgid)
 		return 0;
-	if (c->host_pids)
-		exec = task_exec_ns(note->pid);
-	if (exec)
+	if (c->host_pids && task_schedstat(note->pid, &exec, &runs)) {
+		if (runs != note->count + 1)
+			return 0;
 		return exec > note->exec ? exec - note->exec : 0;
+	}
 	if (r->task != note->task || r->exec != note->exec) {
 		r->task = note->task;
 		r->exec = note->exec;
