@@ -256,7 +256,11 @@ Test(kernel, fast_mode_counts_waits_in_progress_and_tells_long_ones, .init = set
 		  (unsigned long long)with, (unsigned long long)ticks);
 	cr_assert(ge(u64, aged + 3, ticks), "only %llu of %llu ticks saw waits of a plausible age",
 		  (unsigned long long)aged, (unsigned long long)ticks);
-	cr_assert(le(u64, most, 4 * sysconf(_SC_NPROCESSORS_ONLN)),
+	/* the cgroup's tasks: the spinners and the workload's main thread,
+	 * runnable while it starts them and when its sleep ends; all of them
+	 * wait at once when foreign work holds both CPUs (CI's loaded rounds
+	 * saw 9 of 9 here) */
+	cr_assert(le(u64, most, 4 * sysconf(_SC_NPROCESSORS_ONLN) + 1),
 		  "%llu waits in progress: more than the cgroup's tasks", (unsigned long long)most);
 	cr_assert(gt(u32, wakes, 0), "no wait longer than 5 ms was told");
 	compare_schedstat(busy, pid, 0.01);

@@ -128,7 +128,7 @@ static void charged_against_cpu_stat(bool host_pids)
 			 * tick of 10 ms on each */
 			int64_t slack = 2 * (now_ns() - t1) + 2 * 10000000;
 
-			/* (cpu.stat's baseline was read a few us after the kernel's) */
+			/* (the kernel's baseline was read a few us after cpu.stat's) */
 			cr_assert(le(u64, ours, theirs + (uint64_t)(ahead * theirs) + 100000),
 				  "tick %d, %s: %.3f ms of CPU, ahead of cpu.stat's %.3f ms", ticks,
 				  names[i], ours / 1e6, theirs / 1e6);

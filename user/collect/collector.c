@@ -105,6 +105,7 @@ int collector__start(struct collector *c, int64_t now)
 		w->mem_some_ns = 0;
 		coll_runq_interval_end(c, w, now);
 	}
+	coll_cpu_rebase(c, now);
 	return collector__tick_client(c, now);
 }
 

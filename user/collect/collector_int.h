@@ -37,6 +37,8 @@ struct wentry {
 	uint64_t cpu_usage;		/* its usage as its snapshots take it (ns) */
 	uint64_t stat_prev;		/* cpu.stat's usage when last read, */
 	bool stat_last;			/* at the last reading (start or tick) */
+	bool cpu_rebase;		/* cpu.stat read this tick: the kernel's
+					 * baseline is taken after (coll_cpu_rebase()) */
 	unsigned int mem_checks;	/* due reads that found its usage unchanged */
 	struct cg_node *node;
 	struct wentry *next;
@@ -168,8 +170,11 @@ bool coll_host_pids(void);
  * charged since the last tick, or, when the tick read it (@stat non-NULL),
  * what cpu.stat grew by since a last reading of its own */
 uint64_t coll_cpu_usage(struct wentry *w, const uint64_t *stat);
-/* the first reading of @w's CPU: cpu.stat's @usage, and the kernel's now */
+/* the first reading of @w's CPU: cpu.stat's @usage, and the kernel's at
+ * the end of the tick (coll_cpu_rebase()) */
 void coll_cpu_baseline(struct wentry *w, uint64_t usage);
+/* after a tick's cpu.stat reads: the kernel's baseline of the cgroups read */
+void coll_cpu_rebase(struct collector *c, int64_t now);
 
 /* systick.c: the baselines of the system tick's counters at the start */
 void coll_system_start(struct collector *c, int64_t now);

@@ -267,6 +267,7 @@ int collector__tick_system(struct collector *c, int64_t now)
 		w->mem_some_ns = 0;
 		w->ran = false;
 	}
+	coll_cpu_rebase(c, now);
 	return 0;
 }
 
