@@ -163,15 +163,19 @@ void start_daemon(const char *args)
 	char cmd[4096];
 	int i, code;
 	char body[256];
+	pid_t parent;
 
 	/* in daemon_cgroup, if a test set one */
 	snprintf(cmd, sizeof(cmd), "%s%s%s exec %s run --listen 127.0.0.1:%d %s 2>>%s",
 		 daemon_cgroup[0] ? "echo $$ >" : "", daemon_cgroup,
 		 daemon_cgroup[0] ? "/cgroup.procs &&" : "", getenv("CGSNAP_BIN"), port, args,
 		 logfile);
+	parent = getpid();
 	daemon_pid = fork();
 	cr_assert(ge(int, daemon_pid, 0));
 	if (daemon_pid == 0) {
+		/* SIGTERM: it removes its pins as it ends */
+		testlib_die_with(parent, SIGTERM);
 		execl("/bin/sh", "sh", "-c", cmd, NULL);
 		_exit(127);
 	}
@@ -239,6 +243,7 @@ bool prometheus_sees(const char *job_extra, const char *query, const char *match
 {
 	char cfg[256], cmd[1024];
 	int prom_port = free_port(), i;
+	pid_t parent;
 	FILE *f;
 
 	if (!prom_dir[0])
@@ -250,9 +255,12 @@ bool prometheus_sees(const char *job_extra, const char *query, const char *match
 	fprintf(f, "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: cgsnap\n%s"
 		   "    static_configs:\n      - targets: ['127.0.0.1:%d']\n", job_extra, port);
 	fclose(f);
+	parent = getpid();
 	prom_pid = fork();
 	if (prom_pid == 0) {
 		char listen[64], data[128], conf[300];
+
+		testlib_die_with(parent, SIGTERM);
 
 		snprintf(listen, sizeof(listen), "--web.listen-address=127.0.0.1:%d", prom_port);
 		snprintf(data, sizeof(data), "--storage.tsdb.path=%s/data", prom_dir);
@@ -378,13 +386,15 @@ bool wait_log(const char *re, int secs)
 pid_t sse_follow(const char *path, const char *opts, const char *file)
 {
 	char cmd[1024];
-	pid_t pid;
+	pid_t pid, parent;
 
 	snprintf(cmd, sizeof(cmd), "exec curl -sN %s %s '%s://127.0.0.1:%d%s' > %s", curl_opts,
 		 opts ? opts : "", scheme, port, path, file);
+	parent = getpid();
 	pid = fork();
 	cr_assert(ge(int, pid, 0));
 	if (pid == 0) {
+		testlib_die_with(parent, SIGTERM);
 		execl("/bin/sh", "sh", "-c", cmd, NULL);
 		_exit(127);
 	}

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -90,18 +91,27 @@ static void enter(const char *procs)
 		_exit(127);
 }
 
+void testlib_die_with(pid_t parent, int sig)
+{
+	/* a parent gone before the prctl() took effect is not seen by it */
+	if (prctl(PR_SET_PDEATHSIG, sig) || getppid() != parent)
+		_exit(127);
+}
+
 pid_t testlib_spawn_ex(const char *rel, const char *extra_procs, char *const argv[], int *out_fd)
 {
 	char procs[8192];
 	int fds[2] = { -1, -1 };
-	pid_t pid;
+	pid_t pid, parent;
 
 	cr_assert(nr_procs < TESTLIB_MAX_PROCS);
 	snprintf(procs, sizeof(procs), "%s/%s/cgroup.procs", testlib_v2_root(), rel);
 	cr_assert(!out_fd || pipe2(fds, O_CLOEXEC) == 0);
+	parent = getpid();
 	pid = fork();
 	cr_assert(pid >= 0);
 	if (pid == 0) {
+		testlib_die_with(parent, SIGKILL);
 		if (extra_procs)
 			enter(extra_procs);
 		enter(procs);

@@ -28,6 +28,9 @@ pid_t testlib_spawn(const char *rel, char *const argv[]);
 
 /* As testlib_spawn(), also joining @extra_procs (a cgroup.procs file of a v1
  * hierarchy, or NULL), with the child's stdout readable from *@out_fd. */
+/* in a child just forked from @parent: @sig when the parent dies (a test
+ * timed out and its worker was killed), so nothing it started outlives it */
+void testlib_die_with(pid_t parent, int sig);
 pid_t testlib_spawn_ex(const char *rel, const char *extra_procs, char *const argv[], int *out_fd);
 
 /* Read @fd until a line "done" arrives (true) or @timeout_ms passes. */
