@@ -6,6 +6,7 @@
  */
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -307,3 +308,87 @@ Test(kernel, stat_errors_are_clear)
 	cr_assert(ne(ptr, strstr(out, "--duration must be greater than 0"), NULL), "got: %s", out);
 }
 
+
+/* how many of this process's open files are @path */
+static int fds_open_on(const char *path)
+{
+	char link[300], target[4096];
+	struct dirent *d;
+	int n = 0;
+	ssize_t len;
+	DIR *dir = opendir("/proc/self/fd");
+
+	cr_assert(ne(ptr, dir, NULL));
+	while ((d = readdir(dir))) {
+		snprintf(link, sizeof(link), "/proc/self/fd/%s", d->d_name);
+		len = readlink(link, target, sizeof(target) - 1);
+		if (len <= 0)
+			continue;
+		target[len] = '\0';
+		n += !strcmp(target, path);
+	}
+	closedir(dir);
+	return n;
+}
+
+/*
+ * A busy cgroup's memory usage is read every tick from its file kept open
+ * (pread at offset 0, no open and close): one file, read afresh (64 MiB
+ * touched show at the next tick, not six ticks later when the usage would
+ * be read in full anyway), and closed when the cgroup goes.
+ */
+Test(kernel, memory_usage_is_read_from_a_file_kept_open, .init = setup_idle_reads)
+{
+	char file[4096], oom_file[256], cmd[160], dir[4096];
+	char *const argv[] = { "sh", "-c", cmd, (char *)testlib_workload(), NULL };
+	const char *rel, *procs;
+	char *extra;
+	int64_t before, usage;
+	uint64_t id;
+	int fd, fa, i;
+
+	rel = testlib_cgroup("kept", &id);
+	procs = testlib_memory_limit(rel, 1ULL << 30, oom_file, sizeof(oom_file));
+	extra = procs ? strdup(procs) : NULL;
+	if (layout.memory[0])
+		snprintf(file, sizeof(file), "%s/%s/memory.usage_in_bytes", layout.memory, rel);
+	else
+		snprintf(file, sizeof(file), "%s/%s/memory.current", layout.v2, rel);
+	cr_assert(eq(int, collector__watch(coll, rel), 0));
+	/* busy all along: its usage is checked at every system tick */
+	snprintf(cmd, sizeof(cmd), "exec $0 --sleepers 2 --sleep-us 20000 --duration-ms 60000");
+	testlib_spawn_ex(rel, extra, argv, &fd);
+	cr_assert(eq(int, collector__start(coll, now_ns()), 0));
+	for (i = 0; i < 3; i++) {
+		usleep(250000);
+		cr_assert(eq(int, collector__tick_runq(coll, now_ns()), 0));
+		cr_assert(eq(int, collector__tick_system(coll, now_ns()), 0));
+	}
+	cr_assert(eq(int, fds_open_on(file), 1), "%s is not kept open, once", file);
+	before = watched(rel)->sys.mem.usage_bytes;
+	snprintf(cmd, sizeof(cmd), "exec $0 --alloc-mb 64");
+	testlib_spawn_ex(rel, extra, argv, &fa);
+	cr_assert(testlib_wait_done(fa, 30000), "the allocation did not finish");
+	cr_assert(eq(int, collector__tick_runq(coll, now_ns()), 0));
+	cr_assert(eq(int, collector__tick_system(coll, now_ns()), 0));
+	usage = watched(rel)->sys.mem.usage_bytes;
+	cr_log_info("usage %.1f MiB before, %.1f MiB after 64 MiB touched", before / 1048576.0,
+		    usage / 1048576.0);
+	cr_assert(ge(i64, usage - before, 60LL << 20), "the kept file read an old usage");
+	cr_assert(eq(int, fds_open_on(file), 1));
+	/* gone: its file is closed */
+	testlib_kill_cgroup(rel);
+	close(fd);
+	close(fa);
+	free(extra);
+	snprintf(dir, sizeof(dir), "%s/%s", layout.v2, rel);
+	for (i = 0; i < 100 && rmdir(dir); i++)
+		usleep(20000);
+	cr_assert(eq(int, i < 100, 1), "rmdir %s: %s", dir, strerror(errno));
+	for (i = 0; i < 50 && collector__find_path(coll, rel); i++) {
+		usleep(20000);
+		cr_assert(eq(int, collector__tick_runq(coll, now_ns()), 0));
+	}
+	cr_assert(eq(ptr, (void *)collector__find_path(coll, rel), NULL), "still watched");
+	cr_assert(eq(int, fds_open_on(file), 0), "%s still open after its cgroup went", file);
+}

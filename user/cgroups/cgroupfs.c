@@ -519,6 +519,30 @@ int cgroup_memory(const struct cgroup_layout *l, const char *cg, struct cgroup_m
 	return 0;
 }
 
+int cgroup_memory_usage_open(const struct cgroup_layout *l, const char *cg)
+{
+	/* in v1, the cgroup of the same path only: a twin found through a
+	 * task's /proc/PID/cgroup may change when that task moves */
+	return l->memory[0] ? open_cg(l->memory, cg, "memory.usage_in_bytes") :
+			      open_cg(l->v2, cg, "memory.current");
+}
+
+int cgroup_read_u64_at(int fd, uint64_t *val)
+{
+	char buf[32], *end;
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		return -ENODATA;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	errno = 0;
+	*val = strtoull(buf, &end, 10);
+	return (errno || end == buf || *end) ? -EINVAL : 0;
+}
+
 int cgroup_memory_usage(const struct cgroup_layout *l, const char *cg, int64_t *bytes)
 {
 	uint64_t usage;

@@ -96,6 +96,13 @@ struct cgroup_memory {
 int cgroup_memory(const struct cgroup_layout *l, const char *cg, struct cgroup_memory *m);
 /* Its usage alone (memory.current or memory.usage_in_bytes): one small read */
 int cgroup_memory_usage(const struct cgroup_layout *l, const char *cg, int64_t *bytes);
+/* The file of that usage opened (O_CLOEXEC) to be read again and again with
+ * cgroup_read_u64_at(), or -errno; in v1 only for the memory cgroup of the
+ * same path (-ENOENT if there is none: cgroup_memory_usage() finds it) */
+int cgroup_memory_usage_open(const struct cgroup_layout *l, const char *cg);
+/* The number a cgroup file open at @fd holds now (pread at offset 0: the
+ * kernel formats it again), or -errno (-ENODEV: the cgroup is gone) */
+int cgroup_read_u64_at(int fd, uint64_t *val);
 
 /* The "some" total (microseconds) of @resource ("cpu", "memory") pressure.
  * Returns 0, -ENOENT or -EOPNOTSUPP when the kernel has no PSI for it. */

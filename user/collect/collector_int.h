@@ -40,6 +40,8 @@ struct wentry {
 	bool cpu_rebase;		/* cpu.stat read this tick: the kernel's
 					 * baseline is taken after (coll_cpu_rebase()) */
 	unsigned int mem_checks;	/* due reads that found its usage unchanged */
+	int usage_fd;			/* its memory usage file kept open, or -1 */
+	bool usage_unkept;		/* not to be kept (no file of the same path) */
 	struct cg_node *node;
 	struct wentry *next;
 };
@@ -83,6 +85,8 @@ struct collector {
 	int nr_running;
 	bool kernel_ok;		/* no run went uncounted since the last tick */
 	bool host_pids;		/* /proc has the notes' PIDs (coll_host_pids()) */
+	/* memory usage files kept open (systick.c): how many, how many may be */
+	unsigned int usage_fds, usage_fds_max;
 	uint64_t readings[COLL_READING_MAX];
 	uint32_t sys_ticks;
 	/* slot -> node, valid while the owner and the scan generation stay */
@@ -178,6 +182,8 @@ void coll_cpu_rebase(struct collector *c, int64_t now);
 
 /* systick.c: the baselines of the system tick's counters at the start */
 void coll_system_start(struct collector *c, int64_t now);
+/* systick.c: @w's memory usage file, if kept open, closed (its cgroup is gone) */
+void coll_usage_close(struct collector *c, struct wentry *w);
 
 /* lifecycle.c: the registry's callbacks (registry_ops), and the kernel's
  * lifecycle events (kmaps__events()) */

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "collector_int.h"
 #include "escape.h"
@@ -19,6 +20,8 @@ void wentry_free(struct wentry *w)
 {
 	if (!w)
 		return;
+	if (w->usage_fd >= 0)
+		close(w->usage_fd);
 	cgsnap_snapshotter__free(w->pub.snap);
 	free(w->runq);
 	free(w->runq_total);
@@ -60,6 +63,7 @@ int on_watch(struct cg_node *n, void *ctx)
 
 	if (!w)
 		goto err;
+	w->usage_fd = -1;
 	w->pub.id = n->id;
 	w->pub.path = strdup(n->path);
 	w->pub.name = display_name(n);
@@ -150,6 +154,7 @@ void on_gone(struct cg_node *n, void *ctx)
 	final_counts(c, n, st);
 	if (w) {
 		unlink_watched(c, w);
+		coll_usage_close(c, w);
 		coll_acc_put(c, w->runq);
 		w->runq = NULL;
 		w->pub.removed = true;
