@@ -191,7 +191,8 @@ static void cpu_snapshot(struct collector *c, struct wentry *w, int64_t now, boo
  * ~6 KiB (the open file and its seq_file page), charged to the agent's
  * cgroup: hence the bound. Taken from the part of RLIMIT_NOFILE above
  * COLL_FD_RESERVE (the HTTP server's connections, the BPF objects), which
- * is raised for it where the hard limit allows.
+ * is raised for it: past the hard limit with CAP_SYS_RESOURCE (as root),
+ * else up to it (none is kept below the reserve).
  */
 #define COLL_USAGE_FDS	1024
 #define COLL_FD_RESERVE	8192
@@ -204,9 +205,16 @@ static void usage_fds_init(struct collector *c)
 	c->usage_fds_max = 0;
 	if (getrlimit(RLIMIT_NOFILE, &rl))
 		return;
-	if (rl.rlim_cur < want && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
-		if (setrlimit(RLIMIT_NOFILE, &rl) && getrlimit(RLIMIT_NOFILE, &rl))
+	if (rl.rlim_cur < want) {
+		struct rlimit up = { want, rl.rlim_max > want ? rl.rlim_max : want };
+
+		/* past the hard limit with CAP_SYS_RESOURCE, else up to it */
+		if (setrlimit(RLIMIT_NOFILE, &up) && rl.rlim_cur < rl.rlim_max) {
+			up.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
+			up.rlim_max = rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &up);
+		}
+		if (getrlimit(RLIMIT_NOFILE, &rl))
 			return;
 	}
 	if (rl.rlim_cur > COLL_FD_RESERVE)
