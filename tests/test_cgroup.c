@@ -144,6 +144,32 @@ Test(cgroup, v2_memory_working_set_and_limit)
 	cr_assert(eq(int, cgroup_memory(&l, "kubepods/gone", &m), -ENOENT));
 }
 
+/* the parts a caller that keeps its ancestors' limits reads: a cgroup's own */
+Test(cgroup, v2_own_limits_and_limits_under_a_known_parent)
+{
+	struct cgroup_layout l = v2_host();
+	struct cgroup_memory m;
+	int64_t above = 1073741824, none = -1;
+	double cpus;
+
+	cr_assert(eq(int, cgroup_cpu_quota(&l, "kubepods/pod1", &cpus), 0));
+	cr_assert(eq(dbl, cpus, 0.5));
+	cr_assert(eq(int, cgroup_cpu_quota(&l, "kubepods/pod2", &cpus), 0));
+	cr_assert(eq(dbl, cpus, 0.0), "max: no quota of its own");
+	cr_assert(eq(int, cgroup_cpuset_cpus(&l, "kubepods/pod2"), 3));
+	cr_assert(eq(i64, cgroup_memory_max(&l, "kubepods"), 2147483648));
+	cr_assert(eq(i64, cgroup_memory_max(&l, "kubepods/pod1"), -1), "max");
+	cr_assert(eq(i64, cgroup_memory_max(&l, "kubepods/gone"), -1));
+	/* the parent's limit as the caller knows it, not read up the tree */
+	cr_assert(eq(int, cgroup_memory_under(&l, "kubepods/pod1", &above, &m), 0));
+	cr_assert(eq(i64, m.limit_bytes, 1073741824));
+	cr_assert(eq(int, cgroup_memory_under(&l, "kubepods/pod1", &none, &m), 0));
+	cr_assert(eq(i64, m.limit_bytes, -1), "no limit of its own, none above");
+	cr_assert(eq(int, cgroup_memory_under(&l, "kubepods/pod2", &above, &m), 0));
+	cr_assert(eq(i64, m.limit_bytes, 536870912), "its own, below the parent's");
+	cr_assert(eq(i64, m.usage_bytes, 4096));
+}
+
 Test(cgroup, hybrid_reads_v1_controllers)
 {
 	struct cgroup_layout l = hybrid_host();

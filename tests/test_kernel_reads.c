@@ -392,3 +392,61 @@ Test(kernel, memory_usage_is_read_from_a_file_kept_open, .init = setup_idle_read
 	cr_assert(eq(ptr, (void *)collector__find_path(coll, rel), NULL), "still watched");
 	cr_assert(eq(int, fds_open_on(file), 0), "%s still open after its cgroup went", file);
 }
+
+/*
+ * A cgroup's CPU capacity and memory limit are the smallest up its tree:
+ * the ancestors' are read once a system tick and shared by the siblings
+ * (one parent, three children: no limits of their own, smaller ones, a
+ * smaller quota and a larger memory limit; v1 takes no quota above its
+ * parent's).
+ */
+Test(kernel, limits_are_the_smallest_up_the_tree_for_every_sibling)
+{
+	static const char *const names[] = { "a", "b", "c" };
+	/* each child's own quota (us per 100 ms) and memory limit (MiB); 0: none */
+	static const unsigned int quota[] = { 0, 25000, 40000 }, mib[] = { 0, 128, 1024 };
+	static const double want_cpus[] = { 0.5, 0.25, 0.4 };
+	static const int64_t want_mib[] = { 256, 128, 256 };
+	char child[3][256], dir[4096], oom_file[256];
+	const char *parent;
+	uint64_t id;
+	int i;
+
+	parent = testlib_cgroup("limits", &id);
+	testlib_cpu_quota(parent, 50000, 100000);
+	testlib_memory_limit(parent, 256ULL << 20, oom_file, sizeof(oom_file));
+	if (!layout.memory[0]) {	/* pure v2: the controllers for the children */
+		snprintf(dir, sizeof(dir), "%s/%s/cgroup.subtree_control", layout.v2, parent);
+		int fd = open(dir, O_WRONLY);
+
+		cr_assert(ge(int, fd, 0), "%s: %s", dir, strerror(errno));
+		cr_assert(eq(long, (long)write(fd, "+cpu +memory", 12), 12L), "%s: %s", dir,
+			  strerror(errno));
+		close(fd);
+	}
+	for (i = 0; i < 3; i++) {
+		snprintf(child[i], sizeof(child[i]), "%.200s/%s", parent, names[i]);
+		snprintf(dir, sizeof(dir), "%s/%s", layout.v2, child[i]);
+		cr_assert(eq(int, mkdir(dir, 0755), 0), "mkdir %s: %s", dir, strerror(errno));
+		if (quota[i])
+			testlib_cpu_quota(child[i], quota[i], 100000);
+		/* on a hybrid host, each has its v1 memory cgroup (unlimited for a) */
+		if (mib[i] || layout.memory[0])
+			testlib_memory_limit(child[i], mib[i] ? (uint64_t)mib[i] << 20 : 1ULL << 40,
+					     oom_file, sizeof(oom_file));
+		cr_assert(eq(int, collector__watch(coll, child[i]), 0));
+	}
+	cr_assert(eq(int, collector__start(coll, now_ns()), 0));
+	cr_assert(eq(int, collector__tick_system(coll, now_ns()), 0));
+	for (i = 0; i < 3; i++) {
+		const struct watched *w = watched(child[i]);
+
+		cr_log_info("%s: %.2f CPUs, memory limit %lld", names[i], w->sys.cpu_capacity,
+			    (long long)w->sys.mem.limit_bytes);
+		cr_assert(eq(dbl, w->sys.cpu_capacity, want_cpus[i]), "%s: %.3f CPUs", names[i],
+			  w->sys.cpu_capacity);
+		cr_assert(w->sys.valid, "%s: no memory reading", names[i]);
+		cr_assert(eq(i64, w->sys.mem.limit_bytes, want_mib[i] << 20), "%s: limit %lld",
+			  names[i], (long long)w->sys.mem.limit_bytes);
+	}
+}

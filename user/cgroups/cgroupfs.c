@@ -1,17 +1,19 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * cgroupfs itself (cgroupfs.h): where the hierarchies are mounted, cgroup
+ * paths and ids, opening and reading a cgroup's files, and the v1 cgroup
+ * that goes with a v2 one. What the files say about a cgroup's resources is
+ * resources.c's.
+ */
 #include <errno.h>
-#include <inttypes.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
 #include "cgroupfs.h"
-#include "host.h"
 
 static int copy_str(char *buf, size_t len, const char *s)
 {
@@ -134,9 +136,6 @@ int cgroup_of_pid(const char *proc, int pid, char *buf, size_t len)
 	return err;
 }
 
-/* v1 "unlimited" is PAGE_COUNTER_MAX pages: anything this large */
-#define V1_UNLIMITED (1ULL << 62)
-
 int cgroup_layout_detect(struct cgroup_layout *l, const char *mountinfo)
 {
 	int err;
@@ -169,7 +168,7 @@ static int join(char *buf, size_t len, const char *root, const char *cg, const c
  * path beyond PATH_MAX (cgroupfs allows them) is walked a directory at a
  * time, relative to the one before.
  */
-static int open_cg(const char *root, const char *cg, const char *file)
+int cgroup_open(const char *root, const char *cg, const char *file)
 {
 	char path[4096], name[256];
 	const char *p = cg, *end;
@@ -204,10 +203,10 @@ static int open_cg(const char *root, const char *cg, const char *file)
 	return next < 0 ? -errno : next;
 }
 
-/* as open_cg(), as a stdio stream: 0 or -errno */
+/* as cgroup_open(), as a stdio stream: 0 or -errno */
 static int open_cg_file(const char *root, const char *cg, const char *file, FILE **f)
 {
-	int fd = open_cg(root, cg, file);
+	int fd = cgroup_open(root, cg, file);
 
 	if (fd < 0)
 		return fd;
@@ -229,7 +228,7 @@ int cgroup_read_line(const char *root, const char *cg, const char *file, char *b
 	/* no stdio: one open, one read, no buffer allocated (thousands a second) */
 	if (len < 2)
 		return -EINVAL;
-	fd = open_cg(root, cg, file);
+	fd = cgroup_open(root, cg, file);
 	if (fd < 0)
 		return fd;
 	n = read(fd, buf, len - 1);
@@ -284,7 +283,7 @@ int cgroup_read_key(const char *root, const char *cg, const char *file, const ch
 	return found < 0 ? found : found ? 0 : -ENOENT;
 }
 
-static int read_u64(const char *root, const char *cg, const char *file, uint64_t *val)
+int cgroup_read_u64(const char *root, const char *cg, const char *file, uint64_t *val)
 {
 	char buf[64], *end;
 	int err;
@@ -346,235 +345,4 @@ int cgroup_v1_path(const struct cgroup_layout *l, const char *v1root, const char
 	if (is_dir(v1root, cg))
 		return copy_str(buf, len, cg);
 	return v1_path_of_task(l, controller, cg, buf, len);
-}
-
-int cgroup_cpu_usage(const struct cgroup_layout *l, const char *cg, uint64_t *ns)
-{
-	char v1[4096];
-	uint64_t us;
-	int err;
-
-	err = cgroup_read_key(l->v2, cg, "cpu.stat", "usage_usec", &us);
-	if (!err) {
-		*ns = us * 1000;
-		return 0;
-	}
-	if (cgroup_v1_path(l, l->cpuacct, "cpuacct", cg, v1, sizeof(v1)))
-		return err;
-	return read_u64(l->cpuacct, v1, "cpuacct.usage", ns);
-}
-
-/* the parent of cgroup path @cg in place; false at the root */
-static bool to_parent(char *cg)
-{
-	char *slash;
-
-	while (*cg == '/')
-		cg++;
-	if (!*cg)
-		return false;
-	slash = strrchr(cg, '/');
-	if (slash)
-		*slash = '\0';
-	else
-		*cg = '\0';
-	return true;
-}
-
-/* CPUs of the quota of @cg alone: 0 if unlimited, <0 on error */
-static double quota_of(const struct cgroup_layout *l, const char *cg)
-{
-	char buf[128], v1[4096];
-	uint64_t quota, period;
-	long long q;
-
-	if (!cgroup_read_line(l->v2, cg, "cpu.max", buf, sizeof(buf))) {
-		if (!strncmp(buf, "max", 3))
-			return 0;
-		if (sscanf(buf, "%" SCNu64 " %" SCNu64, &quota, &period) != 2 || !period)
-			return -EINVAL;
-		return (double)quota / (double)period;
-	}
-	if (cgroup_v1_path(l, l->cpu, "cpu", cg, v1, sizeof(v1)) ||
-	    cgroup_read_line(l->cpu, v1, "cpu.cfs_quota_us", buf, sizeof(buf)))
-		return 0;
-	if (sscanf(buf, "%lld", &q) != 1 || q < 0 ||
-	    read_u64(l->cpu, v1, "cpu.cfs_period_us", &period) || !period)
-		return 0;
-	return (double)q / (double)period;
-}
-
-static int cpuset_count(const struct cgroup_layout *l, const char *cg)
-{
-	char buf[4096], v1[4096], path[256];
-	FILE *f;
-	int n;
-
-	if (!cgroup_read_line(l->v2, cg, "cpuset.cpus.effective", buf, sizeof(buf)) && buf[0])
-		return cpulist_count(buf);
-	if (!cgroup_v1_path(l, l->cpuset, "cpuset", cg, v1, sizeof(v1)) &&
-	    !cgroup_read_line(l->cpuset, v1, "cpuset.effective_cpus", buf, sizeof(buf)) && buf[0])
-		return cpulist_count(buf);
-	snprintf(path, sizeof(path), "%s/online", l->sys_cpu);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	n = fgets(buf, sizeof(buf), f) ? cpulist_count(buf) : -EINVAL;
-	fclose(f);
-	return n;
-}
-
-int cgroup_cpu_capacity(const struct cgroup_layout *l, const char *cg, double *cpus)
-{
-	char *walk = strdup(cg);	/* a path may outgrow PATH_MAX */
-	double q, best = 0;
-	int n;
-
-	if (!walk)
-		return -ENOMEM;
-	do {
-		q = quota_of(l, walk);
-		if (q < 0) {
-			free(walk);
-			return (int)q;
-		}
-		if (q > 0 && (best == 0 || q < best))
-			best = q;
-	} while (to_parent(walk));
-	free(walk);
-	if (best > 0) {
-		*cpus = best;
-		return 0;
-	}
-	n = cpuset_count(l, cg);
-	if (n <= 0)
-		return n < 0 ? n : -EINVAL;
-	*cpus = n;
-	return 0;
-}
-
-/* smallest memory.max along @cg's ancestors; -1 if none is set */
-static int64_t v2_memory_limit(const struct cgroup_layout *l, const char *cg)
-{
-	char *walk = strdup(cg), buf[64];
-	int64_t best = -1;
-	long long v;
-
-	if (!walk)
-		return -1;
-	do {
-		if (cgroup_read_line(l->v2, walk, "memory.max", buf, sizeof(buf)) ||
-		    sscanf(buf, "%lld", &v) != 1)
-			continue;
-		if (best < 0 || v < best)
-			best = v;
-	} while (to_parent(walk));
-	free(walk);
-	return best;
-}
-
-static void set_working_set(struct cgroup_memory *m, uint64_t inactive_file)
-{
-	m->working_set_bytes = m->usage_bytes;
-	if ((uint64_t)m->working_set_bytes > inactive_file)
-		m->working_set_bytes -= inactive_file;
-	else
-		m->working_set_bytes = 0;
-}
-
-int cgroup_memory(const struct cgroup_layout *l, const char *cg, struct cgroup_memory *m)
-{
-	static const char *const v1_keys[] = { "total_inactive_file", "hierarchical_memory_limit" };
-	uint64_t usage, inactive = 0, limit, vals[2];
-	char v1[4096];
-	int err, found;
-
-	/* a controller is bound to one hierarchy: v1's when it is mounted there */
-	if (!l->memory[0] && !read_u64(l->v2, cg, "memory.current", &usage)) {
-		m->usage_bytes = usage;
-		cgroup_read_key(l->v2, cg, "memory.stat", "inactive_file", &inactive);
-		set_working_set(m, inactive);
-		m->limit_bytes = v2_memory_limit(l, cg);
-		return 0;
-	}
-	err = cgroup_v1_path(l, l->memory, "memory", cg, v1, sizeof(v1));
-	if (err)
-		return err;
-	err = read_u64(l->memory, v1, "memory.usage_in_bytes", &usage);
-	if (err)
-		return err;
-	m->usage_bytes = usage;
-	/* one pass: the inactive file pages, and the effective limit (the
-	 * smallest along the ancestors) */
-	found = cgroup_read_keys(l->memory, v1, "memory.stat", v1_keys, vals, 2);
-	if (found < 0)
-		found = 0;
-	inactive = found & 1 ? vals[0] : 0;
-	set_working_set(m, inactive);
-	if (found & 2)
-		limit = vals[1];
-	else if (read_u64(l->memory, v1, "memory.limit_in_bytes", &limit))
-		limit = V1_UNLIMITED;
-	m->limit_bytes = limit >= V1_UNLIMITED ? -1 : (int64_t)limit;
-	return 0;
-}
-
-int cgroup_memory_usage_open(const struct cgroup_layout *l, const char *cg)
-{
-	/* in v1, the cgroup of the same path only: a twin found through a
-	 * task's /proc/PID/cgroup may change when that task moves */
-	return l->memory[0] ? open_cg(l->memory, cg, "memory.usage_in_bytes") :
-			      open_cg(l->v2, cg, "memory.current");
-}
-
-int cgroup_read_u64_at(int fd, uint64_t *val)
-{
-	char buf[32], *end;
-	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
-
-	if (n < 0)
-		return -errno;
-	if (n == 0)
-		return -ENODATA;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	errno = 0;
-	*val = strtoull(buf, &end, 10);
-	return (errno || end == buf || *end) ? -EINVAL : 0;
-}
-
-int cgroup_memory_usage(const struct cgroup_layout *l, const char *cg, int64_t *bytes)
-{
-	uint64_t usage;
-	char v1[4096];
-	int err;
-
-	if (!l->memory[0]) {
-		err = read_u64(l->v2, cg, "memory.current", &usage);
-	} else {
-		/* the same path in v1 first, without looking for the directory */
-		err = read_u64(l->memory, cg, "memory.usage_in_bytes", &usage);
-		if (err == -ENOENT) {
-			err = cgroup_v1_path(l, l->memory, "memory", cg, v1, sizeof(v1));
-			if (!err)
-				err = read_u64(l->memory, v1, "memory.usage_in_bytes", &usage);
-		}
-	}
-	if (!err)
-		*bytes = (int64_t)usage;
-	return err;
-}
-
-int cgroup_psi_some_us(const struct cgroup_layout *l, const char *cg, const char *resource,
-		       uint64_t *us)
-{
-	char file[32], buf[256], *total;
-
-	snprintf(file, sizeof(file), "%s.pressure", resource);
-	if (cgroup_read_line(l->v2, cg, file, buf, sizeof(buf)))
-		return -ENOENT;
-	total = strstr(buf, "total=");
-	if (strncmp(buf, "some ", 5) || !total)
-		return -EINVAL;
-	return sscanf(total, "total=%" SCNu64, us) == 1 ? 0 : -EINVAL;
 }

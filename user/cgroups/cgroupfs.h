@@ -2,7 +2,8 @@
 /*
  * Reading cgroupfs. Library code: no logging; commands return 0 or -errno.
  * Every function takes the filesystem location it reads as a parameter so
- * tests can point it at fixture trees.
+ * tests can point it at fixture trees. cgroupfs.c: the mounts, paths and
+ * files; resources.c: what a cgroup uses and may use (CPU, memory, PSI).
  */
 #ifndef __CGSNAP_CGROUPFS_H
 #define __CGSNAP_CGROUPFS_H
@@ -54,10 +55,17 @@ struct cgroup_layout {
  * there is no cgroup v2 mount (cgsnap keys everything by v2 ids). */
 int cgroup_layout_detect(struct cgroup_layout *l, const char *mountinfo);
 
+/* @file under cgroup @cg of hierarchy @root opened for reading (O_CLOEXEC),
+ * also where the path is longer than PATH_MAX: an fd, or -errno */
+int cgroup_open(const char *root, const char *cg, const char *file);
+
 /* Read the first line of @file under cgroup @cg of hierarchy @root into
  * @buf (newline removed). Returns 0, -ENOENT, -EOPNOTSUPP (e.g. PSI off),
  * -errno. */
 int cgroup_read_line(const char *root, const char *cg, const char *file, char *buf, size_t len);
+
+/* That first line as one unsigned number: 0, -EINVAL if it is not one, -errno */
+int cgroup_read_u64(const char *root, const char *cg, const char *file, uint64_t *val);
 
 /* The values of the @n (at most 31) @keys of a flat-keyed file ("key value"
  * lines) in one pass, into @vals: returns the bitmask of the keys found
@@ -84,6 +92,11 @@ int cgroup_cpu_usage(const struct cgroup_layout *l, const char *cg, uint64_t *ns
  * smallest along its ancestors), else the size of its effective cpuset,
  * else the online CPUs. */
 int cgroup_cpu_capacity(const struct cgroup_layout *l, const char *cg, double *cpus);
+/* Its parts, for a caller that keeps its ancestors': the CPUs of @cg's own
+ * quota (v2 cpu.max, else v1 cfs quota; 0: none), and the CPUs of its
+ * effective cpuset (else the online CPUs) or -errno */
+int cgroup_cpu_quota(const struct cgroup_layout *l, const char *cg, double *cpus);
+int cgroup_cpuset_cpus(const struct cgroup_layout *l, const char *cg);
 
 struct cgroup_memory {
 	int64_t usage_bytes;		/* memory.current / memory.usage_in_bytes */
@@ -94,6 +107,13 @@ struct cgroup_memory {
 /* Memory of @cg and its descendants, from v2 when its memory controller is
  * on, else from the v1 memory cgroup of the same tasks. */
 int cgroup_memory(const struct cgroup_layout *l, const char *cg, struct cgroup_memory *m);
+/* The same, with @above the effective limit of @cg's parent (-1: none) as
+ * the caller kept it (v2), instead of memory.max read up the tree; NULL:
+ * read. v1 takes the effective limit from memory.stat either way. */
+int cgroup_memory_under(const struct cgroup_layout *l, const char *cg, const int64_t *above,
+			struct cgroup_memory *m);
+/* @cg's own memory.max (v2): bytes, or -1 for "max" or none */
+int64_t cgroup_memory_max(const struct cgroup_layout *l, const char *cg);
 /* Its usage alone (memory.current or memory.usage_in_bytes): one small read */
 int cgroup_memory_usage(const struct cgroup_layout *l, const char *cg, int64_t *bytes);
 /* The file of that usage opened (O_CLOEXEC) to be read again and again with

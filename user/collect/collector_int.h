@@ -57,6 +57,11 @@ struct cg_state {
 	uint32_t reads_tick;	/* the system tick its children's reads were counted in */
 	uint32_t reads;		/* children whose CPU that tick reads */
 	uint32_t since_flush;	/* of them read so far */
+	/* the limits along it and its ancestors, read once a system tick
+	 * (systick.c); the ticks are c->sys_ticks + 1 */
+	uint32_t quota_tick, mem_max_tick;
+	double quota;		/* smallest CPU quota, CPUs; 0: none; < 0: -errno */
+	int64_t mem_max;	/* smallest memory.max (v2), bytes; -1: none */
 };
 
 struct collector {

@@ -142,6 +142,66 @@ static void flush_parent(struct collector *c, struct wentry *w)
 		c->readings[COLL_CPU_FLUSH]++;
 }
 
+/*
+ * The CPU quotas and memory.max of a cgroup's ancestors are its siblings'
+ * too: each is read once a system tick, not once for each of 1,000 busy
+ * siblings, and kept in the node's state for that tick.
+ */
+static double chain_quota(struct collector *c, struct cg_node *n)
+{
+	struct cg_state *st = state_of(n);
+	double own, above;
+	int err;
+
+	if (st->quota_tick == c->sys_ticks + 1)
+		return st->quota;
+	above = n->parent ? chain_quota(c, n->parent) : 0;
+	if (above < 0)
+		own = above;
+	else if ((err = cgroup_cpu_quota(c->opts.layout, n->path, &own)))
+		own = err;
+	else if (above > 0 && (own == 0 || above < own))
+		own = above;
+	st->quota = own;
+	st->quota_tick = c->sys_ticks + 1;
+	return own;
+}
+
+static int64_t chain_mem_max(struct collector *c, struct cg_node *n)
+{
+	struct cg_state *st = state_of(n);
+	int64_t own, above;
+
+	if (st->mem_max_tick == c->sys_ticks + 1)
+		return st->mem_max;
+	above = n->parent ? chain_mem_max(c, n->parent) : -1;
+	own = cgroup_memory_max(c->opts.layout, n->path);
+	if (own < 0 || (above >= 0 && above < own))
+		own = above;
+	st->mem_max = own;
+	st->mem_max_tick = c->sys_ticks + 1;
+	return own;
+}
+
+/* the CPUs @w may use: the smallest quota up its tree, else its cpuset */
+static int cpu_capacity(struct collector *c, struct wentry *w, double *cpus)
+{
+	double q = chain_quota(c, w->node);
+	int n;
+
+	if (q < 0)
+		return (int)q;
+	if (q > 0) {
+		*cpus = q;
+		return 0;
+	}
+	n = cgroup_cpuset_cpus(c->opts.layout, w->pub.path);
+	if (n < 0)
+		return n;
+	*cpus = n;
+	return 0;
+}
+
 static void cpu_snapshot(struct collector *c, struct wentry *w, int64_t now, bool idle)
 {
 	const struct cgroup_layout *l = c->opts.layout;
@@ -172,7 +232,7 @@ static void cpu_snapshot(struct collector *c, struct wentry *w, int64_t now, boo
 	 * ratio is 0 whatever it may use */
 	if (c->opts.idle_read_ns > 0 ? (!w->cap_due || (!idle && now >= w->cap_due)) :
 				       w->cap_gen != gen) {
-		if (cgroup_cpu_capacity(l, w->pub.path, &w->pub.sys.cpu_capacity))
+		if (cpu_capacity(c, w, &w->pub.sys.cpu_capacity))
 			return;
 		w->cap_gen = gen;
 		if (c->opts.idle_read_ns > 0)
@@ -294,8 +354,12 @@ static void memory_snapshot(struct collector *c, struct wentry *w, int64_t now,
 	if (reuse) {
 		mem = w->pub.sys.mem;
 	} else {
+		/* v2: the limits above it as this tick read them; v1's come whole */
+		int64_t above = !l->memory[0] && w->node->parent ?
+					chain_mem_max(c, w->node->parent) : -1;
+
 		w->mem_checks = 0;
-		if (cgroup_memory(l, w->pub.path, &mem)) {
+		if (cgroup_memory_under(l, w->pub.path, l->memory[0] ? NULL : &above, &mem)) {
 			/* no memory files (e.g. no v1 memory cgroup): look again after a scan */
 			w->no_mem_gen = gen;
 			w->have_no_mem = true;

@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * What a cgroup uses and may use, from its cgroupfs files (cgroupfs.h):
+ * CPU usage, quota, cpuset and capacity; memory usage, limits and working
+ * set; PSI. v2 first, else the v1 controller's cgroup of the same tasks.
+ * The files themselves are opened and read by cgroupfs.c.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cgroupfs.h"
+#include "host.h"
+
+/* v1 "unlimited" is PAGE_COUNTER_MAX pages: anything this large */
+#define V1_UNLIMITED (1ULL << 62)
+
+int cgroup_cpu_usage(const struct cgroup_layout *l, const char *cg, uint64_t *ns)
+{
+	char v1[4096];
+	uint64_t us;
+	int err;
+
+	err = cgroup_read_key(l->v2, cg, "cpu.stat", "usage_usec", &us);
+	if (!err) {
+		*ns = us * 1000;
+		return 0;
+	}
+	if (cgroup_v1_path(l, l->cpuacct, "cpuacct", cg, v1, sizeof(v1)))
+		return err;
+	return cgroup_read_u64(l->cpuacct, v1, "cpuacct.usage", ns);
+}
+
+/* the parent of cgroup path @cg in place; false at the root */
+static bool to_parent(char *cg)
+{
+	char *slash;
+
+	while (*cg == '/')
+		cg++;
+	if (!*cg)
+		return false;
+	slash = strrchr(cg, '/');
+	if (slash)
+		*slash = '\0';
+	else
+		*cg = '\0';
+	return true;
+}
+
+/* CPUs of the quota of @cg alone: 0 if unlimited, <0 on error */
+static double quota_of(const struct cgroup_layout *l, const char *cg)
+{
+	char buf[128], v1[4096];
+	uint64_t quota, period;
+	long long q;
+
+	if (!cgroup_read_line(l->v2, cg, "cpu.max", buf, sizeof(buf))) {
+		if (!strncmp(buf, "max", 3))
+			return 0;
+		if (sscanf(buf, "%" SCNu64 " %" SCNu64, &quota, &period) != 2 || !period)
+			return -EINVAL;
+		return (double)quota / (double)period;
+	}
+	if (cgroup_v1_path(l, l->cpu, "cpu", cg, v1, sizeof(v1)) ||
+	    cgroup_read_line(l->cpu, v1, "cpu.cfs_quota_us", buf, sizeof(buf)))
+		return 0;
+	if (sscanf(buf, "%lld", &q) != 1 || q < 0 ||
+	    cgroup_read_u64(l->cpu, v1, "cpu.cfs_period_us", &period) || !period)
+		return 0;
+	return (double)q / (double)period;
+}
+
+static int cpuset_count(const struct cgroup_layout *l, const char *cg)
+{
+	char buf[4096], v1[4096], path[256];
+	FILE *f;
+	int n;
+
+	if (!cgroup_read_line(l->v2, cg, "cpuset.cpus.effective", buf, sizeof(buf)) && buf[0])
+		return cpulist_count(buf);
+	if (!cgroup_v1_path(l, l->cpuset, "cpuset", cg, v1, sizeof(v1)) &&
+	    !cgroup_read_line(l->cpuset, v1, "cpuset.effective_cpus", buf, sizeof(buf)) && buf[0])
+		return cpulist_count(buf);
+	snprintf(path, sizeof(path), "%s/online", l->sys_cpu);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	n = fgets(buf, sizeof(buf), f) ? cpulist_count(buf) : -EINVAL;
+	fclose(f);
+	return n;
+}
+
+int cgroup_cpu_quota(const struct cgroup_layout *l, const char *cg, double *cpus)
+{
+	double q = quota_of(l, cg);
+
+	if (q < 0)
+		return (int)q;
+	*cpus = q;
+	return 0;
+}
+
+int cgroup_cpuset_cpus(const struct cgroup_layout *l, const char *cg)
+{
+	int n = cpuset_count(l, cg);
+
+	return n > 0 ? n : n < 0 ? n : -EINVAL;
+}
+
+int cgroup_cpu_capacity(const struct cgroup_layout *l, const char *cg, double *cpus)
+{
+	char *walk = strdup(cg);	/* a path may outgrow PATH_MAX */
+	double q, best = 0;
+	int n;
+
+	if (!walk)
+		return -ENOMEM;
+	do {
+		q = quota_of(l, walk);
+		if (q < 0) {
+			free(walk);
+			return (int)q;
+		}
+		if (q > 0 && (best == 0 || q < best))
+			best = q;
+	} while (to_parent(walk));
+	free(walk);
+	if (best > 0) {
+		*cpus = best;
+		return 0;
+	}
+	n = cgroup_cpuset_cpus(l, cg);
+	if (n < 0)
+		return n;
+	*cpus = n;
+	return 0;
+}
+
+int64_t cgroup_memory_max(const struct cgroup_layout *l, const char *cg)
+{
+	char buf[64];
+	long long v;
+
+	if (cgroup_read_line(l->v2, cg, "memory.max", buf, sizeof(buf)) ||
+	    sscanf(buf, "%lld", &v) != 1 || v < 0)
+		return -1;	/* "max", or no memory controller */
+	return v;
+}
+
+static int64_t min_limit(int64_t a, int64_t b)
+{
+	return a < 0 ? b : b < 0 ? a : a < b ? a : b;
+}
+
+/* smallest memory.max along @cg's ancestors; -1 if none is set */
+static int64_t v2_memory_limit(const struct cgroup_layout *l, const char *cg)
+{
+	char *walk = strdup(cg);
+	int64_t best = -1;
+
+	if (!walk)
+		return -1;
+	do
+		best = min_limit(best, cgroup_memory_max(l, walk));
+	while (to_parent(walk));
+	free(walk);
+	return best;
+}
+
+static void set_working_set(struct cgroup_memory *m, uint64_t inactive_file)
+{
+	m->working_set_bytes = m->usage_bytes;
+	if ((uint64_t)m->working_set_bytes > inactive_file)
+		m->working_set_bytes -= inactive_file;
+	else
+		m->working_set_bytes = 0;
+}
+
+int cgroup_memory(const struct cgroup_layout *l, const char *cg, struct cgroup_memory *m)
+{
+	return cgroup_memory_under(l, cg, NULL, m);
+}
+
+int cgroup_memory_under(const struct cgroup_layout *l, const char *cg, const int64_t *above,
+			struct cgroup_memory *m)
+{
+	static const char *const v1_keys[] = { "total_inactive_file", "hierarchical_memory_limit" };
+	uint64_t usage, inactive = 0, limit, vals[2];
+	char v1[4096];
+	int err, found;
+
+	/* a controller is bound to one hierarchy: v1's when it is mounted there */
+	if (!l->memory[0] && !cgroup_read_u64(l->v2, cg, "memory.current", &usage)) {
+		m->usage_bytes = usage;
+		cgroup_read_key(l->v2, cg, "memory.stat", "inactive_file", &inactive);
+		set_working_set(m, inactive);
+		m->limit_bytes = above ? min_limit(cgroup_memory_max(l, cg), *above) :
+					 v2_memory_limit(l, cg);
+		return 0;
+	}
+	err = cgroup_v1_path(l, l->memory, "memory", cg, v1, sizeof(v1));
+	if (err)
+		return err;
+	err = cgroup_read_u64(l->memory, v1, "memory.usage_in_bytes", &usage);
+	if (err)
+		return err;
+	m->usage_bytes = usage;
+	/* one pass: the inactive file pages, and the effective limit (the
+	 * smallest along the ancestors) */
+	found = cgroup_read_keys(l->memory, v1, "memory.stat", v1_keys, vals, 2);
+	if (found < 0)
+		found = 0;
+	inactive = found & 1 ? vals[0] : 0;
+	set_working_set(m, inactive);
+	if (found & 2)
+		limit = vals[1];
+	else if (cgroup_read_u64(l->memory, v1, "memory.limit_in_bytes", &limit))
+		limit = V1_UNLIMITED;
+	m->limit_bytes = limit >= V1_UNLIMITED ? -1 : (int64_t)limit;
+	return 0;
+}
+
+int cgroup_memory_usage_open(const struct cgroup_layout *l, const char *cg)
+{
+	/* in v1, the cgroup of the same path only: a twin found through a
+	 * task's /proc/PID/cgroup may change when that task moves */
+	return l->memory[0] ? cgroup_open(l->memory, cg, "memory.usage_in_bytes") :
+			      cgroup_open(l->v2, cg, "memory.current");
+}
+
+int cgroup_read_u64_at(int fd, uint64_t *val)
+{
+	char buf[32], *end;
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		return -ENODATA;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	errno = 0;
+	*val = strtoull(buf, &end, 10);
+	return (errno || end == buf || *end) ? -EINVAL : 0;
+}
+
+int cgroup_memory_usage(const struct cgroup_layout *l, const char *cg, int64_t *bytes)
+{
+	uint64_t usage;
+	char v1[4096];
+	int err;
+
+	if (!l->memory[0]) {
+		err = cgroup_read_u64(l->v2, cg, "memory.current", &usage);
+	} else {
+		/* the same path in v1 first, without looking for the directory */
+		err = cgroup_read_u64(l->memory, cg, "memory.usage_in_bytes", &usage);
+		if (err == -ENOENT) {
+			err = cgroup_v1_path(l, l->memory, "memory", cg, v1, sizeof(v1));
+			if (!err)
+				err = cgroup_read_u64(l->memory, v1, "memory.usage_in_bytes", &usage);
+		}
+	}
+	if (!err)
+		*bytes = (int64_t)usage;
+	return err;
+}
+
+int cgroup_psi_some_us(const struct cgroup_layout *l, const char *cg, const char *resource,
+		       uint64_t *us)
+{
+	char file[32], buf[256], *total;
+
+	snprintf(file, sizeof(file), "%s.pressure", resource);
+	if (cgroup_read_line(l->v2, cg, file, buf, sizeof(buf)))
+		return -ENOENT;
+	total = strstr(buf, "total=");
+	if (strncmp(buf, "some ", 5) || !total)
+		return -EINVAL;
+	return sscanf(total, "total=%" SCNu64, us) == 1 ? 0 : -EINVAL;
+}
