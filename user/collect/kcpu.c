@@ -173,10 +173,11 @@ void coll_cpu_baseline(struct wentry *w, uint64_t usage)
 }
 
 /*
- * The cgroups whose CPU this tick read from cpu.stat (a first reading, or
- * a tick whose kernel charges were not whole) take the kernel's baseline
- * after that read, not before: the time they ran between the two would
- * count twice, in cpu.stat's usage and again in the kernel's next delta.
+ * The cgroups whose usage this tick took from cpu.stat (a first reading, or
+ * the second of ticks whose kernel charges were not whole; the first of
+ * them still adds the kernel's delta) take the kernel's baseline after that
+ * read, not before: the time they ran between the two would count twice,
+ * in cpu.stat's usage and again in the kernel's next delta.
  * (The kernel side is read at the top of a tick, and at 10,000 cgroups the
  * last cpu.stat comes hundreds of ms later: a 6.1 guest in CI showed a
  * spinner's usage 1.3% ahead of cpu.stat at a tick.) Taken after, the time
@@ -202,7 +203,10 @@ void coll_cpu_rebase(struct collector *c, int64_t now)
 	for (w = c->watched; w; w = w->next) {
 		if (!w->cpu_rebase)
 			continue;
-		w->kcpu_seen = w->kcpu_ns + w->cpu_inprog;
+		/* never lower: a run in progress the estimate now misses (its
+		 * note changed) would come again whole in the next delta */
+		if (w->kcpu_ns + w->cpu_inprog > w->kcpu_seen)
+			w->kcpu_seen = w->kcpu_ns + w->cpu_inprog;
 		w->cpu_rebase = false;
 	}
 }
@@ -217,15 +221,17 @@ uint64_t coll_cpu_usage(struct wentry *w, const uint64_t *stat)
 		dk = k - w->kcpu_seen;
 		w->kcpu_seen = k;
 	}
-	/* cpu.stat's delta when the last reading was cpu.stat's too, else the kernel's */
-	if (stat && w->stat_last)
+	/* cpu.stat's delta when the last reading was cpu.stat's too, else the
+	 * kernel's; on cpu.stat's scale, the kernel's baseline is taken after
+	 * the read (coll_cpu_rebase()) */
+	if (stat && w->stat_last) {
 		w->cpu_usage += *stat > w->stat_prev ? *stat - w->stat_prev : 0;
-	else
-		w->cpu_usage += dk;
-	w->stat_last = stat != NULL;
-	if (stat) {
-		w->stat_prev = *stat;
 		w->cpu_rebase = true;
+	} else {
+		w->cpu_usage += dk;
 	}
+	w->stat_last = stat != NULL;
+	if (stat)
+		w->stat_prev = *stat;
 	return w->cpu_usage;
 }
