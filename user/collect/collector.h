@@ -38,10 +38,6 @@ struct watched {
 
 struct collector;
 
-/* an idle cgroup whose usage had not moved is read in full at least every
- * this many idle intervals all the same (its limit, its inactive pages) */
-#define COLL_MEM_CHECKS		6
-
 /* the longest printable name of a watched cgroup (struct watched.name) */
 #define COLL_NAME_MAX		1024
 

@@ -14,6 +14,7 @@
 #include "collector_int.h"
 #include "registry.h"
 #include "host.h"
+#include "plan.h"
 
 /* cpu and memory snapshots */
 
@@ -68,12 +69,6 @@ static bool runs_known(struct collector *c)
 	return c->opts.idle_read_ns > 0;
 }
 
-/* a cgroup's first readings of memory and capacity spread over the idle interval, by id */
-static int64_t spread(uint64_t id, int64_t span)
-{
-	return (int64_t)((id * 0x9E3779B97F4A7C15ULL >> 32) % (uint64_t)span);
-}
-
 /*
  * Reading a v2 cgroup's cpu.stat flushes the CPU times its subtree has
  * pending (rstat), and then unlinks it from its parent's list of updated
@@ -82,18 +77,18 @@ static int64_t spread(uint64_t id, int64_t span)
  * siblings: 3.5x the time of reading them after their parent). Reading the
  * parent first flushes them all in one pass, and they find nothing left to
  * unlink. The siblings run again while they are read, and go back on the
- * list: so a parent with at least FLUSH_EVERY children whose CPU this tick
- * reads is read before the first of them and again every FLUSH_EVERY of them.
+ * list: so a parent with at least PLAN_FLUSH_EVERY children whose CPU this
+ * tick reads is read before the first of them and again every
+ * PLAN_FLUSH_EVERY of them (plan_flush_parent()).
  * The root flushes nothing (its cpu.stat is summed from its children);
  * cgroup v1's cpuacct has no such list, and a parent without cpu.stat is
  * skipped.
  */
-#define FLUSH_EVERY 32
 
-/* @w's CPU usage this tick: the last one kept, since it did not run */
-static bool cpu_kept(const struct wentry *w, bool idle)
+/* where @w's CPU usage comes from this tick (plan.h) */
+static enum plan_cpu cpu_plan(const struct collector *c, const struct wentry *w, bool idle)
 {
-	return idle && w->pub.sys_state.have_cpu;
+	return plan_cpu(!c->opts.cpu_from_cgroupfs, c->kernel_ok, w->pub.sys_state.have_cpu, idle);
 }
 
 /* the parent whose cpu.stat can flush @w's, or NULL (the root flushes nothing) */
@@ -113,7 +108,7 @@ static void count_reads(struct collector *c, bool known)
 	if (c->kernel_ok)
 		return;		/* no cpu.stat is read */
 	for (w = c->watched; w; w = w->next) {
-		if (cpu_kept(w, known && !w->ran) || !(p = flush_point(w)))
+		if (cpu_plan(c, w, known && !w->ran) != PLAN_CPU_READ || !(p = flush_point(w)))
 			continue;
 		st = state_of(p);
 		if (st->reads_tick != c->sys_ticks) {
@@ -135,8 +130,7 @@ static void flush_parent(struct collector *c, struct wentry *w)
 	if (!p)
 		return;
 	st = state_of(p);
-	if (st->reads_tick != c->sys_ticks || st->reads < FLUSH_EVERY ||
-	    st->since_flush++ % FLUSH_EVERY)
+	if (st->reads_tick != c->sys_ticks || !plan_flush_parent(st->reads, st->since_flush++))
 		return;
 	if (!cgroup_read_key(c->opts.layout->v2, p->path, "cpu.stat", "usage_usec", &usage))
 		c->readings[COLL_CPU_FLUSH]++;
@@ -209,12 +203,13 @@ static void cpu_snapshot(struct collector *c, struct wentry *w, int64_t now, boo
 	struct cgsnap_snapshot snap;
 	/* after its first reading, from the kernel's charges (kcpu.c) */
 	bool charged = !c->opts.cpu_from_cgroupfs && w->pub.sys_state.have_cpu;
+	enum plan_cpu plan = cpu_plan(c, w, idle);
 	uint64_t usage;
 
-	if (charged && c->kernel_ok) {
+	if (plan == PLAN_CPU_KERNEL) {
 		usage = coll_cpu_usage(w, NULL);
 		c->readings[COLL_CPU_KERNEL]++;
-	} else if (cpu_kept(w, idle)) {
+	} else if (plan == PLAN_CPU_KEEP) {
 		usage = w->pub.sys_state.last_cpu_ns;	/* it did not run: unchanged */
 		c->readings[COLL_CPU_KEPT]++;
 	} else {
@@ -227,17 +222,14 @@ static void cpu_snapshot(struct collector *c, struct wentry *w, int64_t now, boo
 		else
 			coll_cpu_baseline(w, usage);
 	}
-	/* limits change rarely: resolved again after each scan, not each tick;
-	 * with idle reads, every idle interval (spread) while it runs: idle, its
-	 * ratio is 0 whatever it may use */
-	if (c->opts.idle_read_ns > 0 ? (!w->cap_due || (!idle && now >= w->cap_due)) :
-				       w->cap_gen != gen) {
+	/* limits change rarely: not read every tick (plan_capacity_due()) */
+	if (plan_capacity_due(c->opts.idle_read_ns, idle, now, w->cap_due, w->cap_gen, gen)) {
 		if (cpu_capacity(c, w, &w->pub.sys.cpu_capacity))
 			return;
 		w->cap_gen = gen;
 		if (c->opts.idle_read_ns > 0)
-			w->cap_due = now + (w->cap_due ? c->opts.idle_read_ns :
-					    spread(w->pub.id, c->opts.idle_read_ns));
+			w->cap_due = plan_next_due(w->pub.id, now, w->cap_due,
+						   c->opts.idle_read_ns);
 	}
 	if (build_cpu(&c->settings, &w->pub.sys_state, &w->pub.sys, usage, now, &snap))
 		coll_add_snapshot(c, w, &snap);
@@ -327,20 +319,19 @@ static void memory_snapshot(struct collector *c, struct wentry *w, int64_t now,
 	uint32_t gen = registry__generation(c->reg);
 	struct cgsnap_snapshot snap;
 	struct cgroup_memory mem;
+	enum plan_mem plan;
 	bool known, reuse;
 	double stall;
 	uint64_t psi = 0;
 
 	if (w->have_no_mem && w->no_mem_gen == gen)
 		return;
-	/* a cgroup that did not run keeps its last reading until it is due;
-	 * one that ran, or is due, keeps it if its usage did not move (but
-	 * every few times): one file read, not its memory files and PSI */
-	reuse = idle && w->pub.sys.valid && now < w->mem_due;
+	plan = plan_memory(idle, w->pub.sys.valid, now, w->mem_due, c->opts.idle_read_ns,
+			   w->mem_checks);
+	reuse = plan == PLAN_MEM_KEEP;
 	if (reuse) {
 		c->readings[COLL_MEM_KEPT]++;
-	} else if (c->opts.idle_read_ns > 0 && w->pub.sys.valid &&
-		   w->mem_checks < COLL_MEM_CHECKS) {
+	} else if (plan == PLAN_MEM_CHECK) {
 		int64_t usage;
 
 		reuse = !memory_usage(c, w, &usage) &&
@@ -368,8 +359,8 @@ static void memory_snapshot(struct collector *c, struct wentry *w, int64_t now,
 		w->pub.sys.psi = !cgroup_psi_some_us(l, w->pub.path, "memory", &psi);
 		c->readings[COLL_MEM_READ]++;
 		if (c->opts.idle_read_ns > 0)
-			w->mem_due = now + (w->mem_due ? c->opts.idle_read_ns :
-					    spread(w->pub.id, c->opts.idle_read_ns));
+			w->mem_due = plan_next_due(w->pub.id, now, w->mem_due,
+						   c->opts.idle_read_ns);
 	}
 	known = build_stall_ratio(&w->pub.sys_state, w->mem_some_ns, !reuse && w->pub.sys.psi,
 				  psi, now, &stall);

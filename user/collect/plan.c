@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* The system tick's read plan (plan.h). Pure. */
+#include "plan.h"
+
+enum plan_cpu plan_cpu(bool from_kernel, bool kernel_whole, bool have_cpu, bool idle)
+{
+	/* after its first reading, from the kernel's charges while they are whole */
+	if (from_kernel && have_cpu && kernel_whole)
+		return PLAN_CPU_KERNEL;
+	if (idle && have_cpu)
+		return PLAN_CPU_KEEP;
+	return PLAN_CPU_READ;
+}
+
+enum plan_mem plan_memory(bool idle, bool valid, int64_t now, int64_t due, int64_t idle_read_ns,
+			  unsigned int checks)
+{
+	/* a cgroup that did not run keeps its last reading until it is due;
+	 * one that ran, or is due, keeps it if its usage did not move (but
+	 * every few times): one file read, not its memory files and PSI */
+	if (idle && valid && now < due)
+		return PLAN_MEM_KEEP;
+	if (idle_read_ns > 0 && valid && checks < PLAN_MEM_CHECKS)
+		return PLAN_MEM_CHECK;
+	return PLAN_MEM_READ;
+}
+
+bool plan_capacity_due(int64_t idle_read_ns, bool idle, int64_t now, int64_t cap_due,
+		       uint32_t cap_gen, uint32_t gen)
+{
+	if (idle_read_ns > 0)
+		return !cap_due || (!idle && now >= cap_due);
+	return cap_gen != gen;
+}
+
+int64_t plan_next_due(uint64_t id, int64_t now, int64_t prev_due, int64_t interval)
+{
+	if (interval <= 0)
+		return now;
+	if (prev_due)
+		return now + interval;
+	/* Fibonacci hashing of the id (spread evenly however the ids run),
+	 * scaled to the interval: the hash's high 32 bits modulo it, as before,
+	 * reached only its first 4.29 s */
+	return now + (int64_t)(((unsigned __int128)(id * 0x9E3779B97F4A7C15ULL) *
+				(uint64_t)interval) >> 64);
+}
+
+bool plan_flush_parent(uint32_t reads, uint32_t nth)
+{
+	return reads >= PLAN_FLUSH_EVERY && nth % PLAN_FLUSH_EVERY == 0;
+}

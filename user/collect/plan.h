@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The system tick's read plan: for each watched cgroup, what to read from
+ * cgroupfs and what to keep, decided from what the collector knows (who
+ * ran, when a reading is due). Pure: no I/O, no clock, no collector state;
+ * systick.c carries the plan out. Tested without root (tests/test_plan.c).
+ */
+#ifndef __CGSNAP_PLAN_H
+#define __CGSNAP_PLAN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* where a cgroup's CPU usage comes from this tick */
+enum plan_cpu {
+	PLAN_CPU_KERNEL,	/* the kernel's charges (kcpu.c) */
+	PLAN_CPU_KEEP,		/* its last reading: it did not run since */
+	PLAN_CPU_READ,		/* its cpu.stat */
+};
+
+/*
+ * @from_kernel: CPU time is charged in the kernel (not --cpu-usage-from
+ * cgroupfs); @kernel_whole: no run went uncounted since the last tick;
+ * @have_cpu: it has a first reading; @idle: it did not run since.
+ */
+enum plan_cpu plan_cpu(bool from_kernel, bool kernel_whole, bool have_cpu, bool idle);
+
+/* what of a cgroup's memory this tick reads */
+enum plan_mem {
+	PLAN_MEM_KEEP,		/* nothing: idle, and not due */
+	PLAN_MEM_CHECK,		/* its usage alone; the rest is kept if it did not move */
+	PLAN_MEM_READ,		/* its memory files and memory.pressure */
+};
+
+/* an idle cgroup whose usage had not moved is read in full at least every
+ * this many due checks all the same (its limit, its inactive pages) */
+#define PLAN_MEM_CHECKS		6
+
+/*
+ * @valid: it has a reading; @due: when an idle one is read again;
+ * @idle_read_ns: --idle-read-interval (0: read every tick); @checks: checks
+ * in a row that found its usage unchanged.
+ */
+enum plan_mem plan_memory(bool idle, bool valid, int64_t now, int64_t due, int64_t idle_read_ns,
+			  unsigned int checks);
+
+/*
+ * Whether its CPU capacity (quota up the tree, cpuset) is read this tick:
+ * with idle reads, first thing and then every idle interval while it runs
+ * (idle, its ratio is 0 whatever it may use; @cap_due 0: never read);
+ * without, after each scan of the tree (@cap_gen, the scan generation of
+ * its last reading, against @gen).
+ */
+bool plan_capacity_due(int64_t idle_read_ns, bool idle, int64_t now, int64_t cap_due,
+		       uint32_t cap_gen, uint32_t gen);
+
+/* when a reading taken @now is due again: the first one (@prev_due 0)
+ * spread over the @interval by cgroup @id, so that 10,000 new cgroups are
+ * not all due in the same tick; then every @interval */
+int64_t plan_next_due(uint64_t id, int64_t now, int64_t prev_due, int64_t interval);
+
+/*
+ * Reading many busy siblings' cpu.stat (DESIGN.md): a parent with @reads
+ * children whose cpu.stat this tick reads is read before the first of them
+ * and again every PLAN_FLUSH_EVERY; @nth (from 0) is about to be read.
+ */
+#define PLAN_FLUSH_EVERY	32
+bool plan_flush_parent(uint32_t reads, uint32_t nth);
+
+#endif /* __CGSNAP_PLAN_H */
