@@ -333,18 +333,19 @@ static int fds_open_on(const char *path)
 
 /*
  * A busy cgroup's memory usage is read every tick from its file kept open
- * (pread at offset 0, no open and close): one file, read afresh (64 MiB
- * touched show at the next tick, not six ticks later when the usage would
- * be read in full anyway), and closed when the cgroup goes.
+ * (pread at offset 0, no open and close): one file, read afresh, and closed
+ * when the cgroup goes. 4 MiB touched of a 1 GiB budget show at the next
+ * tick from that file alone, the working set moving with the usage; 64 MiB
+ * make it read its memory files in full at once.
  */
 Test(kernel, memory_usage_is_read_from_a_file_kept_open, .init = setup_idle_reads)
 {
 	char file[4096], oom_file[256], cmd[160], dir[4096];
 	char *const argv[] = { "sh", "-c", cmd, (char *)testlib_workload(), NULL };
+	uint64_t id, r0[COLL_READING_MAX], r1[COLL_READING_MAX];
 	const char *rel, *procs;
+	int64_t before, usage, ws;
 	char *extra;
-	int64_t before, usage;
-	uint64_t id;
 	int fd, fa, i;
 
 	rel = testlib_cgroup("kept", &id);
@@ -365,6 +366,31 @@ Test(kernel, memory_usage_is_read_from_a_file_kept_open, .init = setup_idle_read
 		cr_assert(eq(int, collector__tick_system(coll, now_ns()), 0));
 	}
 	cr_assert(eq(int, fds_open_on(file), 1), "%s is not kept open, once", file);
+	/* 4 MiB, less than 1/64 of its 1 GiB: the usage alone, the working set
+	 * with it */
+	before = watched(rel)->sys.mem.usage_bytes;
+	ws = watched(rel)->sys.mem.working_set_bytes;
+	collector__readings(coll, r0);
+	snprintf(cmd, sizeof(cmd), "exec $0 --alloc-mb 4");
+	testlib_spawn_ex(rel, extra, argv, &fa);
+	cr_assert(testlib_wait_done(fa, 30000), "the allocation did not finish");
+	close(fa);
+	cr_assert(eq(int, collector__tick_runq(coll, now_ns()), 0));
+	cr_assert(eq(int, collector__tick_system(coll, now_ns()), 0));
+	collector__readings(coll, r1);
+	cr_assert(eq(int, cgroup_memory_usage(&layout, rel, &usage), 0));
+	cr_log_info("4 MiB: usage %.2f -> %.2f MiB (the kernel: %.2f), working set %.2f -> %.2f; "
+		    "%llu moved, %llu read", before / 1048576.0,
+		    watched(rel)->sys.mem.usage_bytes / 1048576.0, usage / 1048576.0,
+		    ws / 1048576.0, watched(rel)->sys.mem.working_set_bytes / 1048576.0,
+		    (unsigned long long)(r1[COLL_MEM_MOVED] - r0[COLL_MEM_MOVED]),
+		    (unsigned long long)(r1[COLL_MEM_READ] - r0[COLL_MEM_READ]));
+	cr_assert(eq(u64, r1[COLL_MEM_MOVED] - r0[COLL_MEM_MOVED], 1), "not taken alone");
+	cr_assert(eq(u64, r1[COLL_MEM_READ] - r0[COLL_MEM_READ], 0));
+	cr_assert(le(i64, llabs(watched(rel)->sys.mem.usage_bytes - usage), 256 << 10),
+		  "the usage is not the kernel's");
+	cr_assert(eq(i64, watched(rel)->sys.mem.working_set_bytes - ws,
+		     watched(rel)->sys.mem.usage_bytes - before), "the working set did not follow");
 	before = watched(rel)->sys.mem.usage_bytes;
 	snprintf(cmd, sizeof(cmd), "exec $0 --alloc-mb 64");
 	testlib_spawn_ex(rel, extra, argv, &fa);
@@ -372,9 +398,12 @@ Test(kernel, memory_usage_is_read_from_a_file_kept_open, .init = setup_idle_read
 	cr_assert(eq(int, collector__tick_runq(coll, now_ns()), 0));
 	cr_assert(eq(int, collector__tick_system(coll, now_ns()), 0));
 	usage = watched(rel)->sys.mem.usage_bytes;
+	collector__readings(coll, r0);
 	cr_log_info("usage %.1f MiB before, %.1f MiB after 64 MiB touched", before / 1048576.0,
 		    usage / 1048576.0);
 	cr_assert(ge(i64, usage - before, 60LL << 20), "the kept file read an old usage");
+	cr_assert(eq(u64, r0[COLL_MEM_READ] - r1[COLL_MEM_READ], 1),
+		  "moved by more than 1/64 of its budget: not read in full");
 	cr_assert(eq(int, fds_open_on(file), 1));
 	/* gone: its file is closed */
 	testlib_kill_cgroup(rel);

@@ -53,6 +53,20 @@ Test(plan, memory_read_in_full_every_few_unchanged_checks)
 		  "its limit and inactive pages are read all the same");
 }
 
+Test(plan, a_usage_that_moved_little_is_taken_alone)
+{
+	int64_t budget = 64LL << 20;	/* 1/64: 1 MiB */
+
+	cr_assert(plan_memory_moved_little(100 << 20, 100 << 20, budget));
+	cr_assert(plan_memory_moved_little((100 << 20) + (1 << 20), 100 << 20, budget));
+	cr_assert(plan_memory_moved_little((100 << 20) - (1 << 20), 100 << 20, budget),
+		  "down as up");
+	cr_assert(not(plan_memory_moved_little((100 << 20) + (1 << 20) + 1, 100 << 20, budget)),
+		  "more: read in full");
+	cr_assert(not(plan_memory_moved_little((99 << 20) - 1, 100 << 20, budget)));
+	cr_assert(not(plan_memory_moved_little(100 << 20, 100 << 20, 0)), "no budget known");
+}
+
 Test(plan, memory_read_every_tick_without_idle_reads)
 {
 	cr_assert(eq(int, plan_memory(false, true, 5 * SEC, 0, 0, 0), PLAN_MEM_READ));

@@ -39,7 +39,9 @@ struct wentry {
 	bool stat_last;			/* at the last reading (start or tick) */
 	bool cpu_rebase;		/* cpu.stat read this tick: the kernel's
 					 * baseline is taken after (coll_cpu_rebase()) */
-	unsigned int mem_checks;	/* due reads that found its usage unchanged */
+	unsigned int mem_checks;	/* usage reads since its last full memory read */
+	int64_t mem_full_usage;		/* its usage and working set at that read */
+	int64_t mem_full_ws;
 	int usage_fd;			/* its memory usage file kept open, or -1 */
 	bool usage_unkept;		/* not to be kept (no file of the same path) */
 	struct cg_node *node;

@@ -25,6 +25,13 @@ enum plan_mem plan_memory(bool idle, bool valid, int64_t now, int64_t due, int64
 	return PLAN_MEM_READ;
 }
 
+bool plan_memory_moved_little(int64_t usage, int64_t full_usage, int64_t budget)
+{
+	int64_t moved = usage > full_usage ? usage - full_usage : full_usage - usage;
+
+	return budget > 0 && moved <= budget / PLAN_MEM_MOVE_SHARE;
+}
+
 bool plan_capacity_due(int64_t idle_read_ns, bool idle, int64_t now, int64_t cap_due,
 		       uint32_t cap_gen, uint32_t gen)
 {

@@ -28,12 +28,13 @@ enum plan_cpu plan_cpu(bool from_kernel, bool kernel_whole, bool have_cpu, bool 
 /* what of a cgroup's memory this tick reads */
 enum plan_mem {
 	PLAN_MEM_KEEP,		/* nothing: idle, and not due */
-	PLAN_MEM_CHECK,		/* its usage alone; the rest is kept if it did not move */
+	PLAN_MEM_CHECK,		/* its usage alone; the rest is kept if it did not move,
+				 * or moved little (plan_memory_moved_little()) */
 	PLAN_MEM_READ,		/* its memory files and memory.pressure */
 };
 
-/* an idle cgroup whose usage had not moved is read in full at least every
- * this many due checks all the same (its limit, its inactive pages) */
+/* a cgroup whose usage is checked is read in full at least every this many
+ * checks all the same (its limit, its inactive pages, its PSI) */
 #define PLAN_MEM_CHECKS		6
 
 /*
@@ -43,6 +44,18 @@ enum plan_mem {
  */
 enum plan_mem plan_memory(bool idle, bool valid, int64_t now, int64_t due, int64_t idle_read_ns,
 			  unsigned int checks);
+
+/*
+ * A checked usage that moved: whether it moved little enough since the last
+ * full read (@full_usage) to be taken alone, the working set moving with it
+ * and the limit, inactive pages and PSI kept until the next full read (at
+ * most PLAN_MEM_CHECKS checks later): by at most 1/PLAN_MEM_MOVE_SHARE of
+ * its memory @budget. More (a burst of page cache, a large allocation) is
+ * read in full at once: pages read from a file land on the inactive list,
+ * and a working set moved by all of them would be overstated.
+ */
+#define PLAN_MEM_MOVE_SHARE	64
+bool plan_memory_moved_little(int64_t usage, int64_t full_usage, int64_t budget);
 
 /*
  * Whether its CPU capacity (quota up the tree, cpuset) is read this tick:

@@ -319,8 +319,9 @@ static void memory_snapshot(struct collector *c, struct wentry *w, int64_t now,
 	uint32_t gen = registry__generation(c->reg);
 	struct cgsnap_snapshot snap;
 	struct cgroup_memory mem;
+	bool known, reuse, psi_read = false;
 	enum plan_mem plan;
-	bool known, reuse;
+	int64_t usage;
 	double stall;
 	uint64_t psi = 0;
 
@@ -329,22 +330,30 @@ static void memory_snapshot(struct collector *c, struct wentry *w, int64_t now,
 	plan = plan_memory(idle, w->pub.sys.valid, now, w->mem_due, c->opts.idle_read_ns,
 			   w->mem_checks);
 	reuse = plan == PLAN_MEM_KEEP;
+	mem = w->pub.sys.mem;
 	if (reuse) {
 		c->readings[COLL_MEM_KEPT]++;
-	} else if (plan == PLAN_MEM_CHECK) {
-		int64_t usage;
-
-		reuse = !memory_usage(c, w, &usage) &&
-			usage == w->pub.sys.mem.usage_bytes;
+	} else if (plan == PLAN_MEM_CHECK && !memory_usage(c, w, &usage)) {
+		/* unchanged: all kept; moved a little since the last full read:
+		 * the working set moves with it, limit and PSI kept */
+		if (usage == mem.usage_bytes) {
+			reuse = true;
+			c->readings[COLL_MEM_CHECKED]++;
+		} else if (plan_memory_moved_little(usage, w->mem_full_usage,
+						    w->pub.sys.budget_bytes)) {
+			reuse = true;
+			mem.usage_bytes = usage;
+			mem.working_set_bytes = w->mem_full_ws + (usage - w->mem_full_usage);
+			if (mem.working_set_bytes < 0)
+				mem.working_set_bytes = 0;
+			c->readings[COLL_MEM_MOVED]++;
+		}
 		if (reuse) {
 			w->mem_checks++;
 			w->mem_due = now + c->opts.idle_read_ns;
-			c->readings[COLL_MEM_CHECKED]++;
 		}
 	}
-	if (reuse) {
-		mem = w->pub.sys.mem;
-	} else {
+	if (!reuse) {
 		/* v2: the limits above it as this tick read them; v1's come whole */
 		int64_t above = !l->memory[0] && w->node->parent ?
 					chain_mem_max(c, w->node->parent) : -1;
@@ -356,14 +365,16 @@ static void memory_snapshot(struct collector *c, struct wentry *w, int64_t now,
 			w->have_no_mem = true;
 			return;
 		}
+		w->mem_full_usage = mem.usage_bytes;
+		w->mem_full_ws = mem.working_set_bytes;
 		w->pub.sys.psi = !cgroup_psi_some_us(l, w->pub.path, "memory", &psi);
+		psi_read = w->pub.sys.psi;
 		c->readings[COLL_MEM_READ]++;
 		if (c->opts.idle_read_ns > 0)
 			w->mem_due = plan_next_due(w->pub.id, now, w->mem_due,
 						   c->opts.idle_read_ns);
 	}
-	known = build_stall_ratio(&w->pub.sys_state, w->mem_some_ns, !reuse && w->pub.sys.psi,
-				  psi, now, &stall);
+	known = build_stall_ratio(&w->pub.sys_state, w->mem_some_ns, psi_read, psi, now, &stall);
 	if (build_memory(&c->settings, &mem, host, known, stall, now, &w->pub.sys, &snap))
 		coll_add_snapshot(c, w, &snap);
 }
