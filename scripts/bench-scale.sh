@@ -14,7 +14,9 @@
 # options to cgsnap run (e.g. "--idle-read-interval 0"). BENCH_ACTIVE=1 puts a
 # process in every cgroup that wakes every BENCH_ACTIVE_US microseconds
 # (cgsnap-workload --each-cgroup; 250000, twice per run-queue interval): every
-# cgroup active in every interval.
+# cgroup active in every interval. On a hybrid host each process is in its
+# cgroup's v1 memory twin too. BENCH_TOUCH_KB=K makes each wake map and touch
+# K KiB or unmap them, in turn: memory usage that moves as a working program's.
 #
 # Needs root. Removes its cgroups, also when interrupted.
 set -euo pipefail
@@ -80,8 +82,10 @@ for n in "${sizes[@]}"; do
 		have=$((have + 1))
 	done
 	if [ "${BENCH_ACTIVE:-0}" = 1 ]; then
+		# in the v1 memory twin too, as systemd places a unit's tasks
 		setsid "$out/cgsnap-workload" --each-cgroup "$v2/$parent" --count "$n" \
-			--sleep-us "$active_us" >"$out/bench-scale-workload.out" 2>&1 &
+			--sleep-us "$active_us" ${v1mem:+--also-in "$v1mem/$parent"} \
+			--touch-kb "${BENCH_TOUCH_KB:-0}" >"$out/bench-scale-workload.out" 2>&1 &
 		wl=$!
 		for _ in $(seq 600); do
 			grep -qs ready "$out/bench-scale-workload.out" && break

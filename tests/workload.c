@@ -25,11 +25,15 @@
  *   --pingpong N [--cpu C]
  *       N round trips over a pair of pipes between two processes on one
  *       CPU; prints the round trips per second.
- *   --each-cgroup DIR --count N [--sleep-us U]
+ *   --each-cgroup DIR --count N [--sleep-us U] [--also-in DIR1] [--touch-kb K]
  *       one process in each of the cgroups DIR/cg-0 ... DIR/cg-(N-1) (v2
  *       directories), waking every U us (default 100 ms, spread), until
  *       killed (the whole process group: kill -- -PID); "ready" once all
- *       are in place. Every cgroup of a large node active at once.
+ *       are in place. Every cgroup of a large node active at once. With
+ *       --also-in, each is in DIR1/cg-i too (a v1 memory hierarchy, as
+ *       systemd places a unit's tasks in both); with --touch-kb, each wake
+ *       maps and touches K KiB or unmaps them, in turn: a memory usage that
+ *       moves at every wake, as a working program's does.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -202,10 +206,25 @@ static int pingpong(long n)
 	return 0;
 }
 
-/* one waking process in each of @n cgroups under @dir */
-static int each_cgroup(const char *dir, long n, long us)
+/* @pid into @dir/cg-@i */
+static void enter_nth(const char *dir, long i, const char *pid)
 {
-	char path[4096], pid[32];
+	char path[4096];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/cg-%ld/cgroup.procs", dir, i);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, pid, strlen(pid)) < 0) {
+		perror(path);
+		_exit(1);
+	}
+	close(fd);
+}
+
+/* one waking process in each of @n cgroups under @dir (and @also_in) */
+static int each_cgroup(const char *dir, const char *also_in, long n, long us, long touch_kb)
+{
+	char pid[32];
 	long i;
 
 	for (i = 0; i < n; i++) {
@@ -218,19 +237,30 @@ static int each_cgroup(const char *dir, long n, long us)
 		if (p == 0) {
 			struct timespec ts = { .tv_sec = us / 1000000, .tv_nsec = us % 1000000 * 1000 };
 			struct timespec first = { .tv_nsec = (i * 7919 % us) * 1000 % 1000000000 };
-			int fd;
+			size_t len = (size_t)touch_kb << 10;
+			char *mem = NULL;
 
-			snprintf(path, sizeof(path), "%s/cg-%ld/cgroup.procs", dir, i);
 			snprintf(pid, sizeof(pid), "%d", getpid());
-			fd = open(path, O_WRONLY | O_CLOEXEC);
-			if (fd < 0 || write(fd, pid, strlen(pid)) < 0) {
-				perror(path);
-				_exit(1);
-			}
-			close(fd);
+			enter_nth(dir, i, pid);
+			if (also_in)
+				enter_nth(also_in, i, pid);
 			nanosleep(&first, NULL);
-			for (;;)
+			for (;;) {
 				nanosleep(&ts, NULL);
+				if (!len)
+					continue;
+				if (mem) {
+					munmap(mem, len);
+					mem = NULL;
+					continue;
+				}
+				mem = mmap(NULL, len, PROT_READ | PROT_WRITE,
+					   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+				if (mem == MAP_FAILED)
+					mem = NULL;
+				else
+					memset(mem, 1, len);
+			}
 		}
 	}
 	printf("ready\n");
@@ -254,14 +284,17 @@ int main(int argc, char **argv)
 		{ "go", required_argument, NULL, 'g' },
 		{ "each-cgroup", required_argument, NULL, 'e' },
 		{ "count", required_argument, NULL, 'n' },
+		{ "also-in", required_argument, NULL, 'i' },
+		{ "touch-kb", required_argument, NULL, 't' },
 		{ "bursters", required_argument, NULL, 'b' },
 		{ "burst-ms", required_argument, NULL, 'B' },
 		{ "every-ms", required_argument, NULL, 'E' },
 		{},
 	};
 	long spinners = 0, sleepers = 0, duration_ms = 1000, alloc_mb = 0, rounds = 0, count = 0;
+	long touch_kb = 0;
 	long bursters = 0;
-	const char *each_dir = NULL;
+	const char *each_dir = NULL, *also_in = NULL;
 	int sleep_given = 0;
 	struct timespec ts;
 	int o;
@@ -280,6 +313,8 @@ int main(int argc, char **argv)
 		case 'g': go_path = optarg; break;
 		case 'e': each_dir = optarg; break;
 		case 'n': count = atol(optarg); break;
+		case 'i': also_in = optarg; break;
+		case 't': touch_kb = atol(optarg); break;
 		case 'b': bursters = atol(optarg); break;
 		case 'B': burst_ms = atol(optarg); break;
 		case 'E': every_ms = atol(optarg); break;
@@ -293,7 +328,8 @@ int main(int argc, char **argv)
 	if (rounds)
 		return pingpong(rounds);
 	if (each_dir)
-		return each_cgroup(each_dir, count, sleep_given && sleep_us > 0 ? sleep_us : 100000);
+		return each_cgroup(each_dir, also_in, count,
+				   sleep_given && sleep_us > 0 ? sleep_us : 100000, touch_kb);
 	if (alloc_mb) {
 		/* in 64 MiB pieces: one mapping larger than the machine's memory
 		 * would be refused by overcommit's heuristic, not OOM-killed */
