@@ -58,7 +58,8 @@ static double quota_of(const struct cgroup_layout *l, const char *cg)
 	uint64_t quota, period;
 	long long q;
 
-	if (!cgroup_read_line(l->v2, cg, "cpu.max", buf, sizeof(buf))) {
+	/* a controller is bound to one hierarchy: no v2 file where v1 has it */
+	if (!l->cpu[0] && !cgroup_read_line(l->v2, cg, "cpu.max", buf, sizeof(buf))) {
 		if (!strncmp(buf, "max", 3))
 			return 0;
 		if (sscanf(buf, "%" SCNu64 " %" SCNu64, &quota, &period) != 2 || !period)
@@ -80,7 +81,8 @@ static int cpuset_count(const struct cgroup_layout *l, const char *cg)
 	FILE *f;
 	int n;
 
-	if (!cgroup_read_line(l->v2, cg, "cpuset.cpus.effective", buf, sizeof(buf)) && buf[0])
+	if (!l->cpuset[0] &&
+	    !cgroup_read_line(l->v2, cg, "cpuset.cpus.effective", buf, sizeof(buf)) && buf[0])
 		return cpulist_count(buf);
 	if (!cgroup_v1_path(l, l->cpuset, "cpuset", cg, v1, sizeof(v1)) &&
 	    !cgroup_read_line(l->cpuset, v1, "cpuset.effective_cpus", buf, sizeof(buf)) && buf[0])
