@@ -186,23 +186,21 @@ void coll_cpu_baseline(struct wentry *w, uint64_t usage)
  */
 void coll_cpu_rebase(struct collector *c, int64_t now)
 {
+	bool read = c->opts.cpu_from_cgroupfs;
 	struct wentry *w;
-	bool any = false;
 
-	for (w = c->watched; w; w = w->next)
-		any |= w->cpu_rebase;
-	if (!any)
-		return;
-	if (!c->opts.cpu_from_cgroupfs) {
-		/* the runs in progress now, not at the top of the tick */
-		if (c->nr_running > 0 &&
-		    kmaps__running(c->maps, c->running, c->nr_running) != c->nr_running)
-			c->nr_running = -1;
-		coll_collect_cpu(c, now);
-	}
 	for (w = c->watched; w; w = w->next) {
 		if (!w->cpu_rebase)
 			continue;
+		/* once, at the first of them: the cgroups before it need none */
+		if (!read) {
+			/* the runs in progress now, not at the top of the tick */
+			if (c->nr_running > 0 &&
+			    kmaps__running(c->maps, c->running, c->nr_running) != c->nr_running)
+				c->nr_running = -1;
+			coll_collect_cpu(c, now);
+			read = true;
+		}
 		/* never lower: a run in progress the estimate now misses (its
 		 * note changed) would come again whole in the next delta */
 		if (w->kcpu_ns + w->cpu_inprog > w->kcpu_seen)
