@@ -152,14 +152,23 @@ Test(cgroup, v2_own_limits_and_limits_under_a_known_parent)
 	int64_t above = 1073741824, none = -1;
 	double cpus;
 
-	cr_assert(eq(int, cgroup_cpu_quota(&l, "kubepods/pod1", &cpus), 0));
+	cr_assert(eq(int, cgroup_cpu_quota_under(&l, "kubepods/pod1", 0, &cpus), 0));
 	cr_assert(eq(dbl, cpus, 0.5));
-	cr_assert(eq(int, cgroup_cpu_quota(&l, "kubepods/pod2", &cpus), 0));
+	cr_assert(eq(int, cgroup_cpu_quota_under(&l, "kubepods/pod1", 0.25, &cpus), 0));
+	cr_assert(eq(dbl, cpus, 0.25), "the parent's, smaller");
+	cr_assert(eq(int, cgroup_cpu_quota_under(&l, "kubepods/pod2", 0, &cpus), 0));
 	cr_assert(eq(dbl, cpus, 0.0), "max: no quota of its own");
-	cr_assert(eq(int, cgroup_cpuset_cpus(&l, "kubepods/pod2"), 3));
-	cr_assert(eq(i64, cgroup_memory_max(&l, "kubepods"), 2147483648));
-	cr_assert(eq(i64, cgroup_memory_max(&l, "kubepods/pod1"), -1), "max");
-	cr_assert(eq(i64, cgroup_memory_max(&l, "kubepods/gone"), -1));
+	cr_assert(eq(int, cgroup_cpu_quota_under(&l, "kubepods/pod2", 1.5, &cpus), 0));
+	cr_assert(eq(dbl, cpus, 1.5), "none of its own: the parent's");
+	cr_assert(eq(int, cgroup_cpu_capacity_under(&l, "kubepods/pod2", 0, &cpus), 0));
+	cr_assert(eq(dbl, cpus, 3.0), "no quota: its cpuset 0-1,4");
+	cr_assert(eq(int, cgroup_cpu_capacity_under(&l, "kubepods/pod2", 1.5, &cpus), 0));
+	cr_assert(eq(dbl, cpus, 1.5));
+	cr_assert(eq(i64, cgroup_memory_max_under(&l, "kubepods", -1), 2147483648));
+	cr_assert(eq(i64, cgroup_memory_max_under(&l, "kubepods/pod1", -1), -1), "max");
+	cr_assert(eq(i64, cgroup_memory_max_under(&l, "kubepods/pod1", 4096), 4096));
+	cr_assert(eq(i64, cgroup_memory_max_under(&l, "kubepods/pod2", -1), 536870912));
+	cr_assert(eq(i64, cgroup_memory_max_under(&l, "kubepods/gone", -1), -1));
 	/* the parent's limit as the caller knows it, not read up the tree */
 	cr_assert(eq(int, cgroup_memory_under(&l, "kubepods/pod1", &above, &m), 0));
 	cr_assert(eq(i64, m.limit_bytes, 1073741824));

@@ -220,9 +220,32 @@ static int open_cg_file(const char *root, const char *cg, const char *file, FILE
 	return 0;
 }
 
+/* the first line of the file open at @fd, read from its start (a cgroup
+ * file read again is formatted again) */
+static int line_at(int fd, char *buf, size_t len)
+{
+	ssize_t n = pread(fd, buf, len - 1, 0);
+
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		return -ENODATA;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+static int parse_u64(const char *buf, uint64_t *val)
+{
+	char *end;
+
+	errno = 0;
+	*val = strtoull(buf, &end, 10);
+	return (errno || end == buf || *end) ? -EINVAL : 0;
+}
+
 int cgroup_read_line(const char *root, const char *cg, const char *file, char *buf, size_t len)
 {
-	ssize_t n;
 	int err, fd;
 
 	/* no stdio: one open, one read, no buffer allocated (thousands a second) */
@@ -231,14 +254,9 @@ int cgroup_read_line(const char *root, const char *cg, const char *file, char *b
 	fd = cgroup_open(root, cg, file);
 	if (fd < 0)
 		return fd;
-	n = read(fd, buf, len - 1);
-	err = n < 0 ? -errno : n == 0 ? -ENODATA : 0;
+	err = line_at(fd, buf, len);
 	close(fd);
-	if (err)
-		return err;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
+	return err;
 }
 
 int cgroup_read_keys(const char *root, const char *cg, const char *file, const char *const *keys,
@@ -285,15 +303,19 @@ int cgroup_read_key(const char *root, const char *cg, const char *file, const ch
 
 int cgroup_read_u64(const char *root, const char *cg, const char *file, uint64_t *val)
 {
-	char buf[64], *end;
+	char buf[64];
 	int err;
 
 	err = cgroup_read_line(root, cg, file, buf, sizeof(buf));
-	if (err)
-		return err;
-	errno = 0;
-	*val = strtoull(buf, &end, 10);
-	return (errno || end == buf || *end) ? -EINVAL : 0;
+	return err ? err : parse_u64(buf, val);
+}
+
+int cgroup_read_u64_at(int fd, uint64_t *val)
+{
+	char buf[64];
+	int err = line_at(fd, buf, sizeof(buf));
+
+	return err ? err : parse_u64(buf, val);
 }
 
 static bool is_dir(const char *root, const char *cg)

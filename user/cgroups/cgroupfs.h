@@ -66,6 +66,9 @@ int cgroup_read_line(const char *root, const char *cg, const char *file, char *b
 
 /* That first line as one unsigned number: 0, -EINVAL if it is not one, -errno */
 int cgroup_read_u64(const char *root, const char *cg, const char *file, uint64_t *val);
+/* The same of a file open at @fd, now (pread at offset 0: the kernel formats
+ * it again), or -errno (-ENODEV: the cgroup is gone) */
+int cgroup_read_u64_at(int fd, uint64_t *val);
 
 /* The values of the @n (at most 31) @keys of a flat-keyed file ("key value"
  * lines) in one pass, into @vals: returns the bitmask of the keys found
@@ -92,11 +95,15 @@ int cgroup_cpu_usage(const struct cgroup_layout *l, const char *cg, uint64_t *ns
  * smallest along its ancestors), else the size of its effective cpuset,
  * else the online CPUs. */
 int cgroup_cpu_capacity(const struct cgroup_layout *l, const char *cg, double *cpus);
-/* Its parts, for a caller that keeps its ancestors': the CPUs of @cg's own
- * quota (v2 cpu.max, else v1 cfs quota; 0: none), and the CPUs of its
- * effective cpuset (else the online CPUs) or -errno */
-int cgroup_cpu_quota(const struct cgroup_layout *l, const char *cg, double *cpus);
-int cgroup_cpuset_cpus(const struct cgroup_layout *l, const char *cg);
+/* Its steps, for a caller that keeps its ancestors' (the walk above takes
+ * the same): the smallest CPU quota of @cg's own (v2 cpu.max, else v1 cfs
+ * quota) and @above, its parent's (0: none), into @cpus (0: none) or
+ * -errno; and @cg's capacity with the smallest @quota up its tree: that
+ * quota, else its effective cpuset, else the online CPUs. */
+int cgroup_cpu_quota_under(const struct cgroup_layout *l, const char *cg, double above,
+			   double *cpus);
+int cgroup_cpu_capacity_under(const struct cgroup_layout *l, const char *cg, double quota,
+			      double *cpus);
 
 struct cgroup_memory {
 	int64_t usage_bytes;		/* memory.current / memory.usage_in_bytes */
@@ -112,17 +119,15 @@ int cgroup_memory(const struct cgroup_layout *l, const char *cg, struct cgroup_m
  * read. v1 takes the effective limit from memory.stat either way. */
 int cgroup_memory_under(const struct cgroup_layout *l, const char *cg, const int64_t *above,
 			struct cgroup_memory *m);
-/* @cg's own memory.max (v2): bytes, or -1 for "max" or none */
-int64_t cgroup_memory_max(const struct cgroup_layout *l, const char *cg);
+/* The smaller of @cg's own memory.max (v2) and @above, its parent's
+ * effective limit: bytes, or -1 for none ("max", no memory controller) */
+int64_t cgroup_memory_max_under(const struct cgroup_layout *l, const char *cg, int64_t above);
 /* Its usage alone (memory.current or memory.usage_in_bytes): one small read */
 int cgroup_memory_usage(const struct cgroup_layout *l, const char *cg, int64_t *bytes);
 /* The file of that usage opened (O_CLOEXEC) to be read again and again with
  * cgroup_read_u64_at(), or -errno; in v1 only for the memory cgroup of the
  * same path (-ENOENT if there is none: cgroup_memory_usage() finds it) */
 int cgroup_memory_usage_open(const struct cgroup_layout *l, const char *cg);
-/* The number a cgroup file open at @fd holds now (pread at offset 0: the
- * kernel formats it again), or -errno (-ENODEV: the cgroup is gone) */
-int cgroup_read_u64_at(int fd, uint64_t *val);
 
 /* The "some" total (microseconds) of @resource ("cpu", "memory") pressure.
  * Returns 0, -ENOENT or -EOPNOTSUPP when the kernel has no PSI for it. */

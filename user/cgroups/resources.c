@@ -96,66 +96,58 @@ static int cpuset_count(const struct cgroup_layout *l, const char *cg)
 	return n;
 }
 
-int cgroup_cpu_quota(const struct cgroup_layout *l, const char *cg, double *cpus)
+int cgroup_cpu_quota_under(const struct cgroup_layout *l, const char *cg, double above,
+			   double *cpus)
 {
 	double q = quota_of(l, cg);
 
 	if (q < 0)
 		return (int)q;
-	*cpus = q;
+	*cpus = above > 0 && (q == 0 || above < q) ? above : q;
 	return 0;
 }
 
-int cgroup_cpuset_cpus(const struct cgroup_layout *l, const char *cg)
+int cgroup_cpu_capacity_under(const struct cgroup_layout *l, const char *cg, double quota,
+			      double *cpus)
 {
-	int n = cpuset_count(l, cg);
+	int n;
 
-	return n > 0 ? n : n < 0 ? n : -EINVAL;
+	if (quota > 0) {
+		*cpus = quota;
+		return 0;
+	}
+	n = cpuset_count(l, cg);
+	if (n <= 0)
+		return n < 0 ? n : -EINVAL;
+	*cpus = n;
+	return 0;
 }
 
 int cgroup_cpu_capacity(const struct cgroup_layout *l, const char *cg, double *cpus)
 {
 	char *walk = strdup(cg);	/* a path may outgrow PATH_MAX */
-	double q, best = 0;
-	int n;
+	double quota = 0;
+	int err = 0;
 
 	if (!walk)
 		return -ENOMEM;
-	do {
-		q = quota_of(l, walk);
-		if (q < 0) {
-			free(walk);
-			return (int)q;
-		}
-		if (q > 0 && (best == 0 || q < best))
-			best = q;
-	} while (to_parent(walk));
+	/* the smallest is the same taken from either end of the path */
+	do
+		err = cgroup_cpu_quota_under(l, walk, quota, &quota);
+	while (!err && to_parent(walk));
 	free(walk);
-	if (best > 0) {
-		*cpus = best;
-		return 0;
-	}
-	n = cgroup_cpuset_cpus(l, cg);
-	if (n < 0)
-		return n;
-	*cpus = n;
-	return 0;
+	return err ? err : cgroup_cpu_capacity_under(l, cg, quota, cpus);
 }
 
-int64_t cgroup_memory_max(const struct cgroup_layout *l, const char *cg)
+int64_t cgroup_memory_max_under(const struct cgroup_layout *l, const char *cg, int64_t above)
 {
 	char buf[64];
 	long long v;
 
 	if (cgroup_read_line(l->v2, cg, "memory.max", buf, sizeof(buf)) ||
 	    sscanf(buf, "%lld", &v) != 1 || v < 0)
-		return -1;	/* "max", or no memory controller */
-	return v;
-}
-
-static int64_t min_limit(int64_t a, int64_t b)
-{
-	return a < 0 ? b : b < 0 ? a : a < b ? a : b;
+		return above;	/* "max", or no memory controller */
+	return above >= 0 && above < v ? above : v;
 }
 
 /* smallest memory.max along @cg's ancestors; -1 if none is set */
@@ -167,7 +159,7 @@ static int64_t v2_memory_limit(const struct cgroup_layout *l, const char *cg)
 	if (!walk)
 		return -1;
 	do
-		best = min_limit(best, cgroup_memory_max(l, walk));
+		best = cgroup_memory_max_under(l, walk, best);
 	while (to_parent(walk));
 	free(walk);
 	return best;
@@ -200,7 +192,7 @@ int cgroup_memory_under(const struct cgroup_layout *l, const char *cg, const int
 		m->usage_bytes = usage;
 		cgroup_read_key(l->v2, cg, "memory.stat", "inactive_file", &inactive);
 		set_working_set(m, inactive);
-		m->limit_bytes = above ? min_limit(cgroup_memory_max(l, cg), *above) :
+		m->limit_bytes = above ? cgroup_memory_max_under(l, cg, *above) :
 					 v2_memory_limit(l, cg);
 		return 0;
 	}
@@ -234,38 +226,23 @@ int cgroup_memory_usage_open(const struct cgroup_layout *l, const char *cg)
 			      cgroup_open(l->v2, cg, "memory.current");
 }
 
-int cgroup_read_u64_at(int fd, uint64_t *val)
-{
-	char buf[32], *end;
-	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
-
-	if (n < 0)
-		return -errno;
-	if (n == 0)
-		return -ENODATA;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	errno = 0;
-	*val = strtoull(buf, &end, 10);
-	return (errno || end == buf || *end) ? -EINVAL : 0;
-}
-
 int cgroup_memory_usage(const struct cgroup_layout *l, const char *cg, int64_t *bytes)
 {
 	uint64_t usage;
 	char v1[4096];
-	int err;
+	int err, fd;
 
-	if (!l->memory[0]) {
-		err = cgroup_read_u64(l->v2, cg, "memory.current", &usage);
+	/* v2, or the same path in v1 first, without looking for the directory */
+	fd = cgroup_memory_usage_open(l, cg);
+	if (fd >= 0) {
+		err = cgroup_read_u64_at(fd, &usage);
+		close(fd);
+	} else if (fd == -ENOENT && l->memory[0]) {
+		err = cgroup_v1_path(l, l->memory, "memory", cg, v1, sizeof(v1));
+		if (!err)
+			err = cgroup_read_u64(l->memory, v1, "memory.usage_in_bytes", &usage);
 	} else {
-		/* the same path in v1 first, without looking for the directory */
-		err = cgroup_read_u64(l->memory, cg, "memory.usage_in_bytes", &usage);
-		if (err == -ENOENT) {
-			err = cgroup_v1_path(l, l->memory, "memory", cg, v1, sizeof(v1));
-			if (!err)
-				err = cgroup_read_u64(l->memory, v1, "memory.usage_in_bytes", &usage);
-		}
+		err = fd;
 	}
 	if (!err)
 		*bytes = (int64_t)usage;

@@ -144,56 +144,39 @@ static void flush_parent(struct collector *c, struct wentry *w)
 static double chain_quota(struct collector *c, struct cg_node *n)
 {
 	struct cg_state *st = state_of(n);
-	double own, above;
+	double above, q;
 	int err;
 
 	if (st->quota_tick == c->sys_ticks + 1)
 		return st->quota;
 	above = n->parent ? chain_quota(c, n->parent) : 0;
 	if (above < 0)
-		own = above;
-	else if ((err = cgroup_cpu_quota(c->opts.layout, n->path, &own)))
-		own = err;
-	else if (above > 0 && (own == 0 || above < own))
-		own = above;
-	st->quota = own;
+		q = above;
+	else if ((err = cgroup_cpu_quota_under(c->opts.layout, n->path, above, &q)))
+		q = err;
+	st->quota = q;
 	st->quota_tick = c->sys_ticks + 1;
-	return own;
+	return q;
 }
 
 static int64_t chain_mem_max(struct collector *c, struct cg_node *n)
 {
 	struct cg_state *st = state_of(n);
-	int64_t own, above;
 
-	if (st->mem_max_tick == c->sys_ticks + 1)
-		return st->mem_max;
-	above = n->parent ? chain_mem_max(c, n->parent) : -1;
-	own = cgroup_memory_max(c->opts.layout, n->path);
-	if (own < 0 || (above >= 0 && above < own))
-		own = above;
-	st->mem_max = own;
-	st->mem_max_tick = c->sys_ticks + 1;
-	return own;
+	if (st->mem_max_tick != c->sys_ticks + 1) {
+		st->mem_max = cgroup_memory_max_under(c->opts.layout, n->path,
+						      n->parent ? chain_mem_max(c, n->parent) : -1);
+		st->mem_max_tick = c->sys_ticks + 1;
+	}
+	return st->mem_max;
 }
 
 /* the CPUs @w may use: the smallest quota up its tree, else its cpuset */
 static int cpu_capacity(struct collector *c, struct wentry *w, double *cpus)
 {
 	double q = chain_quota(c, w->node);
-	int n;
 
-	if (q < 0)
-		return (int)q;
-	if (q > 0) {
-		*cpus = q;
-		return 0;
-	}
-	n = cgroup_cpuset_cpus(c->opts.layout, w->pub.path);
-	if (n < 0)
-		return n;
-	*cpus = n;
-	return 0;
+	return q < 0 ? (int)q : cgroup_cpu_capacity_under(c->opts.layout, w->pub.path, q, cpus);
 }
 
 static void cpu_snapshot(struct collector *c, struct wentry *w, int64_t now, bool idle)
