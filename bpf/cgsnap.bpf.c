@@ -161,6 +161,32 @@ struct {
  * no program at wakeup. Who held the CPU before it is noted per CPU when it
  * gets the CPU, with its cgroup: one cgroup walk per switch.
  */
+/*
+ * sched_info mode: @t leaves a CPU for the first time since cgsnap began,
+ * with @delay and @count in its sched_info now; set where its waits count
+ * from. A task started since then counts from its start, all of it: the
+ * switch-in's figures would miss the part of its first wait that a move
+ * between run queues before it first ran added early (a new thread placed
+ * on a busy CPU and pulled to an idle one). An older task counts from the
+ * switch-in noted in @c (what it waited before it got this CPU counts,
+ * what came before does not); without one, from now on.
+ */
+static __always_inline void first_seen(struct task_ts *ts, struct task_struct *t,
+				       const struct cgsnap_cpu_note *c, __u64 delay, __u64 count)
+{
+	ts->seen = 1;
+	if (t->start_time >= targ_since_ns) {
+		ts->seen_delay = 0;
+		ts->seen_count = 0;
+	} else if (c) {
+		ts->seen_delay = c->delay;
+		ts->seen_count = c->count;
+	} else {
+		ts->seen_delay = delay;
+		ts->seen_count = count;
+	}
+}
+
 static __always_inline int switch_sched_info(bool preempt, struct task_struct *prev,
 					     struct task_struct *next)
 {
@@ -186,18 +212,10 @@ static __always_inline int switch_sched_info(bool preempt, struct task_struct *p
 		}
 		delay = prev->sched_info.run_delay;
 		count = prev->sched_info.pcount;
-		if (!ts->seen && known) {
-			/* first seen: what it waited before it got this CPU counts,
-			 * what came before that (before cgsnap) does not */
-			ts->seen = 1;
-			ts->seen_delay = c->delay;
-			ts->seen_count = c->count;
-		}
-		if (!ts->seen || count < ts->seen_count || delay < ts->seen_delay) {
-			/* running since before cgsnap: nothing of it counts yet */
-			if (ts->seen)
-				count_drop(CGSNAP_DROP_NEG_DELTA);
-			ts->seen = 1;
+		if (!ts->seen)
+			first_seen(ts, prev, known ? c : NULL, delay, count);
+		if (count < ts->seen_count || delay < ts->seen_delay) {
+			count_drop(CGSNAP_DROP_NEG_DELTA);
 		} else if (count != ts->seen_count) {
 			if (!known)
 				prev_cgid = task_cgid(prev);

@@ -49,6 +49,12 @@ const volatile __u64 targ_wake_gap_ns = 100000000;
  * has the way there (task->se.cfs_rq->rq, CONFIG_FAIR_GROUP_SCHED).
  */
 const volatile bool targ_rq_clock = false;
+/*
+ * sched_info mode: when the programs were loaded (CLOCK_MONOTONIC, the
+ * clock of task->start_time). A task started since then has all its waits
+ * counted: its run_delay and pcount are its own since it began.
+ */
+const volatile __u64 targ_since_ns = 0;
 
 /* bump allocator of never-used slots */
 __u32 next_slot;

@@ -203,8 +203,9 @@ if [ ${#failed[@]} -gt 0 ]; then
 	# what failed, last, where a CI log's tail shows it
 	for log in "${failed_logs[@]}"; do
 		[ -f "$log" ] || continue
-		grep -a -E 'FAIL|Assertion|CRASH|Crash|Timeout|timed out|vmtest-init:|BUG:|Oops|panic' \
-			"$log" | tail -n 15 >&2 || true
+		# with the lines an assertion prints after it: its message
+		grep -a -E -A 6 'FAIL|Assertion|CRASH|Crash|Timeout|timed out|vmtest-init:|BUG:|Oops|panic' \
+			"$log" | tail -n 40 >&2 || true
 	done
 	echo "vmtest: FAILED on ${failed[*]}" >&2
 	exit 1

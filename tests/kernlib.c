@@ -202,15 +202,6 @@ void compare_schedstat(const char *rel, pid_t pid, double sum_tolerance)
 	testlib_schedstat(pid, &delay, &slices);
 	cr_assert(eq(int, collector__tick_runq(coll, now_ns()), 0));
 	t = watched(rel)->runq_total;
-	cr_log_info("%s: cgsnap %llu waits, %.3f ms; schedstat %llu timeslices, %.3f ms (ratio %.3f)",
-		    rel, (unsigned long long)t->count, t->sum_ns / 1e6,
-		    (unsigned long long)slices, delay / 1e6, (double)t->sum_ns / delay);
-	cr_log_info("%s", diagnosis(watched(rel)->id, why, sizeof(why)));
-	cr_assert(gt(u64, slices, 1000), "too few events to compare");
-	cr_assert(le(dbl, rel_diff(t->count, slices), 0.01),
-		  "wait count %llu vs schedstat %llu: more than 1%% apart (%s)",
-		  (unsigned long long)t->count, (unsigned long long)slices,
-		  diagnosis(watched(rel)->id, why, sizeof(why)));
 	/*
 	 * The main thread's schedstat also holds its waits from before it moved
 	 * into the cgroup (fork, the write to cgroup.procs): cgsnap rightly gave
@@ -218,6 +209,16 @@ void compare_schedstat(const char *rel, pid_t pid, double sum_tolerance)
 	 * milliseconds: the difference may reach them, not beyond.
 	 */
 	testlib_schedstat_of(pid, pid, &main_delay, &main_slices);
+	cr_log_info("%s: cgsnap %llu waits, %.3f ms; schedstat %llu timeslices, %.3f ms (ratio %.3f)"
+		    "; the main thread %llu, %.3f ms", rel, (unsigned long long)t->count,
+		    t->sum_ns / 1e6, (unsigned long long)slices, delay / 1e6,
+		    (double)t->sum_ns / delay, (unsigned long long)main_slices, main_delay / 1e6);
+	cr_log_info("%s", diagnosis(watched(rel)->id, why, sizeof(why)));
+	cr_assert(gt(u64, slices, 1000), "too few events to compare");
+	cr_assert(le(dbl, rel_diff(t->count, slices), 0.01),
+		  "wait count %llu vs schedstat %llu: more than 1%% apart (%s)",
+		  (unsigned long long)t->count, (unsigned long long)slices,
+		  diagnosis(watched(rel)->id, why, sizeof(why)));
 	if (sum_tolerance > 0)
 		cr_assert(le(dbl, fabs((double)t->sum_ns - delay),
 			     sum_tolerance * delay + main_delay),

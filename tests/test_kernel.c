@@ -88,6 +88,59 @@ Test(kernel, runq_counts_match_schedstat_under_light_load)
 	compare_schedstat(rel, pid, kernel_waits() ? 0.01 : 0);
 }
 
+/* the pid of @pid's only child */
+static pid_t only_child(pid_t pid)
+{
+	char path[64];
+	FILE *f;
+	int child = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", pid, pid);
+	f = fopen(path, "r");
+	cr_assert(f != NULL, "%s: %s", path, strerror(errno));
+	cr_assert(eq(int, fscanf(f, "%d", &child), 1), "%d has no child", pid);
+	fclose(f);
+	return child;
+}
+
+/*
+ * A new task whose first wait is cut by a move between run queues before it
+ * first ran: sched_info adds the wait's first part to run_delay at the
+ * move, so the figures at its first switch-in already hold it. All of it
+ * counts: the task began after cgsnap did.
+ */
+Test(kernel, first_wait_cut_by_a_move_counts_whole)
+{
+	uint64_t id, delay, slices, child_delay, child_slices;
+	const struct lat_total *t;
+	const char *rel;
+	pid_t pid, child;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		cr_skip_test("the move needs a second CPU");
+	rel = testlib_cgroup("moved", &id);
+	cr_assert(eq(int, collector__watch(coll, rel), 0));
+	cr_assert(eq(int, collector__start(coll, now_ns()), 0));
+	pid = run_workload(rel, NULL, "--moved-child 50");
+	child = only_child(pid);
+	cr_assert(testlib_wait_blocked(child, 5000), "the child did not block");
+	wait_off_cpu(id);
+	testlib_schedstat(child, &child_delay, &child_slices);
+	testlib_schedstat(pid, &delay, &slices);
+	cr_assert(eq(int, collector__tick_runq(coll, now_ns()), 0));
+	t = watched(rel)->runq_total;
+	cr_log_info("moved child: %llu waits, %.3f ms; its parent %llu, %.3f ms; cgsnap %llu, %.3f ms",
+		    (unsigned long long)child_slices, child_delay / 1e6, (unsigned long long)slices,
+		    delay / 1e6, (unsigned long long)t->count, t->sum_ns / 1e6);
+	cr_assert(ge(u64, child_delay, 45000000), "the child waited %llu ns, not the 50 ms behind "
+		  "its FIFO parent", (unsigned long long)child_delay);
+	/* the child's own, and no more than the two have waited in all */
+	cr_assert(ge(u64, t->sum_ns, child_delay), "cgsnap %llu ns, the moved child alone %llu",
+		  (unsigned long long)t->sum_ns, (unsigned long long)child_delay);
+	cr_assert(le(u64, t->sum_ns, child_delay + delay), "cgsnap %llu ns, the two %llu",
+		  (unsigned long long)t->sum_ns, (unsigned long long)(child_delay + delay));
+}
+
 /* kernels without sched_info: the same two comparisons with cgsnap's own
  * stamps (this host has it, so they are forced) */
 Test(kernel, own_stamps_match_schedstat_under_light_load, .init = setup_own_stamps)

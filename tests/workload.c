@@ -22,6 +22,11 @@
  *       (beside the above) N threads spinning B ms every E ms, each started at
  *       a random phase: bursty work that leaves the CPUs idle most of the
  *       time.
+ *   --moved-child MS
+ *       fork a child onto CPU 0 while holding CPU 0 at SCHED_FIFO, spin MS
+ *       ms, then move the child (never run yet) to CPU 1: its first wait is
+ *       cut by a move between run queues. Then as above (the child blocks
+ *       too, and dies with its parent).
  *   --pingpong N [--cpu C]
  *       N round trips over a pair of pipes between two processes on one
  *       CPU; prints the round trips per second.
@@ -46,6 +51,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -206,6 +212,70 @@ static int pingpong(long n)
 	return 0;
 }
 
+/* SCHED_FIFO needs RT throttling, which leaves the machine its 5%: without
+ * it, a FIFO spinner would starve its CPU's kernel threads */
+static int check_rt_throttling(const char *what)
+{
+	FILE *f = fopen("/proc/sys/kernel/sched_rt_runtime_us", "r");
+	long rt = -1;
+
+	if (!f || fscanf(f, "%ld", &rt) != 1 || rt < 0) {
+		fprintf(stderr, "cgsnap-workload: %s needs RT throttling "
+				"(kernel.sched_rt_runtime_us is -1 or unreadable)\n", what);
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	fclose(f);
+	return 0;
+}
+
+static int set_cpu_of(pid_t pid, int c)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(c, &set);
+	return sched_setaffinity(pid, sizeof(set), &set);
+}
+
+static int moved_child(long ms)
+{
+	struct sched_param sp = { .sched_priority = 1 };
+	double until;
+	int ran[2];
+	pid_t pid;
+	char c;
+
+	if (check_rt_throttling("--moved-child") || pipe(ran))
+		return 1;
+	/* the child is an ordinary task (reset on fork), queued behind us */
+	if (set_cpu_of(0, 0) || sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp)) {
+		perror("cgsnap-workload: --moved-child");
+		return 1;
+	}
+	pid = fork();
+	if (pid < 0)
+		return 1;
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (write(ran[1], "r", 1) != 1)
+			_exit(1);
+		block();
+	}
+	for (until = now_s() + ms / 1000.0; now_s() < until;)
+		;
+	if (set_cpu_of(pid, 1) || read(ran[0], &c, 1) != 1) {
+		perror("cgsnap-workload: moving the child");
+		kill(pid, SIGKILL);
+		return 1;
+	}
+	sp.sched_priority = 0;
+	sched_setscheduler(0, SCHED_OTHER, &sp);
+	done();
+	return 0;
+}
+
 /* @pid into @dir/cg-@i */
 static void enter_nth(const char *dir, long i, const char *pid)
 {
@@ -289,11 +359,12 @@ int main(int argc, char **argv)
 		{ "bursters", required_argument, NULL, 'b' },
 		{ "burst-ms", required_argument, NULL, 'B' },
 		{ "every-ms", required_argument, NULL, 'E' },
+		{ "moved-child", required_argument, NULL, 'm' },
 		{},
 	};
 	long spinners = 0, sleepers = 0, duration_ms = 1000, alloc_mb = 0, rounds = 0, count = 0;
 	long touch_kb = 0;
-	long bursters = 0;
+	long bursters = 0, moved_ms = 0;
 	const char *each_dir = NULL, *also_in = NULL;
 	int sleep_given = 0;
 	struct timespec ts;
@@ -318,6 +389,7 @@ int main(int argc, char **argv)
 		case 'b': bursters = atol(optarg); break;
 		case 'B': burst_ms = atol(optarg); break;
 		case 'E': every_ms = atol(optarg); break;
+		case 'm': moved_ms = atol(optarg); break;
 		default:
 			fprintf(stderr, "usage: see the comment at the top of tests/workload.c\n");
 			return 2;
@@ -344,19 +416,13 @@ int main(int argc, char **argv)
 		}
 		done();
 	}
+	if (moved_ms)
+		return moved_child(moved_ms);
 	if (fifo) {
 		struct sched_param sp = { .sched_priority = 1 };
-		FILE *f = fopen("/proc/sys/kernel/sched_rt_runtime_us", "r");
-		long rt = -1;
 
-		/* RT throttling leaves the rest of the machine its 5%: without it,
-		 * spinners at SCHED_FIFO would starve their CPUs' kernel threads */
-		if (!f || fscanf(f, "%ld", &rt) != 1 || rt < 0) {
-			fprintf(stderr, "cgsnap-workload: --fifo needs RT throttling "
-					"(kernel.sched_rt_runtime_us is -1 or unreadable)\n");
+		if (check_rt_throttling("--fifo"))
 			return 1;
-		}
-		fclose(f);
 		/* the threads inherit it */
 		if (sched_setscheduler(0, SCHED_FIFO, &sp)) {
 			perror("cgsnap-workload: sched_setscheduler");

@@ -18,6 +18,7 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 
+#include "clock.h"
 #include "loader.h"
 #include "cgsnap.h"
 #include "cgsnap.skel.h"
@@ -169,6 +170,8 @@ void loader_select_wait_source(struct cgsnap_bpf *skel)
 	bool wakeups = !sched_info || skel->rodata->targ_fast;
 
 	skel->rodata->targ_sched_info = sched_info;
+	/* tasks started from now on have all their waits counted */
+	skel->rodata->targ_since_ns = clock_mono_ns();
 	/* fast mode: waits in progress on the run queue's clock, where it can
 	 * be read (CGSNAP_KTIME_STAMPS=1 compares with the monotonic clock) */
 	skel->rodata->targ_rq_clock = sched_info && rq_clock && skel->rodata->targ_fast &&
