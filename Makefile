@@ -2,7 +2,9 @@
 # cgsnap build. `make help` lists the targets.
 
 VERSION := 0.1.0
-SOVERSION := 0
+# libcgsnap's own: 1 since samples are copied out (cgsnap_sample__copy())
+LIBVERSION := 1.0.0
+SOVERSION := 1
 
 OUTPUT ?= .output
 ifeq ($(SAN),1)
@@ -128,14 +130,14 @@ $(OUTPUT)/libcgsnap.a: $(LIB_OBJS)
 
 $(OUTPUT)/libcgsnap.so: $(LIB_PIC_OBJS)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(LDFLAGS) -shared -Wl,-soname,libcgsnap.so.$(SOVERSION) -o $@.$(VERSION) $^
-	$(Q)ln -sf libcgsnap.so.$(VERSION) $@.$(SOVERSION)
-	$(Q)ln -sf libcgsnap.so.$(VERSION) $@
+	$(Q)$(CC) $(LDFLAGS) -shared -Wl,-soname,libcgsnap.so.$(SOVERSION) -o $@.$(LIBVERSION) $^
+	$(Q)ln -sf libcgsnap.so.$(LIBVERSION) $@.$(SOVERSION)
+	$(Q)ln -sf libcgsnap.so.$(LIBVERSION) $@
 
 # regenerated every time: PREFIX may differ between make and make install
 $(OUTPUT)/cgsnap.pc: cgsnap.pc.in FORCE | $(OUTPUT)
 	$(call msg,GEN,$@)
-	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(VERSION)|' $< > $@
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(LIBVERSION)|' $< > $@
 
 $(OUTPUT)/cgsnap: $(OUTPUT)/obj/cli/cgsnap.o $(APP_OBJS) $(OUTPUT)/libcgsnap.a
 	$(call msg,BINARY,$@)
@@ -227,9 +229,9 @@ install: all
 	$(Q)install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/cgsnap
 	$(Q)install -m 0755 $(OUTPUT)/cgsnap $(DESTDIR)$(BINDIR)/cgsnap
 	$(Q)install -m 0644 $(OUTPUT)/libcgsnap.a $(DESTDIR)$(LIBDIR)/libcgsnap.a
-	$(Q)install -m 0755 $(OUTPUT)/libcgsnap.so.$(VERSION) $(DESTDIR)$(LIBDIR)/
-	$(Q)ln -sf libcgsnap.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libcgsnap.so.$(SOVERSION)
-	$(Q)ln -sf libcgsnap.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libcgsnap.so
+	$(Q)install -m 0755 $(OUTPUT)/libcgsnap.so.$(LIBVERSION) $(DESTDIR)$(LIBDIR)/
+	$(Q)ln -sf libcgsnap.so.$(LIBVERSION) $(DESTDIR)$(LIBDIR)/libcgsnap.so.$(SOVERSION)
+	$(Q)ln -sf libcgsnap.so.$(LIBVERSION) $(DESTDIR)$(LIBDIR)/libcgsnap.so
 	$(Q)install -m 0644 user/lib/snapshotter.h $(DESTDIR)$(INCLUDEDIR)/cgsnap/snapshotter.h
 	$(Q)install -m 0644 $(OUTPUT)/cgsnap.pc $(DESTDIR)$(LIBDIR)/pkgconfig/cgsnap.pc
 

@@ -34,7 +34,10 @@ void reconfigure(void (*fn)(struct cgsnap_settings *))
 
 void add(struct cgsnap_snapshot snap)
 {
-	cr_assert(ge(int, cgsnap_snapshotter__add(s, &snap, NULL), 0));
+	const char *why = NULL;
+
+	cgsnap_snapshot__validate(&snap, &why);
+	cr_assert(ge(int, cgsnap_snapshotter__add(s, &snap, NULL), 0), "%s", why ? why : "");
 }
 
 struct cgsnap_sample sample(enum cgsnap_kind kind, int64_t duration)
@@ -42,6 +45,14 @@ struct cgsnap_sample sample(enum cgsnap_kind kind, int64_t duration)
 	struct cgsnap_sample out;
 
 	cr_assert(eq(int, cgsnap_snapshotter__sample(s, kind, duration, &out), 0));
+	return out;
+}
+
+struct cgsnap_snapshot at(const struct cgsnap_sample *h, uint32_t i)
+{
+	struct cgsnap_snapshot out;
+
+	cr_assert(eq(u32, cgsnap_sample__copy(h, i, 1, &out), 1), "no snapshot %u of %u", i, h->len);
 	return out;
 }
 

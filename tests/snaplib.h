@@ -20,6 +20,8 @@ void snaplib_teardown(void);
 void reconfigure(void (*fn)(struct cgsnap_settings *));
 void add(struct cgsnap_snapshot snap);
 struct cgsnap_sample sample(enum cgsnap_kind kind, int64_t duration);
+/* a copy of snapshot @i of @h */
+struct cgsnap_snapshot at(const struct cgsnap_sample *h, uint32_t i);
 bool overloaded(struct cgsnap_snapshot snap);
 
 #endif /* __SNAPLIB_H */

@@ -98,9 +98,9 @@ Test(history, late_snapshot_inserted_in_place)
 	add(cpu_snap(1 * SEC, 0.2, 0.9));
 	h = sample(CGSNAP_KIND_CPU, 0);
 	cr_assert(eq(u32, h.len, 3));
-	cr_assert(eq(i64, cgsnap_sample__at(&h, 0)->t_ns, 0));
-	cr_assert(eq(i64, cgsnap_sample__at(&h, 1)->t_ns, 1 * SEC));
-	cr_assert(eq(i64, cgsnap_sample__at(&h, 2)->t_ns, 2 * SEC));
+	cr_assert(eq(i64, at(&h, 0).t_ns, 0));
+	cr_assert(eq(i64, at(&h, 1).t_ns, 1 * SEC));
+	cr_assert(eq(i64, at(&h, 2).t_ns, 2 * SEC));
 }
 
 Test(history, equal_timestamp_goes_after_existing)
@@ -112,9 +112,9 @@ Test(history, equal_timestamp_goes_after_existing)
 	add(cpu_snap(1 * SEC, 0.5, 0.9));
 	h = sample(CGSNAP_KIND_CPU, 0);
 	cr_assert(eq(u32, h.len, 3));
-	cr_assert(eq(dbl, cgsnap_sample__at(&h, 0)->cpu.used_ratio, 0.1));
-	cr_assert(eq(dbl, cgsnap_sample__at(&h, 1)->cpu.used_ratio, 0.5));
-	cr_assert(eq(dbl, cgsnap_sample__at(&h, 2)->cpu.used_ratio, 0.2));
+	cr_assert(eq(dbl, at(&h, 0).cpu.used_ratio, 0.1));
+	cr_assert(eq(dbl, at(&h, 1).cpu.used_ratio, 0.5));
+	cr_assert(eq(dbl, at(&h, 2).cpu.used_ratio, 0.2));
 }
 
 Test(history, prune_keeps_exactly_history_old)
@@ -129,26 +129,34 @@ Test(history, prune_keeps_exactly_history_old)
 	add(cpu_snap(30 * SEC + 1, 0.1, 0.9));
 	h = sample(CGSNAP_KIND_CPU, 0);
 	cr_assert(eq(u32, h.len, 3), "one 30 s + 1 ns old is dropped");
-	cr_assert(eq(i64, cgsnap_sample__at(&h, 0)->t_ns, 1));
+	cr_assert(eq(i64, at(&h, 0).t_ns, 1));
 }
 
 /*
- * A ring holds what the window holds: snapshots every 30/31 s keep 32 in a
- * 30 s window, and the 33rd pushes the oldest out before it is stored, in
- * the ring of 32 it fills, not one grown to 64 for a moment (and for good).
+ * A history holds what the window holds: snapshots every 30/31 s keep 32 in
+ * a 30 s window, and the 33rd pushes the oldest out before it is stored, in
+ * the room for 32 it fills, not room grown to 64 for a moment (and for
+ * good). Identical snapshots (an idle cgroup's) cost their time and flag.
  */
-Test(history, a_ring_is_the_size_of_its_window)
+Test(history, a_history_is_the_size_of_its_window)
 {
+	size_t empty = cgsnap_snapshotter__heap_bytes(s), full;
 	struct cgsnap_sample h;
 	int64_t step = 30 * SEC / 31;
 	int i;
 
-	for (i = 0; i < 100; i++)
+	for (i = 0; i < 40; i++)
+		add(cpu_snap(i * step, 0.1, 0.9));
+	full = cgsnap_snapshotter__heap_bytes(s);
+	for (; i < 100; i++)
 		add(cpu_snap(i * step, 0.1, 0.9));
 	h = sample(CGSNAP_KIND_CPU, 0);
 	cr_assert(eq(u32, h.len, 32), "32 snapshots in the window");
-	cr_assert(eq(u32, h.mask + 1, 32), "a ring of %u for 32 snapshots", h.mask + 1);
-	cr_assert(eq(i64, cgsnap_sample__at(&h, 0)->t_ns, 68 * step));
+	cr_assert(eq(sz, cgsnap_snapshotter__heap_bytes(s), full), "no growth once the window is full");
+	/* 32 entries of 16 bytes, and no codes: nothing changed */
+	cr_assert(le(sz, full - empty, 32 * 16), "%zu bytes for 32 identical snapshots",
+		  full - empty);
+	cr_assert(eq(i64, at(&h, 0).t_ns, 68 * step));
 }
 
 Test(history, late_snapshot_older_than_window_is_dropped)
@@ -159,7 +167,7 @@ Test(history, late_snapshot_older_than_window_is_dropped)
 	add(runq_snap(60 * SEC, 0, 1));
 	h = sample(CGSNAP_KIND_RUNQ, 0);
 	cr_assert(eq(u32, h.len, 1));
-	cr_assert(eq(i64, cgsnap_sample__at(&h, 0)->t_ns, 100 * SEC));
+	cr_assert(eq(i64, at(&h, 0).t_ns, 100 * SEC));
 }
 
 static void history_50ms(struct cgsnap_settings *st)
@@ -188,7 +196,7 @@ Test(history, sample_is_inclusive_and_relative_to_newest)
 		add(cpu_snap(100 * SEC + i * SEC, 0.1, 0.9));
 	h = sample(CGSNAP_KIND_CPU, 3 * SEC);
 	cr_assert(eq(u32, h.len, 4), "t = newest-3s ... newest");
-	cr_assert(eq(i64, cgsnap_sample__at(&h, 0)->t_ns, 107 * SEC));
+	cr_assert(eq(i64, at(&h, 0).t_ns, 107 * SEC));
 	h = sample(CGSNAP_KIND_CPU, 3 * SEC - 1);
 	cr_assert(eq(u32, h.len, 3));
 	h = sample(CGSNAP_KIND_CPU, 0);
@@ -216,28 +224,27 @@ Test(history, lifecycle_errors)
 
 Test(history, client_new_errors_from_newest_in_history)
 {
-	struct cgsnap_snapshot c = client_snap(0, 4, 2);
-	const struct cgsnap_snapshot *latest;
+	struct cgsnap_snapshot c = client_snap(0, 4, 2), l, *latest = &l;
 
 	add(c);
-	latest = cgsnap_snapshotter__latest(s, CGSNAP_KIND_CLIENT);
+	cr_assert(cgsnap_snapshotter__latest(s, CGSNAP_KIND_CLIENT, latest));
 	cr_assert(eq(i64, latest->client.new_error_count, 4));
 	cr_assert(latest->overloaded, "a first snapshot can be overloaded");
 	add(client_snap(1 * SEC, 6, 2));
-	latest = cgsnap_snapshotter__latest(s, CGSNAP_KIND_CLIENT);
+	cr_assert(cgsnap_snapshotter__latest(s, CGSNAP_KIND_CLIENT, latest));
 	cr_assert(eq(i64, latest->client.new_error_count, 2));
 	cr_assert(not(latest->overloaded));
 	c = client_snap(2 * SEC, 100, 2);
 	c.client.new_error_count = 1;
 	c.present = CGSNAP_F_NEW_ERRORS;
 	add(c);
-	latest = cgsnap_snapshotter__latest(s, CGSNAP_KIND_CLIENT);
+	cr_assert(cgsnap_snapshotter__latest(s, CGSNAP_KIND_CLIENT, latest));
 	cr_assert(eq(i64, latest->client.new_error_count, 1), "a given new_error_count is kept");
 }
 
 Test(history, client_errors_counted_on_configured_retry_only)
 {
-	const struct cgsnap_snapshot *latest;
+	struct cgsnap_snapshot l, *latest = &l;
 
 	cr_assert(eq(int, cgsnap_snapshotter__report_client_errors(s, 1, 5), 0));
 	cr_assert(eq(int, cgsnap_snapshotter__report_client_errors(s, 2, 3), 1));
@@ -245,12 +252,12 @@ Test(history, client_errors_counted_on_configured_retry_only)
 	cr_assert(eq(int, cgsnap_snapshotter__report_client_errors(s, -1, 1), -EINVAL));
 	cr_assert(eq(i64, cgsnap_snapshotter__client_error_count(s), 3));
 	cr_assert(eq(int, cgsnap_snapshotter__take_client_snapshot(s, 0), 0));
-	latest = cgsnap_snapshotter__latest(s, CGSNAP_KIND_CLIENT);
+	cr_assert(cgsnap_snapshotter__latest(s, CGSNAP_KIND_CLIENT, latest));
 	cr_assert(eq(i64, latest->client.error_count, 3));
 	cr_assert(eq(i64, latest->client.new_error_count, 3));
 	cr_assert(latest->overloaded, "3 new errors > max_client_errors 1");
 	cr_assert(eq(int, cgsnap_snapshotter__take_client_snapshot(s, 1 * SEC), 0));
-	latest = cgsnap_snapshotter__latest(s, CGSNAP_KIND_CLIENT);
+	cr_assert(cgsnap_snapshotter__latest(s, CGSNAP_KIND_CLIENT, latest));
 	cr_assert(eq(i64, latest->client.new_error_count, 0));
 }
 
@@ -274,7 +281,7 @@ Test(history, burst_beyond_cap_drops_oldest_and_counts)
 	h = sample(CGSNAP_KIND_RUNQ, 0);
 	cr_assert(eq(u32, h.len, CGSNAP_HISTORY_MAX));
 	cr_assert(eq(u64, cgsnap_snapshotter__dropped(s, CGSNAP_KIND_RUNQ), 10));
-	cr_assert(eq(i64, cgsnap_sample__at(&h, 0)->t_ns, 10));
+	cr_assert(eq(i64, at(&h, 0).t_ns, 10));
 }
 
 /* naive model: a sorted array, pruned relative to its newest entry */
@@ -318,7 +325,103 @@ Test(history, matches_naive_model_under_random_late_arrivals)
 		h = sample(CGSNAP_KIND_CPU, 0);
 		cr_assert(eq(u32, h.len, (uint32_t)m.n), "after %d inserts", i + 1);
 		for (j = 0; j < m.n; j++)
-			cr_assert(eq(i64, cgsnap_sample__at(&h, j)->t_ns, m.t[j]));
+			cr_assert(eq(i64, at(&h, j).t_ns, m.t[j]));
 	}
 }
 
+
+/* a snapshot of @kind at @t with values from @r: small steps, jumps, the
+ * extremes of each field, repeats */
+static struct cgsnap_snapshot random_snap(enum cgsnap_kind kind, int64_t t, unsigned int r)
+{
+	static const int64_t ints[] = { 0, 1, 127, 128, 16383, 1000000, INT32_MAX,
+					(int64_t)INT32_MAX + 1, INT64_MAX - 4, INT64_MAX - 3 };
+	static const double reals[] = { 0, 0.1, 0.5, 0.97, 1, 1e-300, 0.333333333333333314829616256247 };
+	struct cgsnap_snapshot sn = { .t_ns = t, .kind = kind };
+#define IV(n) (ints[((r) >> (n)) % 10] + ((r) >> 20) % 3)
+#define RV(n) (reals[((r) >> (n)) % 7])
+
+	switch (kind) {
+	case CGSNAP_KIND_CPU:
+		sn.cpu.used_ratio = RV(0) * (1 + r % 5);
+		sn.cpu.max_used_ratio = r % 7 ? 0.95 : 0.5;
+		break;
+	case CGSNAP_KIND_MEMORY:
+		sn.present = r % 3 ? CGSNAP_F_STALL | CGSNAP_F_SYSTEM_USED | CGSNAP_F_SYSTEM_TOTAL : 0;
+		sn.memory = (struct cgsnap_memory_snapshot){ IV(1), IV(3) + 1, RV(5) ? RV(5) : 0.9,
+							     IV(7), IV(9) + 1, RV(11), 0.1 };
+		break;
+	case CGSNAP_KIND_RUNQ:
+		sn.present = CGSNAP_F_RUNQ_COUNT | CGSNAP_F_RUNQ_MAX;
+		sn.runq = (struct cgsnap_runq_snapshot){ IV(0), IV(2), IV(4), IV(6), IV(8), IV(10), IV(12), IV(14) };
+		break;
+	default:
+		sn.present = r % 2 ? CGSNAP_F_NEW_ERRORS : 0;
+		sn.client = (struct cgsnap_client_snapshot){ IV(1), IV(5), IV(9) };
+		break;
+	}
+#undef IV
+#undef RV
+	return sn;
+}
+
+/*
+ * The histories are compact, and lossless: what is copied back is what was
+ * added, field for field, through late arrivals, pruning and the values
+ * that change not at all, a little or to either end of their range.
+ */
+Test(history, copies_back_exactly_what_was_added)
+{
+	static struct cgsnap_snapshot model[4096], got[4096];
+	struct cgsnap_snapshot sn, exp;
+	struct cgsnap_sample h;
+	int64_t now = 0;
+	int k, i, j, n;
+
+	srand(7);
+	for (k = 0; k < CGSNAP_KIND_COUNT; k++) {
+		reconfigure(history_50ms);
+		for (i = n = 0; i < 2000; i++) {
+			unsigned int r = (unsigned int)rand() ^ ((unsigned int)rand() << 15);
+			int pos, drop = 0;
+
+			now += rand() % (5 * MS);
+			sn = random_snap(k, rand() % 6 ? now : now - rand() % (60 * MS),
+					 rand() % 3 ? r : 0);
+			add(sn);
+			/* the model: what add() makes of it, sorted after equal times,
+			 * pruned relative to the newest */
+			exp = sn;
+			if (k == CGSNAP_KIND_CLIENT && !(sn.present & CGSNAP_F_NEW_ERRORS))
+				exp.client.new_error_count = sn.client.error_count -
+							     (n ? model[n - 1].client.error_count : 0);
+			exp.overloaded = cgsnap_snapshot__is_overloaded(&exp);
+			for (pos = n; pos > 0 && model[pos - 1].t_ns > sn.t_ns; pos--)
+				;
+			memmove(&model[pos + 1], &model[pos], (n - pos) * sizeof(model[0]));
+			model[pos] = exp;
+			n++;
+			while (drop < n && model[n - 1].t_ns - model[drop].t_ns > 50 * MS)
+				drop++;
+			memmove(model, model + drop, (n - drop) * sizeof(model[0]));
+			n -= drop;
+			h = sample(k, 0);
+			cr_assert(eq(u32, h.len, (uint32_t)n), "kind %d, after %d adds", k, i + 1);
+			cr_assert(eq(u32, cgsnap_sample__copy(&h, 0, h.len + 5, got), h.len));
+			for (j = 0; j < n; j++) {
+				cr_assert(eq(i64, got[j].t_ns, model[j].t_ns));
+				cr_assert(eq(u32, got[j].kind, (uint32_t)k));
+				cr_assert(eq(int, got[j].overloaded, model[j].overloaded));
+				cr_assert(eq(u32, got[j].present, model[j].present));
+				cr_assert(eq(int, memcmp(&got[j].runq, &model[j].runq, sizeof(got[j].runq)), 0),
+					  "kind %d, after %d adds: snapshot %d of %d differs", k, i + 1, j, n);
+			}
+			/* a window of it, from the middle */
+			if (n > 2) {
+				cr_assert(eq(u32, cgsnap_sample__copy(&h, n / 2, 2, got), 2));
+				cr_assert(eq(int, memcmp(&got[1].runq, &model[n / 2 + 1].runq,
+							 sizeof(got[1].runq)), 0));
+			}
+		}
+	}
+}

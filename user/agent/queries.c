@@ -36,7 +36,6 @@ static int copy_totals(const struct watched *w, enum agent_totals totals,
 static int copy_cgroup(const struct watched *w, enum agent_totals totals,
 		       struct agent_cgroup *out)
 {
-	const struct cgsnap_snapshot *s;
 	int k;
 
 	memset(out, 0, offsetof(struct agent_cgroup, runq));	/* the totals: below */
@@ -49,12 +48,8 @@ static int copy_cgroup(const struct watched *w, enum agent_totals totals,
 		return -ENOMEM;
 	out->active = !cgsnap_snapshotter__current_status(w->snap, &out->current) &&
 		      !cgsnap_snapshotter__historical_status(w->snap, &out->historical);
-	for (k = 0; k < CGSNAP_KIND_COUNT; k++) {
-		s = cgsnap_snapshotter__latest(w->snap, k);
-		out->has_latest[k] = s;
-		if (s)
-			out->latest[k] = *s;
-	}
+	for (k = 0; k < CGSNAP_KIND_COUNT; k++)
+		out->has_latest[k] = cgsnap_snapshotter__latest(w->snap, k, &out->latest[k]);
 	out->sys = w->sys;
 	out->cpu_ratio_overall = build_cpu_ratio_overall(&w->sys_state, w->sys.cpu_capacity);
 	return copy_totals(w, totals, out);
@@ -138,7 +133,6 @@ static int copy_sample(const struct watched *w, enum cgsnap_kind kind, int64_t d
 		       struct cgsnap_snapshot **out, uint32_t *n)
 {
 	struct cgsnap_sample sample;
-	uint32_t i;
 	int err;
 
 	err = cgsnap_snapshotter__sample(w->snap, kind, duration_ns, &sample);
@@ -147,9 +141,7 @@ static int copy_sample(const struct watched *w, enum cgsnap_kind kind, int64_t d
 	*out = malloc((sample.len + 1) * sizeof(**out));
 	if (!*out)
 		return -ENOMEM;
-	for (i = 0; i < sample.len; i++)
-		(*out)[i] = *cgsnap_sample__at(&sample, i);
-	*n = sample.len;
+	*n = cgsnap_sample__copy(&sample, 0, sample.len, *out);
 	return 0;
 }
 

@@ -31,10 +31,13 @@ void coll_add_snapshot(struct collector *c, struct wentry *w, const struct cgsna
 	struct cgsnap_memory_warning warning;
 	struct collector_event ev = { .type = COLLECTOR_SNAPSHOT, .w = &w->pub };
 	int ret = cgsnap_snapshotter__add(w->pub.snap, snap, &warning);
+	struct cgsnap_snapshot latest;
 
 	if (ret < 0 || !c->opts.on_event)
 		return;
-	ev.snap = cgsnap_snapshotter__latest(w->pub.snap, snap->kind);
+	if (!cgsnap_snapshotter__latest(w->pub.snap, snap->kind, &latest))
+		return;
+	ev.snap = &latest;
 	c->opts.on_event(&ev, c->opts.ctx);
 	if (ret == 1)
 		coll_emit(c, COLLECTOR_MEMORY_WARNING, &w->pub, &warning);

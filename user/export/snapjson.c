@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "snapjson.h"
@@ -247,12 +248,14 @@ json_t *snapjson_sample(const struct cgsnap_sample sample[CGSNAP_KIND_COUNT], co
 	uint32_t i;
 
 	for (k = 0; !fail && k < CGSNAP_KIND_COUNT; k++) {
-		json_t *arr = json_array();
+		struct cgsnap_snapshot *snaps = malloc((sample[k].len + 1) * sizeof(*snaps));
+		json_t *arr = snaps ? json_array() : NULL;
+		uint32_t n = snaps ? cgsnap_sample__copy(&sample[k], 0, sample[k].len, snaps) : 0;
 
-		for (i = 0; arr && i < sample[k].len; i++)
-			if (json_array_append_new(arr, snapjson_snapshot(cgsnap_sample__at(&sample[k], i),
-									 cgroup)))
+		for (i = 0; arr && i < n; i++)
+			if (json_array_append_new(arr, snapjson_snapshot(&snaps[i], cgroup)))
 				break;
+		free(snaps);
 		fail |= !arr || i < sample[k].len;
 		fail |= json_object_set_new(o, cgsnap_kind_name(k), arr);
 	}

@@ -1,12 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * Per-cgroup histories and overload ratios (docs/SPEC.md sections 3-6).
- *
- * Each history is a ring buffer whose capacity is a power of two: it grows
- * (doubling) while the window fills and then stays, so the steady state
- * allocates nothing. Snapshots are kept sorted by t_ns; an in-order snapshot
- * is appended in O(1), a late one is placed by binary search and the newer
- * entries are shifted by one.
+ * The histories themselves, compact and sorted by t_ns, are history.c's.
  */
 #include <errno.h>
 #include <math.h>
@@ -14,21 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "history.h"
 #include "snapshotter.h"
-
-#define HISTORY_INIT_CAP 8U
 
 /* the system-wide memory rule of docs/SPEC.md section 3 */
 #define SYSTEM_MEMORY_MAX_RATIO 0.97
-
-struct history {
-	struct cgsnap_snapshot *buf;
-	uint32_t cap;	/* 0 or a power of two */
-	uint32_t head;	/* index of the oldest entry */
-	uint32_t len;
-	uint32_t nr_overloaded;	/* entries with .overloaded: none, no ratio to compute */
-	uint64_t dropped;
-};
 
 struct cgsnap_snapshotter {
 	struct cgsnap_settings settings;
@@ -38,114 +23,6 @@ struct cgsnap_snapshotter {
 	int64_t client_errors;
 	struct history hist[CGSNAP_KIND_COUNT];
 };
-
-static struct cgsnap_snapshot *hist_at(const struct history *h, uint32_t i)
-{
-	return &h->buf[(h->head + i) & (h->cap - 1)];
-}
-
-static int hist_grow(struct history *h)
-{
-	uint32_t cap = h->cap ? h->cap * 2 : HISTORY_INIT_CAP;
-	struct cgsnap_snapshot *buf;
-	uint32_t i;
-
-	buf = malloc(cap * sizeof(*buf));
-	if (!buf)
-		return -ENOMEM;
-	for (i = 0; i < h->len; i++)
-		buf[i] = *hist_at(h, i);
-	free(h->buf);
-	h->buf = buf;
-	h->cap = cap;
-	h->head = 0;
-	return 0;
-}
-
-static void hist_pop_front(struct history *h)
-{
-	h->nr_overloaded -= hist_at(h, 0)->overloaded;
-	h->head = (h->head + 1) & (h->cap - 1);
-	h->len--;
-}
-
-/* newest - t > window, where a difference too large for int64 is "older" */
-static bool older_than(int64_t newest, int64_t t, int64_t window)
-{
-	int64_t age;
-
-	if (__builtin_sub_overflow(newest, t, &age))
-		return newest > t;
-	return age > window;
-}
-
-/* drop the leading snapshots older than @window relative to @newest */
-static void hist_prune_to(struct history *h, int64_t newest, int64_t window)
-{
-	while (h->len && older_than(newest, hist_at(h, 0)->t_ns, window))
-		hist_pop_front(h);
-}
-
-/* index of the first entry with t > @t_ns (upper bound) */
-static uint32_t hist_upper_bound(const struct history *h, int64_t t_ns)
-{
-	uint32_t lo = 0, hi = h->len;
-
-	/* in order, the usual case: after the newest, one entry looked at */
-	if (!hi || hist_at(h, hi - 1)->t_ns <= t_ns)
-		return hi;
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-
-		if (hist_at(h, mid)->t_ns <= t_ns)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-/*
- * Insert @snap in time order. A full ring first drops what the window
- * leaves behind once @snap is in (the newest is then the later of the two),
- * and grows only if that frees nothing: a ring is sized by what the window
- * holds, not by one more (a tick a little early would double it for good).
- */
-static int hist_insert(struct history *h, const struct cgsnap_snapshot *snap, int64_t window)
-{
-	uint32_t pos, i;
-	int err;
-
-	if (h->len == h->cap && h->len) {
-		int64_t newest = hist_at(h, h->len - 1)->t_ns;
-
-		hist_prune_to(h, snap->t_ns > newest ? snap->t_ns : newest, window);
-	}
-	if (h->len == h->cap) {
-		if (h->cap < CGSNAP_HISTORY_MAX) {
-			err = hist_grow(h);
-			if (err)
-				return err;
-		} else {
-			hist_pop_front(h);
-			h->dropped++;
-		}
-	}
-	pos = hist_upper_bound(h, snap->t_ns);
-	for (i = h->len; i > pos; i--)
-		*hist_at(h, i) = *hist_at(h, i - 1);
-	*hist_at(h, pos) = *snap;
-	h->len++;
-	h->nr_overloaded += snap->overloaded;
-	return 0;
-}
-
-/* drop the leading snapshots older than @window relative to the newest */
-static void hist_prune(struct history *h, int64_t window)
-{
-	if (h->len)
-		hist_prune_to(h, hist_at(h, h->len - 1)->t_ns, window);
-}
 
 static bool memory_is_overloaded(const struct cgsnap_memory_snapshot *m, uint32_t present)
 {
@@ -254,6 +131,7 @@ int cgsnap_snapshot__validate(const struct cgsnap_snapshot *snap, const char **w
 struct cgsnap_snapshotter *cgsnap_snapshotter__new(const struct cgsnap_settings *settings)
 {
 	struct cgsnap_snapshotter *s;
+	int k;
 
 	if (settings && cgsnap_settings__validate(settings, NULL)) {
 		errno = EINVAL;
@@ -262,6 +140,8 @@ struct cgsnap_snapshotter *cgsnap_snapshotter__new(const struct cgsnap_settings 
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
+	for (k = 0; k < CGSNAP_KIND_COUNT; k++)
+		hist_init(&s->hist[k], k);
 	if (settings)
 		s->settings = *settings;
 	else
@@ -276,7 +156,7 @@ void cgsnap_snapshotter__free(struct cgsnap_snapshotter *s)
 	if (!s)
 		return;
 	for (k = 0; k < CGSNAP_KIND_COUNT; k++)
-		free(s->hist[k].buf);
+		hist_free(&s->hist[k]);
 	free(s);
 }
 
@@ -315,7 +195,7 @@ static bool memory_warning(struct cgsnap_snapshotter *s, const struct cgsnap_sna
 
 	/* t < last_warning + cooldown, i.e. not (t - last_warning >= cooldown) */
 	if (s->warned &&
-	    !older_than(snap->t_ns, s->last_warning_ns, s->settings.memory_warning_cooldown_ns - 1))
+	    !hist_older_than(snap->t_ns, s->last_warning_ns, s->settings.memory_warning_cooldown_ns - 1))
 		return false;
 	threshold = cgsnap_memory_warning_threshold(m->max_bytes, m->max_used_ratio,
 						    s->settings.reserve_memory_ratio);
@@ -346,7 +226,7 @@ int cgsnap_snapshotter__add(struct cgsnap_snapshotter *s, const struct cgsnap_sn
 		return -EINVAL;
 	h = &s->hist[snap->kind];
 	if (snap->kind == CGSNAP_KIND_CLIENT && !(snap->present & CGSNAP_F_NEW_ERRORS)) {
-		int64_t prev = h->len ? hist_at(h, h->len - 1)->client.error_count : 0;
+		int64_t prev = h->len ? h->newest.client.error_count : 0;
 
 		copy.client.new_error_count = snap->client.error_count - prev;
 	}
@@ -362,24 +242,10 @@ int cgsnap_snapshotter__add(struct cgsnap_snapshotter *s, const struct cgsnap_sn
 
 static void sample_of(const struct history *h, int64_t duration_ns, struct cgsnap_sample *out)
 {
-	uint32_t first = 0, hi = h->len;
+	uint32_t first = hist_first_within(h, duration_ns);
 
-	if (h->len && duration_ns > 0) {
-		int64_t newest = hist_at(h, h->len - 1)->t_ns;
-
-		/* first entry not older than @duration_ns: the history is sorted */
-		while (first < hi) {
-			uint32_t mid = first + (hi - first) / 2;
-
-			if (older_than(newest, hist_at(h, mid)->t_ns, duration_ns))
-				first = mid + 1;
-			else
-				hi = mid;
-		}
-	}
-	out->buf = h->buf;
-	out->mask = h->cap ? h->cap - 1 : 0;
-	out->start = h->len ? (h->head + first) & (h->cap - 1) : 0;
+	out->hist = h;
+	out->first = first;
 	out->len = h->len - first;
 }
 
@@ -394,12 +260,36 @@ int cgsnap_snapshotter__sample(const struct cgsnap_snapshotter *s, enum cgsnap_k
 	return 0;
 }
 
-const struct cgsnap_snapshot *cgsnap_snapshotter__latest(const struct cgsnap_snapshotter *s,
-							 enum cgsnap_kind kind)
+uint32_t cgsnap_sample__copy(const struct cgsnap_sample *sample, uint32_t from, uint32_t n,
+			     struct cgsnap_snapshot *out)
 {
-	const struct history *h = &s->hist[kind];
+	if (from >= sample->len)
+		return 0;
+	if (n > sample->len - from)
+		n = sample->len - from;
+	hist_copy(sample->hist, sample->first + from, n, out);
+	return n;
+}
 
-	return h->len ? hist_at(h, h->len - 1) : NULL;
+bool cgsnap_snapshotter__latest(const struct cgsnap_snapshotter *s, enum cgsnap_kind kind,
+				struct cgsnap_snapshot *out)
+{
+	const struct cgsnap_snapshot *newest;
+
+	if ((unsigned int)kind >= CGSNAP_KIND_COUNT || !(newest = hist_latest(&s->hist[kind])))
+		return false;
+	*out = *newest;
+	return true;
+}
+
+size_t cgsnap_snapshotter__heap_bytes(const struct cgsnap_snapshotter *s)
+{
+	size_t n = sizeof(*s);
+	int k;
+
+	for (k = 0; k < CGSNAP_KIND_COUNT; k++)
+		n += hist_heap_bytes(&s->hist[k]);
+	return n;
 }
 
 uint64_t cgsnap_snapshotter__dropped(const struct cgsnap_snapshotter *s, enum cgsnap_kind kind)
@@ -418,19 +308,18 @@ double cgsnap_round3(double x)
 
 double cgsnap_sample__overload_ratio(const struct cgsnap_sample *sample)
 {
+	const struct history *h = sample->hist;
 	int64_t overloaded = 0, total = 0;
-	uint32_t i;
+	uint32_t i, at = sample->first;
 
 	if (!sample->len)
 		return 0;
 	if (sample->len == 1)
-		return cgsnap_sample__at(sample, 0)->overloaded ? 1.0 : 0.0;
+		return hist_overloaded(h, at) ? 1.0 : 0.0;
 	for (i = 1; i < sample->len; i++) {
-		const struct cgsnap_snapshot *prev = cgsnap_sample__at(sample, i - 1);
-		const struct cgsnap_snapshot *cur = cgsnap_sample__at(sample, i);
-		int64_t dt = cur->t_ns - prev->t_ns;
+		int64_t dt = hist_t(h, at + i) - hist_t(h, at + i - 1);
 
-		if (cur->overloaded)
+		if (hist_overloaded(h, at + i))
 			overloaded += dt;
 		total += dt;
 	}

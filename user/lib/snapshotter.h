@@ -15,6 +15,7 @@
 #define __CGSNAP_SNAPSHOTTER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -157,20 +158,17 @@ struct cgsnap_status {
 	bool idle;		/* no kind overloaded */
 };
 
-/* A read-only window of one history: entries [0, len), oldest first. Valid
- * until the next call that changes the snapshotter. */
+/*
+ * A window of one history: @len snapshots, oldest first, read with
+ * cgsnap_sample__copy(). The history keeps its snapshots compact, not as
+ * struct cgsnap_snapshot: a sample points at none of them. Valid until the
+ * next call that changes the snapshotter.
+ */
 struct cgsnap_sample {
-	const struct cgsnap_snapshot *buf;
-	uint32_t mask;
-	uint32_t start;
+	const void *hist;	/* private */
+	uint32_t first;		/* private */
 	uint32_t len;
 };
-
-static inline const struct cgsnap_snapshot *
-cgsnap_sample__at(const struct cgsnap_sample *s, uint32_t i)
-{
-	return &s->buf[(s->start + i) & s->mask];
-}
 
 struct cgsnap_snapshotter;
 
@@ -234,9 +232,21 @@ int cgsnap_snapshotter__add(struct cgsnap_snapshotter *s, const struct cgsnap_sn
 int cgsnap_snapshotter__sample(const struct cgsnap_snapshotter *s, enum cgsnap_kind kind,
 			       int64_t duration_ns, struct cgsnap_sample *out);
 
-/* Newest snapshot of @kind, or NULL if its history is empty. */
-const struct cgsnap_snapshot *cgsnap_snapshotter__latest(const struct cgsnap_snapshotter *s,
-							 enum cgsnap_kind kind);
+/*
+ * Copy snapshots [@from, @from + @n) of @sample (as far as it goes) to @out,
+ * oldest first; returns how many. O(first + from + n): the copies are
+ * decoded in order from the history's oldest snapshot.
+ */
+uint32_t cgsnap_sample__copy(const struct cgsnap_sample *sample, uint32_t from, uint32_t n,
+			     struct cgsnap_snapshot *out);
+
+/* Copy the newest snapshot of @kind to @out; false if its history is empty
+ * or @kind is not a kind. */
+bool cgsnap_snapshotter__latest(const struct cgsnap_snapshotter *s, enum cgsnap_kind kind,
+				struct cgsnap_snapshot *out);
+
+/* Bytes @s holds on the heap: itself and its histories. */
+size_t cgsnap_snapshotter__heap_bytes(const struct cgsnap_snapshotter *s);
 
 /* Snapshots dropped from @kind's history because it hit CGSNAP_HISTORY_MAX. */
 uint64_t cgsnap_snapshotter__dropped(const struct cgsnap_snapshotter *s, enum cgsnap_kind kind);
