@@ -153,8 +153,8 @@ Test(history, a_history_is_the_size_of_its_window)
 	h = sample(CGSNAP_KIND_CPU, 0);
 	cr_assert(eq(u32, h.len, 32), "32 snapshots in the window");
 	cr_assert(eq(sz, cgsnap_snapshotter__heap_bytes(s), full), "no growth once the window is full");
-	/* 32 entries of 16 bytes, and no codes: nothing changed */
-	cr_assert(le(sz, full - empty, 32 * 16), "%zu bytes for 32 identical snapshots",
+	/* 32 entries of 8 bytes, and no codes: nothing changed */
+	cr_assert(le(sz, full - empty, 32 * 8), "%zu bytes for 32 identical snapshots",
 		  full - empty);
 	cr_assert(eq(i64, at(&h, 0).t_ns, 68 * step));
 }

@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Compact histories (history.h). An entry's values are coded against the
- * entry before it: a varint mask of the fields that changed, then each
- * changed field, an integer as the zigzag varint of its difference, a
- * double as its 8 bytes. The oldest entry is kept in full beside the
- * codes, so dropping it decodes the next one into its place and leaves
- * the codes alone; the newest in full codes the next append. Entries and
- * codes live in two arrays with their dead heads compacted away once they
- * are half of either: steady appends and prunes allocate nothing. A
- * snapshot inserted before the newest (rare) rebuilds the codes.
+ * Compact histories (history.h). An entry is 8 bytes: its time as the gap
+ * since the entry before, and where its code starts. Its code holds its
+ * values as changes from the entry before: a varint mask of the fields
+ * that changed, then each changed field, an integer as the zigzag varint
+ * of its difference, a double as its 8 bytes (and first, for a gap of 4.3
+ * s or more, the gap's 8 bytes). The oldest entry is kept in full beside
+ * the codes, so dropping it decodes the next one into its place and
+ * leaves the codes alone; the newest in full codes the next append.
+ * Entries and codes live in two arrays whose dead heads are compacted away
+ * once they are half of either: steady appends and prunes allocate
+ * nothing. A snapshot inserted before the newest (rare) rebuilds the codes.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -19,8 +21,8 @@
 
 #define INIT_CAP	8U
 #define MAX_FIELDS	9
-/* a mask varint (2 bytes) and every field at its widest (10 bytes) */
-#define MAX_CODE	(2 + MAX_FIELDS * 10)
+/* a far gap (8 bytes), a mask varint (2) and every field at its widest (10) */
+#define MAX_CODE	(8 + 2 + MAX_FIELDS * 10)
 
 struct field {
 	uint16_t off;
@@ -201,11 +203,42 @@ const struct cgsnap_snapshot *hist_latest(const struct history *h)
 	return h->len ? &h->newest : NULL;
 }
 
-static void restore(const struct history *h, uint32_t i, struct cgsnap_snapshot *s)
+/* where the code of entry e[@at] starts and ends */
+static uint32_t code_start(const struct history *h, uint32_t at)
 {
-	s->t_ns = h->e[h->first + i].t_ns;
-	s->overloaded = h->e[h->first + i].overloaded;
-	s->kind = h->kind;
+	return h->e[at].code >> 1;
+}
+
+static uint32_t code_end(const struct history *h, uint32_t at)
+{
+	return at + 1 < h->first + h->len ? code_start(h, at + 1) : h->data_used;
+}
+
+static uint64_t gap_at(const struct history *h, uint32_t at)
+{
+	uint64_t gap;
+
+	if (h->e[at].dt != HIST_DT_FAR)
+		return h->e[at].dt;
+	memcpy(&gap, h->data + code_start(h, at), 8);
+	return gap;
+}
+
+int64_t hist_dt(const struct history *h, uint32_t i)
+{
+	return (int64_t)gap_at(h, h->first + i);
+}
+
+/* @s, entry e[@at - 1], becomes entry e[@at] */
+static void step(const struct history *h, uint32_t at, struct cgsnap_snapshot *s)
+{
+	uint32_t start = code_start(h, at), end = code_end(h, at);
+
+	s->t_ns = (int64_t)((uint64_t)s->t_ns + gap_at(h, at));
+	s->overloaded = h->e[at].code & 1;
+	if (h->e[at].dt == HIST_DT_FAR)
+		start += 8;
+	decode(h->kind, h->data + start, end - start, s);
 }
 
 void hist_copy(const struct history *h, uint32_t from, uint32_t n, struct cgsnap_snapshot *out)
@@ -215,49 +248,42 @@ void hist_copy(const struct history *h, uint32_t from, uint32_t n, struct cgsnap
 
 	for (i = 0; i < from + n; i++) {
 		if (i)
-			decode(h->kind, h->data + h->e[h->first + i].off, h->e[h->first + i].len,
-			       &cur);
-		if (i >= from) {
+			step(h, h->first + i, &cur);
+		if (i >= from)
 			out[i - from] = cur;
-			restore(h, i, &out[i - from]);
-		}
 	}
 }
 
 /* the oldest entry leaves: the next one, decoded, takes its place */
 static void pop_front(struct history *h)
 {
-	struct hist_entry *next;
-
-	h->nr_overloaded -= h->e[h->first].overloaded;
+	h->nr_overloaded -= hist_overloaded(h, 0);
 	h->first++;
 	if (!--h->len) {
 		h->first = 0;
 		h->data_used = 0;
 		return;
 	}
-	next = &h->e[h->first];
-	decode(h->kind, h->data + next->off, next->len, &h->oldest);
-	restore(h, 0, &h->oldest);
+	step(h, h->first, &h->oldest);
 }
 
 static void prune_to(struct history *h, int64_t newest, int64_t window)
 {
-	while (h->len && hist_older_than(newest, hist_t(h, 0), window))
+	while (h->len && hist_older_than(newest, h->oldest.t_ns, window))
 		pop_front(h);
 }
 
 void hist_prune(struct history *h, int64_t window)
 {
 	if (h->len)
-		prune_to(h, hist_t(h, h->len - 1), window);
+		prune_to(h, h->newest.t_ns, window);
 }
 
 /* move the live entries and codes to the front; keep at most twice the
  * codes' size (memory is returned when a busy cgroup goes quiet) */
 static void compact(struct history *h)
 {
-	uint32_t base = h->len ? h->e[h->first].off : h->data_used, i, want;
+	uint32_t base = h->len ? code_start(h, h->first) : h->data_used, i, want;
 	uint8_t *data;
 
 	memmove(h->e, h->e + h->first, h->len * sizeof(*h->e));
@@ -266,7 +292,7 @@ static void compact(struct history *h)
 		memmove(h->data, h->data + base, h->data_used - base);
 	h->data_used -= base;
 	for (i = 0; i < h->len; i++)
-		h->e[i].off -= base;
+		h->e[i].code -= base << 1;
 	want = 2 * h->data_used + MAX_CODE;
 	if (h->data_cap > 2 * want && (data = realloc(h->data, want))) {
 		h->data = data;
@@ -274,13 +300,11 @@ static void compact(struct history *h)
 	}
 }
 
-/* room for one more entry and its code at the end */
+/* room for one more entry at the end */
 static int reserve(struct history *h, int64_t t_ns, int64_t window)
 {
-	uint32_t cap;
-
 	if (h->len == h->cap && h->len) {
-		int64_t newest = hist_t(h, h->len - 1);
+		int64_t newest = h->newest.t_ns;
 
 		/* what the window leaves behind once @t_ns is in goes first: a
 		 * history is sized by what the window holds, not by one more */
@@ -291,10 +315,9 @@ static int reserve(struct history *h, int64_t t_ns, int64_t window)
 			pop_front(h);
 			h->dropped++;
 		} else {
-			struct hist_entry *e;
+			uint32_t cap = h->cap ? h->cap * 2 : INIT_CAP;
+			struct hist_entry *e = malloc(cap * sizeof(*e));
 
-			cap = h->cap ? h->cap * 2 : INIT_CAP;
-			e = malloc(cap * sizeof(*e));
 			if (!e)
 				return -ENOMEM;
 			if (h->len)
@@ -306,7 +329,7 @@ static int reserve(struct history *h, int64_t t_ns, int64_t window)
 		}
 	}
 	if (h->first + h->len == h->cap ||
-	    (h->len && h->e[h->first].off > h->data_used / 2 + MAX_CODE))
+	    (h->len && code_start(h, h->first) > h->data_used / 2 + MAX_CODE))
 		compact(h);
 	return 0;
 }
@@ -329,21 +352,27 @@ static int reserve_data(struct history *h, size_t n)
 	return 0;
 }
 
-/* append @snap, room made: fails only for want of room for its code */
+/* append @snap, not older than the newest, room made: fails only for want
+ * of room for its code */
 static int append(struct history *h, const struct cgsnap_snapshot *snap)
 {
 	struct hist_entry *e = &h->e[h->first + h->len];
+	uint64_t gap = h->len ? (uint64_t)snap->t_ns - (uint64_t)h->newest.t_ns : 0;
 	uint8_t code[MAX_CODE];
-	size_t n = h->len ? encode(h->kind, &h->newest, snap, code) : 0;
+	size_t n = 0;
 
+	if (gap >= HIST_DT_FAR) {
+		memcpy(code, &gap, 8);
+		n = 8;
+	}
+	if (h->len)
+		n += encode(h->kind, &h->newest, snap, code + n);
 	if (reserve_data(h, n))
 		return -ENOMEM;
 	if (n)
 		memcpy(h->data + h->data_used, code, n);
-	e->t_ns = snap->t_ns;
-	e->overloaded = snap->overloaded;
-	e->off = h->data_used;
-	e->len = n;
+	e->dt = gap >= HIST_DT_FAR ? HIST_DT_FAR : (uint32_t)gap;
+	e->code = h->data_used << 1 | (snap->overloaded ? 1 : 0);
 	h->data_used += n;
 	if (!h->len)
 		h->oldest = *snap;
@@ -353,22 +382,20 @@ static int append(struct history *h, const struct cgsnap_snapshot *snap)
 	return 0;
 }
 
-/* first entry with t > @t_ns */
+/* first entry with t > @t_ns, looked for from the newest back */
 static uint32_t upper_bound(const struct history *h, int64_t t_ns)
 {
-	uint32_t lo = 0, hi = h->len;
+	int64_t t = h->newest.t_ns;
+	uint32_t i = h->len;
 
-	if (!hi || hist_t(h, hi - 1) <= t_ns)
-		return hi;
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-
-		if (hist_t(h, mid) <= t_ns)
-			lo = mid + 1;
-		else
-			hi = mid;
+	if (!i || t <= t_ns)
+		return i;
+	for (i--; i > 0; i--) {
+		t = (int64_t)((uint64_t)t - gap_at(h, h->first + i));
+		if (t <= t_ns)
+			break;
 	}
-	return lo;
+	return i;
 }
 
 /* a snapshot before the newest: decode all, put it in place, code again */
@@ -412,19 +439,17 @@ int hist_insert(struct history *h, const struct cgsnap_snapshot *snap, int64_t w
 
 uint32_t hist_first_within(const struct history *h, int64_t duration_ns)
 {
-	uint32_t first = 0, hi = h->len;
-	int64_t newest;
+	int64_t newest = h->newest.t_ns, t = newest;
+	uint32_t i;
 
 	if (!h->len || duration_ns <= 0)
 		return 0;
-	newest = hist_t(h, h->len - 1);
-	while (first < hi) {
-		uint32_t mid = first + (hi - first) / 2;
+	for (i = h->len - 1; i > 0; i--) {
+		int64_t before = (int64_t)((uint64_t)t - gap_at(h, h->first + i));
 
-		if (hist_older_than(newest, hist_t(h, mid), duration_ns))
-			first = mid + 1;
-		else
-			hi = mid;
+		if (hist_older_than(newest, before, duration_ns))
+			break;
+		t = before;
 	}
-	return first;
+	return i;
 }

@@ -13,12 +13,14 @@
 
 #include "snapshotter.h"
 
+/* an entry: its time as the gap since the entry before, and where its
+ * values' code starts (it ends where the next one's starts) */
 struct hist_entry {
-	int64_t t_ns;
-	uint32_t off;		/* its values in data[]: changes from the entry before */
-	uint16_t len;
-	uint8_t overloaded;
+	uint32_t dt;		/* ns; HIST_DT_FAR: the gap is the code's first 8 bytes */
+	uint32_t code;		/* its code's offset in data[] << 1 | overloaded */
 };
+
+#define HIST_DT_FAR	UINT32_MAX
 
 struct history {
 	uint32_t kind;
@@ -28,23 +30,21 @@ struct history {
 	uint32_t data_used, data_cap;	/* data[0, data_used) holds dead bytes too */
 	uint32_t nr_overloaded;		/* entries with .overloaded */
 	uint64_t dropped;		/* popped at CGSNAP_HISTORY_MAX */
-	/* the oldest and newest entries in full: what the next entry is coded
-	 * from, and what an entry that leaves makes of the one after it */
+	/* the oldest and newest entries in full: where the times and values
+	 * are decoded from, what the next entry is coded against */
 	struct cgsnap_snapshot oldest, newest;
 };
 
 void hist_init(struct history *h, enum cgsnap_kind kind);
 void hist_free(struct history *h);
 
-static inline int64_t hist_t(const struct history *h, uint32_t i)
-{
-	return h->e[h->first + i].t_ns;
-}
-
 static inline bool hist_overloaded(const struct history *h, uint32_t i)
 {
-	return h->e[h->first + i].overloaded;
+	return h->e[h->first + i].code & 1;
 }
+
+/* the gap between entries @i - 1 and @i (0 < @i < len), ns */
+int64_t hist_dt(const struct history *h, uint32_t i);
 
 /* Insert @snap (with .overloaded set) in time order, after equal times;
  * first drop what @window leaves behind when the history is full. */

@@ -317,7 +317,7 @@ double cgsnap_sample__overload_ratio(const struct cgsnap_sample *sample)
 	if (sample->len == 1)
 		return hist_overloaded(h, at) ? 1.0 : 0.0;
 	for (i = 1; i < sample->len; i++) {
-		int64_t dt = hist_t(h, at + i) - hist_t(h, at + i - 1);
+		int64_t dt = hist_dt(h, at + i);
 
 		if (hist_overloaded(h, at + i))
 			overloaded += dt;
