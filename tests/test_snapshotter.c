@@ -370,23 +370,29 @@ static struct cgsnap_snapshot random_snap(enum cgsnap_kind kind, int64_t t, unsi
  * added, field for field, through late arrivals, pruning and the values
  * that change not at all, a little or to either end of their range.
  */
-Test(history, copies_back_exactly_what_was_added)
+static void copies_back(bool far)
 {
 	static struct cgsnap_snapshot model[4096], got[4096];
 	struct cgsnap_snapshot sn, exp;
 	struct cgsnap_sample h;
-	int64_t now = 0;
+	int64_t now = 0, window;
 	int k, i, j, n;
 
 	srand(7);
 	for (k = 0; k < CGSNAP_KIND_COUNT; k++) {
-		reconfigure(history_50ms);
+		if (far) {
+			snaplib_teardown();
+			snaplib_setup();
+		} else {
+			reconfigure(history_50ms);
+		}
+		window = settings.snapshot_history_ns;
 		for (i = n = 0; i < 2000; i++) {
 			unsigned int r = (unsigned int)rand() ^ ((unsigned int)rand() << 15);
 			int pos, drop = 0;
 
-			now += rand() % (5 * MS);
-			sn = random_snap(k, rand() % 6 ? now : now - rand() % (60 * MS),
+			now += far ? (int64_t)(rand() % 6000) * MS : rand() % (5 * MS);
+			sn = random_snap(k, rand() % 6 ? now : now - (int64_t)rand() % (window + window / 5),
 					 rand() % 3 ? r : 0);
 			add(sn);
 			/* the model: what add() makes of it, sorted after equal times,
@@ -401,7 +407,7 @@ Test(history, copies_back_exactly_what_was_added)
 			memmove(&model[pos + 1], &model[pos], (n - pos) * sizeof(model[0]));
 			model[pos] = exp;
 			n++;
-			while (drop < n && model[n - 1].t_ns - model[drop].t_ns > 50 * MS)
+			while (drop < n && model[n - 1].t_ns - model[drop].t_ns > window)
 				drop++;
 			memmove(model, model + drop, (n - drop) * sizeof(model[0]));
 			n -= drop;
@@ -424,4 +430,12 @@ Test(history, copies_back_exactly_what_was_added)
 			}
 		}
 	}
+}
+
+Test(history, copies_back_exactly_what_was_added)
+{
+	/* gaps of milliseconds in a 50 ms window, then of seconds (some
+	 * beyond the 4.3 s an entry's gap holds) in the default 30 s one */
+	copies_back(false);
+	copies_back(true);
 }
