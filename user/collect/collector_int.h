@@ -150,6 +150,9 @@ void coll_add_snapshot(struct collector *c, struct wentry *w, const struct cgsna
 void coll_depth_check(struct collector *c);
 
 /* kaccount.c */
+/* the totals of every watched cgroup that has not waited nor stalled yet */
+extern const struct lat_total coll_no_waits;
+extern const struct mem_total coll_no_stalls;
 /* an empty interval accumulator, or NULL (no memory) */
 struct lat_acc *coll_acc_get(struct collector *c);
 /* give @a (emptied here) back */

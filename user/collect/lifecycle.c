@@ -68,12 +68,6 @@ int on_watch(struct cg_node *n, void *ctx)
 	w->pub.path = strdup(n->path);
 	w->pub.name = display_name(n);
 	w->pub.snap = cgsnap_snapshotter__new(&c->settings);
-	if (c->opts.keep_totals) {
-		w->runq_total = calloc(1, sizeof(*w->runq_total));
-		w->mem_total = calloc(1, sizeof(*w->mem_total));
-		if (!w->runq_total || !w->mem_total)
-			goto err;
-	}
 	if (c->opts.keep_totals && c->opts.full_totals) {
 		w->runq_full = calloc(1, sizeof(*w->runq_full));
 		w->mem_full = calloc(1, sizeof(*w->mem_full));
@@ -82,8 +76,10 @@ int on_watch(struct cg_node *n, void *ctx)
 	}
 	if (!w->pub.path || !w->pub.name || !w->pub.snap)
 		goto err;
-	w->pub.runq_total = w->runq_total;
-	w->pub.mem_total = w->mem_total;
+	/* totals are made at a first wait or stall (kaccount.c): until then
+	 * the shared zeros */
+	w->pub.runq_total = c->opts.keep_totals ? &coll_no_waits : NULL;
+	w->pub.mem_total = c->opts.keep_totals ? &coll_no_stalls : NULL;
 	w->pub.runq_full = w->runq_full;
 	w->pub.mem_full = w->mem_full;
 	cgsnap_snapshotter__start(w->pub.snap);
