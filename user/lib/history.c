@@ -8,9 +8,10 @@
  * s or more, the gap's 8 bytes). The oldest entry is kept in full beside
  * the codes, so dropping it decodes the next one into its place and
  * leaves the codes alone; the newest in full codes the next append.
- * Entries and codes live in two arrays whose dead heads are compacted away
- * once they are half of either: steady appends and prunes allocate
- * nothing. A snapshot inserted before the newest (rare) rebuilds the codes.
+ * The entries are a ring the size of the window; the codes an array whose
+ * dead head is compacted away once it is half of it: steady appends and
+ * prunes allocate nothing, and cost O(1) amortized. A snapshot inserted
+ * before the newest (rare) rebuilds the codes.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -203,40 +204,40 @@ const struct cgsnap_snapshot *hist_latest(const struct history *h)
 	return h->len ? &h->newest : NULL;
 }
 
-/* where the code of entry e[@at] starts and ends */
-static uint32_t code_start(const struct history *h, uint32_t at)
+/* where the code of entry @i starts and ends */
+static uint32_t code_start(const struct history *h, uint32_t i)
 {
-	return h->e[at].code >> 1;
+	return hist_entry(h, i)->code >> 1;
 }
 
-static uint32_t code_end(const struct history *h, uint32_t at)
+static uint32_t code_end(const struct history *h, uint32_t i)
 {
-	return at + 1 < h->first + h->len ? code_start(h, at + 1) : h->data_used;
+	return i + 1 < h->len ? code_start(h, i + 1) : h->data_used;
 }
 
-static uint64_t gap_at(const struct history *h, uint32_t at)
+static uint64_t gap_at(const struct history *h, uint32_t i)
 {
 	uint64_t gap;
 
-	if (h->e[at].dt != HIST_DT_FAR)
-		return h->e[at].dt;
-	memcpy(&gap, h->data + code_start(h, at), 8);
+	if (hist_entry(h, i)->dt != HIST_DT_FAR)
+		return hist_entry(h, i)->dt;
+	memcpy(&gap, h->data + code_start(h, i), 8);
 	return gap;
 }
 
 int64_t hist_dt(const struct history *h, uint32_t i)
 {
-	return (int64_t)gap_at(h, h->first + i);
+	return (int64_t)gap_at(h, i);
 }
 
-/* @s, entry e[@at - 1], becomes entry e[@at] */
-static void step(const struct history *h, uint32_t at, struct cgsnap_snapshot *s)
+/* @s, entry @i - 1, becomes entry @i */
+static void step(const struct history *h, uint32_t i, struct cgsnap_snapshot *s)
 {
-	uint32_t start = code_start(h, at), end = code_end(h, at);
+	uint32_t start = code_start(h, i), end = code_end(h, i);
 
-	s->t_ns = (int64_t)((uint64_t)s->t_ns + gap_at(h, at));
-	s->overloaded = h->e[at].code & 1;
-	if (h->e[at].dt == HIST_DT_FAR)
+	s->t_ns = (int64_t)((uint64_t)s->t_ns + gap_at(h, i));
+	s->overloaded = hist_overloaded(h, i);
+	if (hist_entry(h, i)->dt == HIST_DT_FAR)
 		start += 8;
 	decode(h->kind, h->data + start, end - start, s);
 }
@@ -248,7 +249,7 @@ void hist_copy(const struct history *h, uint32_t from, uint32_t n, struct cgsnap
 
 	for (i = 0; i < from + n; i++) {
 		if (i)
-			step(h, h->first + i, &cur);
+			step(h, i, &cur);
 		if (i >= from)
 			out[i - from] = cur;
 	}
@@ -258,13 +259,15 @@ void hist_copy(const struct history *h, uint32_t from, uint32_t n, struct cgsnap
 static void pop_front(struct history *h)
 {
 	h->nr_overloaded -= hist_overloaded(h, 0);
-	h->first++;
-	if (!--h->len) {
+	if (h->len == 1) {
+		h->len = 0;
 		h->first = 0;
 		h->data_used = 0;
 		return;
 	}
-	step(h, h->first, &h->oldest);
+	step(h, 1, &h->oldest);
+	h->first = (h->first + 1) & (h->cap - 1);
+	h->len--;
 }
 
 static void prune_to(struct history *h, int64_t newest, int64_t window)
@@ -279,20 +282,18 @@ void hist_prune(struct history *h, int64_t window)
 		prune_to(h, h->newest.t_ns, window);
 }
 
-/* move the live entries and codes to the front; keep at most twice the
- * codes' size (memory is returned when a busy cgroup goes quiet) */
+/* move the live codes to the front; keep at most twice their size (memory
+ * is returned when a busy cgroup goes quiet) */
 static void compact(struct history *h)
 {
-	uint32_t base = h->len ? code_start(h, h->first) : h->data_used, i, want;
+	uint32_t base = h->len ? code_start(h, 0) : h->data_used, i, want;
 	uint8_t *data;
 
-	memmove(h->e, h->e + h->first, h->len * sizeof(*h->e));
-	h->first = 0;
 	if (h->data_used > base)
 		memmove(h->data, h->data + base, h->data_used - base);
 	h->data_used -= base;
 	for (i = 0; i < h->len; i++)
-		h->e[i].code -= base << 1;
+		h->e[(h->first + i) & (h->cap - 1)].code -= base << 1;
 	want = 2 * h->data_used + MAX_CODE;
 	if (h->data_cap > 2 * want && (data = realloc(h->data, want))) {
 		h->data = data;
@@ -315,21 +316,21 @@ static int reserve(struct history *h, int64_t t_ns, int64_t window)
 			pop_front(h);
 			h->dropped++;
 		} else {
-			uint32_t cap = h->cap ? h->cap * 2 : INIT_CAP;
+			uint32_t cap = h->cap ? h->cap * 2 : INIT_CAP, i;
 			struct hist_entry *e = malloc(cap * sizeof(*e));
 
 			if (!e)
 				return -ENOMEM;
-			if (h->len)
-				memcpy(e, h->e + h->first, h->len * sizeof(*e));
+			for (i = 0; i < h->len; i++)
+				e[i] = *hist_entry(h, i);
 			free(h->e);
 			h->e = e;
 			h->cap = cap;
 			h->first = 0;
 		}
 	}
-	if (h->first + h->len == h->cap ||
-	    (h->len && code_start(h, h->first) > h->data_used / 2 + MAX_CODE))
+	/* the codes' dead head: compacted once it is half of them */
+	if (h->len && code_start(h, 0) > h->data_used / 2 + MAX_CODE)
 		compact(h);
 	return 0;
 }
@@ -356,7 +357,7 @@ static int reserve_data(struct history *h, size_t n)
  * of room for its code */
 static int append(struct history *h, const struct cgsnap_snapshot *snap)
 {
-	struct hist_entry *e = &h->e[h->first + h->len];
+	struct hist_entry *e = &h->e[(h->first + h->len) & (h->cap - 1)];
 	uint64_t gap = h->len ? (uint64_t)snap->t_ns - (uint64_t)h->newest.t_ns : 0;
 	uint8_t code[MAX_CODE];
 	size_t n = 0;
@@ -391,7 +392,7 @@ static uint32_t upper_bound(const struct history *h, int64_t t_ns)
 	if (!i || t <= t_ns)
 		return i;
 	for (i--; i > 0; i--) {
-		t = (int64_t)((uint64_t)t - gap_at(h, h->first + i));
+		t = (int64_t)((uint64_t)t - gap_at(h, i));
 		if (t <= t_ns)
 			break;
 	}
@@ -445,7 +446,7 @@ uint32_t hist_first_within(const struct history *h, int64_t duration_ns)
 	if (!h->len || duration_ns <= 0)
 		return 0;
 	for (i = h->len - 1; i > 0; i--) {
-		int64_t before = (int64_t)((uint64_t)t - gap_at(h, h->first + i));
+		int64_t before = (int64_t)((uint64_t)t - gap_at(h, i));
 
 		if (hist_older_than(newest, before, duration_ns))
 			break;

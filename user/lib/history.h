@@ -24,7 +24,8 @@ struct hist_entry {
 
 struct history {
 	uint32_t kind;
-	uint32_t first, len, cap;	/* live entries: e[first, first + len) */
+	uint32_t first, len, cap;	/* a ring: entry i is e[(first + i) & (cap - 1)],
+					 * cap 0 or a power of two */
 	struct hist_entry *e;
 	uint8_t *data;
 	uint32_t data_used, data_cap;	/* data[0, data_used) holds dead bytes too */
@@ -38,9 +39,14 @@ struct history {
 void hist_init(struct history *h, enum cgsnap_kind kind);
 void hist_free(struct history *h);
 
+static inline const struct hist_entry *hist_entry(const struct history *h, uint32_t i)
+{
+	return &h->e[(h->first + i) & (h->cap - 1)];
+}
+
 static inline bool hist_overloaded(const struct history *h, uint32_t i)
 {
-	return h->e[h->first + i].code & 1;
+	return hist_entry(h, i)->code & 1;
 }
 
 /* the gap between entries @i - 1 and @i (0 < @i < len), ns */
