@@ -24,6 +24,8 @@ echo
 echo
 "$bench" podlist 110 "$runs"
 echo
+"$bench" history "$runs"
+echo
 echo "GET /metrics, cgsnap run --all over idle cgroups (median of $runs scrapes, gzip asked):"
 BENCH_RUNS=$runs ./scripts/bench-metrics.sh "$out" 100 1000 10000
 echo

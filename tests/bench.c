@@ -38,6 +38,7 @@
 #include "kubelet.h"
 #include "loader.h"
 #include "pods.h"
+#include "snapshotter.h"
 #include "bench.h"
 
 char bench_workload[1024];
@@ -439,6 +440,54 @@ static int bench_podlist(int npods, int runs)
 	return 0;
 }
 
+/*
+ * cgsnap_snapshotter__add() of runq snapshots every 0.5 s into the default
+ * 30 s window, full: an idle cgroup's (all zeros) and a busy one's (every
+ * statistic moving), ns per add, median of @runs runs of 200,000.
+ */
+static int bench_history(int runs)
+{
+	const int n = 200000;
+	double ns[2][64];
+	int busy, r, i;
+
+	if (runs < 1 || runs > 64)
+		return 2;
+	for (busy = 0; busy < 2; busy++)
+		for (r = 0; r < runs; r++) {
+			struct cgsnap_snapshotter *s = cgsnap_snapshotter__new(NULL);
+			int64_t t0;
+
+			if (!s || cgsnap_snapshotter__start(s))
+				return 1;
+			t0 = clock_mono_ns();
+			for (i = 0; i < n; i++) {
+				struct cgsnap_snapshot sn = {
+					.t_ns = i * 500000000LL + i * 7919 % 1000,
+					.kind = CGSNAP_KIND_RUNQ,
+					.present = CGSNAP_F_RUNQ_COUNT,
+					.runq.max_delay_ns = 50000000,
+				};
+
+				if (busy)
+					sn.runq = (struct cgsnap_runq_snapshot){
+						20000 + i % 977 * 64, 50000000, 100 + i % 37,
+						15000 + i % 101, 16384, 32768 + i % 3 * 4096, 65536,
+						70000 + i % 1000,
+					};
+				if (cgsnap_snapshotter__add(s, &sn, NULL) < 0)
+					return 1;
+			}
+			ns[busy][r] = (double)(clock_mono_ns() - t0) / n;
+			cgsnap_snapshotter__free(s);
+		}
+	printf("cgsnap_snapshotter__add, runq every 0.5 s into a full 30 s window, median of %d "
+	       "x %d:\n", runs, n);
+	printf("  idle (nothing changes)  %7.1f ns\n", median(ns[0], runs));
+	printf("  busy (all moves)        %7.1f ns\n", median(ns[1], runs));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *slash = strrchr(argv[0], '/');
@@ -454,9 +503,11 @@ int main(int argc, char **argv)
 		return bench_collector(atoi(argv[2]));
 	if (argc == 4 && !strcmp(argv[1], "podlist"))
 		return bench_podlist(atoi(argv[2]), atoi(argv[3]));
+	if (argc == 3 && !strcmp(argv[1], "history"))
+		return bench_history(atoi(argv[2]));
 	if (argc >= 5 && !strcmp(argv[1], "detect"))
 		return bench_detect(argv[2], argv[3], atoi(argv[4]), argv + 5, argc - 5);
 	fprintf(stderr, "usage: cgsnap-bench progs SECONDS [fast] | pingpong RUNS ROUNDS | collector N | "
-		"podlist PODS RUNS | detect CGSNAP saturate|neighbour ROUNDS [OPTION...]\n");
+		"podlist PODS RUNS | history RUNS | detect CGSNAP saturate|neighbour ROUNDS [OPTION...]\n");
 	return 2;
 }
