@@ -153,8 +153,6 @@ static void decode(uint32_t kind, const uint8_t *p, uint16_t len, struct cgsnap_
 	size_t n = 0;
 	unsigned int i;
 
-	if (!len)
-		return;
 	n += get_varint(p, &mask);
 	for (i = 0; i < kinds[kind].n; i++) {
 		if (!(mask & (1U << i)))
@@ -239,7 +237,9 @@ static void step(const struct history *h, uint32_t i, struct cgsnap_snapshot *s)
 	s->overloaded = hist_overloaded(h, i);
 	if (hist_entry(h, i)->dt == HIST_DT_FAR)
 		start += 8;
-	decode(h->kind, h->data + start, end - start, s);
+	/* nothing changed: no code, and maybe no codes at all (data NULL) */
+	if (end > start)
+		decode(h->kind, h->data + start, end - start, s);
 }
 
 void hist_copy(const struct history *h, uint32_t from, uint32_t n, struct cgsnap_snapshot *out)
