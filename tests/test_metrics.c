@@ -264,3 +264,37 @@ Test(run, metrics_stay_coherent_under_a_switch_storm, .timeout = 180)
 	cr_log_info("%d scrapes coherent; %.0f slot readings caught waits being written", scrapes,
 		    torn);
 }
+
+/*
+ * With --max-cgroups 1 the first cgroup to wait (any of the host's) takes
+ * the one run-queue slot, and the next wait of another finds none: the
+ * agent says so once, naming --max-cgroups, and counts every such wait.
+ */
+Test(run, full_run_queue_slots_are_said_once_and_counted)
+{
+	static char body[1 << 20];
+	char args[256], cmd[128], *p;
+	char *const argv[] = { "sh", "-c", cmd, NULL };
+	const char *rel;
+	uint64_t id;
+	long drops = 0;
+	int i;
+
+	rel = testlib_cgroup("slots", &id);
+	snprintf(args, sizeof(args), "--cgroup %s --max-cgroups 1", rel);
+	start_daemon(args);
+	snprintf(cmd, sizeof(cmd), "exec %s --sleepers 2 --sleep-us 1000 --duration-ms 3000",
+		 testlib_workload());
+	testlib_spawn(rel, argv);
+	cr_assert(wait_log("all 1 run-queue slots are taken", 10), "the full slots were not said");
+	for (i = 0; i < 20 && drops <= 0; i++) {
+		usleep(250000);
+		cr_assert(eq(int, http("GET", "/metrics", NULL, body, sizeof(body)), 200));
+		p = strstr(body, "cgsnap_dropped_events_total{reason=\"slots_full\"} ");
+		cr_assert(ne(ptr, p, NULL), "no slots_full series");
+		drops = atol(strchr(p, ' ') + 1);
+	}
+	cr_assert(gt(i64, drops, 0), "no wait counted as dropped for want of a slot");
+	sleep(2);
+	cr_assert(eq(int, log_count("run-queue slots are taken"), 1), "said more than once");
+}

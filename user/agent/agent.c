@@ -28,6 +28,7 @@ static void on_collector_event(const struct collector_event *cev, void *ctx)
 		[COLLECTOR_MEMORY_WARNING] = AGENT_MEMORY_WARNING,
 		[COLLECTOR_SNAPSHOT] = AGENT_SNAPSHOT,
 		[COLLECTOR_DEPTH_LIMIT] = AGENT_DEPTH_LIMIT,
+		[COLLECTOR_SLOTS_FULL] = AGENT_SLOTS_FULL,
 	};
 	struct agent *ag = ctx;
 	struct agent_event ev = {
@@ -38,7 +39,7 @@ static void on_collector_event(const struct collector_event *cev, void *ctx)
 	};
 	struct cgsnap_status st;
 
-	if (cev->type == COLLECTOR_DEPTH_LIMIT) {
+	if (cev->type == COLLECTOR_DEPTH_LIMIT || cev->type == COLLECTOR_SLOTS_FULL) {
 		ev.path = cev->path;
 		ev.count = cev->count;
 		agent_announce(ag, &ev);

@@ -35,7 +35,7 @@ struct agent_opts {
 	bool watch_all;			/* every cgroup under all_root */
 	const char *all_root;		/* NULL: the whole hierarchy */
 	bool verbose;			/* libbpf's debug messages */
-	unsigned int max_cgroups;	/* run-queue slots; 0: twice the cgroups there are */
+	unsigned int max_cgroups;	/* run-queue slots; 0: loader_slots_for() */
 	unsigned int max_depth;		/* deeper cgroups count in their ancestor at this
 					 * depth; 0: CGSNAP_MAX_LEVEL_DEFAULT */
 	unsigned int psi_triggers;	/* settings.fast: PSI triggers on at most this many
@@ -65,6 +65,8 @@ enum agent_event_type {
 	AGENT_MEMORY_WARNING,	/* docs/SPEC.md section 5 (.warning) */
 	AGENT_VERDICT,		/* the current verdict changed (.verdict, .status) */
 	AGENT_TICK,		/* a tick ended */
+	AGENT_SLOTS_FULL,	/* every one of .count run-queue slots is taken: waits
+				 * of cgroups without one go uncounted (told once) */
 	AGENT_DEPTH_LIMIT,	/* cgroups deeper than max_depth were found: .count
 				 * of them at the limit have sub-cgroups counted in
 				 * them, .path the first */

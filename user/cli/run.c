@@ -208,6 +208,11 @@ static void on_event(const struct agent_event *ev, void *ctx)
 		if (r->record)
 			record_flush(r->record);
 		break;
+	case AGENT_SLOTS_FULL:
+		report_log(REPORT_WARN, "all %u run-queue slots are taken: the waits of cgroups "
+			   "without one are not counted (cgsnap_dropped_events_total{reason=\"slots_full\"}); "
+			   "slots of removed cgroups come back, or raise --max-cgroups", ev->count);
+		break;
 	case AGENT_DEPTH_LIMIT: {
 		char first[1024];
 

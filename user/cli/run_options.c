@@ -226,8 +226,8 @@ static void show_max_cgroups(const struct run_options *o, FILE *f)
 	if (o->agent.max_cgroups)
 		fprintf(f, "max cgroups: %u\n", o->agent.max_cgroups);
 	else
-		fprintf(f, "max cgroups: twice the cgroups there are at start (at least %u)\n",
-			CGSNAP_MIN_SLOTS);
+		fprintf(f, "max cgroups: the cgroups there are at start, a quarter more and 512, "
+			"in steps of %u\n", CGSNAP_MIN_SLOTS);
 }
 
 static int set_max_depth(struct run_options *o, const char *v, char *err, size_t len)

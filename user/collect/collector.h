@@ -54,6 +54,8 @@ enum collector_event_type {
 	COLLECTOR_DEPTH_LIMIT,	/* a scan found cgroups below max_depth: .count
 				 * cgroups at the limit hold them, .path the first
 				 * (no .w); told again when the count grows */
+	COLLECTOR_SLOTS_FULL,	/* every run-queue slot is taken and a wait went
+				 * uncounted: .count slots (no .w); told once */
 };
 
 struct collector_event {

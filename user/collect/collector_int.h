@@ -85,6 +85,7 @@ struct collector {
 	uint64_t events_full_seen;	/* lifecycle events lost: scan soon */
 	bool rescan;
 	unsigned int beyond_told;	/* cgroups at the depth limit told of */
+	bool slots_full_told;
 	/* who runs on each CPU (kmaps__nr_cpus()), read at the system tick:
 	 * nr_running CPUs, or < 0 when not known */
 	struct cgsnap_cpu_note *running, *running_after;

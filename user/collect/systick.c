@@ -45,6 +45,16 @@ static bool runs_known(struct collector *c)
 	if (drops[CGSNAP_DROP_EVENTS_FULL] != c->events_full_seen)
 		c->rescan = true;
 	c->events_full_seen = drops[CGSNAP_DROP_EVENTS_FULL];
+	if (drops[CGSNAP_DROP_SLOTS_FULL] && !c->slots_full_told) {
+		struct collector_event ev = {
+			.type = COLLECTOR_SLOTS_FULL,
+			.count = c->opts.maps.nr_slots,
+		};
+
+		c->slots_full_told = true;
+		if (c->opts.on_event)
+			c->opts.on_event(&ev, c->opts.ctx);
+	}
 	/* a stale wait ended at a switch lost no run: it does not count */
 	for (i = 0; i < CGSNAP_DROP_MAX; i++)
 		if (i != CGSNAP_DROP_STALE_WAIT)

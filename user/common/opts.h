@@ -17,7 +17,8 @@ error_t opt_no_args(int key, const char *arg, struct argp_state *state);
 
 /* --max-cgroups N: the run-queue slots, 1 .. CGSNAP_MAX_SLOTS */
 #define OPT_MAX_CGROUPS_DOC \
-	"Cgroups the run-queue maps can hold (default: twice the cgroups there are, at least 1024)"
+	"Cgroups the run-queue maps can hold (default: the cgroups there are, a quarter more " \
+	"and 512, in steps of 1024)"
 error_t opt_max_cgroups(struct argp_state *state, const char *arg, unsigned int *out);
 
 #endif /* __CGSNAP_OPTS_H */

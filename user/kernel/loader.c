@@ -209,11 +209,10 @@ void loader_size_maps(struct cgsnap_bpf *skel, unsigned int nr_slots)
 
 unsigned int loader_slots_for(unsigned int nr_cgroups)
 {
-	unsigned int n = CGSNAP_MIN_SLOTS;
+	uint64_t n = (uint64_t)nr_cgroups + nr_cgroups / 4 + 512;
 
-	while (n < 2 * nr_cgroups && n < CGSNAP_MAX_SLOTS)
-		n *= 2;
-	return n;
+	n = (n + CGSNAP_MIN_SLOTS - 1) / CGSNAP_MIN_SLOTS * CGSNAP_MIN_SLOTS;
+	return n > CGSNAP_MAX_SLOTS ? CGSNAP_MAX_SLOTS : (unsigned int)n;
 }
 
 void loader_close(struct cgsnap_bpf *skel)

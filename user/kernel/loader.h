@@ -55,8 +55,8 @@ void loader_size_maps(struct cgsnap_bpf *skel, unsigned int nr_slots);
  * then stay unloaded), else stamps of our own; CGSNAP_OWN_STAMPS=1 forces those */
 void loader_select_wait_source(struct cgsnap_bpf *skel);
 
-/* Slots for a host with @nr_cgroups cgroups: room to double, at least
- * CGSNAP_MIN_SLOTS, a power of two. */
+/* Slots for a host with @nr_cgroups cgroups: those, a quarter more and
+ * 512, in steps of CGSNAP_MIN_SLOTS (slots of removed cgroups come back). */
 unsigned int loader_slots_for(unsigned int nr_cgroups);
 
 /* The fds and size of the maps the kernel reader reads. */
