@@ -148,16 +148,24 @@ void coll_collect_cpu(struct collector *c, int64_t now)
 	if (ncpus <= 0)
 		return;
 	/*
-	 * A run that ended while the slots were read may be in them or not:
-	 * not counted in progress, it is counted once, now or at the next tick
-	 * (usage only grows: a reading that falls short waits for the next).
+	 * A run that ended while the slots were read may be in them or not,
+	 * so it is not counted in progress. Its charge is in its slot by now:
+	 * the switch that ended it charged it before it noted the next run.
+	 * That one slot is read again, so the run counts at this tick, once
+	 * (a FIFO spinner's run lasts up to 950 ms: waiting for the next tick
+	 * left the usage that far behind; the reads take deltas).
 	 */
 	if (kmaps__running(c->maps, c->running_after, ncpus) != ncpus)
 		return;
 	for (cpu = 0; cpu < ncpus; cpu++) {
-		if (!c->runs[cpu].ran || !same_run(&c->running[cpu], &c->running_after[cpu]))
+		if (!c->runs[cpu].ran)
 			continue;
 		n = registry__find(c->reg, c->running[cpu].cgid);
+		if (!same_run(&c->running[cpu], &c->running_after[cpu])) {
+			if (n && (st = state_of(n))->has_slot)
+				coll_account_cpu(c, n, st, st->slot);
+			continue;
+		}
 		for (a = n; (w = watched_up(&a));)
 			w->cpu_inprog += c->runs[cpu].ran;
 	}
