@@ -230,3 +230,19 @@ void compare_schedstat(const char *rel, pid_t pid, double sum_tolerance)
 
 
 TestSuite(kernel, .init = setup, .fini = teardown, .timeout = 120);
+
+void wait_cpu_still(const char *rel)
+{
+	uint64_t last, now;
+	int tries;
+
+	cr_assert(eq(int, cgroup_cpu_usage(&layout, rel, &last), 0), "%s: no cpu.stat", rel);
+	for (tries = 0; tries < 100; tries++) {
+		usleep(100000);
+		cr_assert(eq(int, cgroup_cpu_usage(&layout, rel, &now), 0), "%s: no cpu.stat", rel);
+		if (now == last)
+			return;
+		last = now;
+	}
+	cr_assert(false, "%s: its tasks still ran after 10 s", rel);
+}

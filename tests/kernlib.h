@@ -41,4 +41,8 @@ void wait_off_cpu(uint64_t id);
 /* compare cgsnap's totals for @rel with the schedstat of workload @pid */
 void compare_schedstat(const char *rel, pid_t pid, double sum_tolerance);
 
+/* wait until cpu.stat of @rel stands still for 100 ms: no task of it runs
+ * (a workload's "done" comes before the last of its threads has blocked) */
+void wait_cpu_still(const char *rel);
+
 #endif /* __KERNLIB_H */

@@ -32,22 +32,6 @@ static uint64_t stat_usage(const char *rel)
 	return usage;
 }
 
-/* wait until cpu.stat of @rel stands still for 100 ms: no task of it runs */
-static void still(const char *rel)
-{
-	uint64_t last = stat_usage(rel), now;
-	int tries;
-
-	for (tries = 0; tries < 100; tries++) {
-		usleep(100000);
-		now = stat_usage(rel);
-		if (now == last)
-			return;
-		last = now;
-	}
-	cr_assert(false, "%s: its tasks still ran after 10 s", rel);
-}
-
 /*
  * The system tick's usage of each cgroup, the agent's ticks made faster
  * (runq every 100 ms, system every 250 ms), is never ahead of cpu.stat's
@@ -146,7 +130,7 @@ static void charged_against_cpu_stat(bool host_pids)
 	 * was waiting for its CPU): their last runs are all charged once
 	 * cpu.stat stands still */
 	for (i = 0; i < NR_CG; i++)
-		still(rel[i]);
+		wait_cpu_still(rel[i]);
 	cr_assert(eq(int, collector__tick_runq(coll, now_ns()), 0));
 	cr_assert(eq(int, collector__tick_system(coll, now_ns()), 0));
 	ticks++;
