@@ -91,6 +91,17 @@ static void enter(const char *procs)
 		_exit(127);
 }
 
+void testlib_move(const char *rel, pid_t pid)
+{
+	char procs[1600], val[32];
+	int err;
+
+	snprintf(procs, sizeof(procs), "%s/%s/cgroup.procs", testlib_v2_root(), rel);
+	snprintf(val, sizeof(val), "%d\n", pid);
+	err = write_str(procs, val);
+	cr_assert(err == 0, "cannot move %d into %s: %s", pid, procs, strerror(-err));
+}
+
 void testlib_die_with(pid_t parent, int sig)
 {
 	/* a parent gone before the prctl() took effect is not seen by it */

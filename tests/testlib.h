@@ -26,11 +26,12 @@ const char *testlib_cgroup(const char *name, uint64_t *id);
  * into the cgroup before it execs. Returns its pid. */
 pid_t testlib_spawn(const char *rel, char *const argv[]);
 
-/* As testlib_spawn(), also joining @extra_procs (a cgroup.procs file of a v1
- * hierarchy, or NULL), with the child's stdout readable from *@out_fd. */
 /* in a child just forked from @parent: @sig when the parent dies (a test
  * timed out and its worker was killed), so nothing it started outlives it */
 void testlib_die_with(pid_t parent, int sig);
+
+/* As testlib_spawn(), also joining @extra_procs (a cgroup.procs file of a v1
+ * hierarchy, or NULL), with the child's stdout readable from *@out_fd. */
 pid_t testlib_spawn_ex(const char *rel, const char *extra_procs, char *const argv[], int *out_fd);
 
 /* Read @fd until a line "done" arrives (true) or @timeout_ms passes. */
@@ -73,6 +74,9 @@ void testlib_cpu_weight(const char *rel, unsigned int weight);
 /* SIGKILL every process in cgroup @rel (relative to the v2 root, or a full
  * path) and its descendants, until none is left */
 void testlib_kill_cgroup(const char *rel);
+
+/* Move process @pid (all its threads) into v2 cgroup @rel. */
+void testlib_move(const char *rel, pid_t pid);
 void testlib_cleanup(void);
 
 #endif /* __TESTLIB_H */

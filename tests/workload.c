@@ -58,6 +58,7 @@
 
 static volatile int stop;
 static int fifo;
+static int started, blocked;	/* threads started, and those now in block() */
 
 static double now_s(void);
 static int block_pipe[2];
@@ -86,6 +87,7 @@ static void block(void)
 {
 	char c;
 
+	__atomic_add_fetch(&blocked, 1, __ATOMIC_SEQ_CST);
 	for (;;)
 		if (read(block_pipe[0], &c, 1) <= 0 && errno != EINTR)
 			pause();
@@ -162,6 +164,7 @@ static void start(void *(*fn)(void *), int n)
 {
 	pthread_t t;
 
+	started += n > 0 ? n : 0;
 	while (n-- > 0)
 		if (pthread_create(&t, NULL, fn, NULL)) {
 			fprintf(stderr, "pthread_create failed\n");
@@ -169,8 +172,18 @@ static void start(void *(*fn)(void *), int n)
 		}
 }
 
+/*
+ * "done" once every thread started is past its work and on its way into
+ * block(): from then on no thread runs again until it is killed, but for
+ * the few instructions into its read() (done once /proc/PID/task/TID/stat
+ * says every thread is sleeping).
+ */
 static void done(void)
 {
+	struct timespec ms = { .tv_nsec = 1000000 };
+
+	while (__atomic_load_n(&blocked, __ATOMIC_SEQ_CST) < started)
+		nanosleep(&ms, NULL);
 	printf("done\n");
 	fflush(stdout);
 	block();
@@ -451,10 +464,6 @@ int main(int argc, char **argv)
 	while (nanosleep(&ts, &ts) && errno == EINTR)
 		;
 	stop = 1;
-	/* let every thread reach block() before reporting */
-	ts.tv_sec = 0;
-	ts.tv_nsec = 100 * 1000000;
-	nanosleep(&ts, NULL);
 	done();
 	return 0;
 }
