@@ -10,6 +10,9 @@
 #include "report.h"
 #include "walk.h"
 
+_Static_assert(AGENT_RESCAN_DEFAULT_NS == COLL_RESCAN_WITH_EVENTS_NS,
+	       "cgsnap run's default rescan interval is the collector's");
+
 volatile sig_atomic_t agent_exiting;
 
 /* events: the collector's, passed on by cgroup id and path */

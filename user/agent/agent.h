@@ -19,11 +19,9 @@
 #include <stdint.h>
 
 #include "clock.h"
-#include "accum.h"
-#include "collector.h"
 #include "loader.h"
 #include "policy.h"
-#include "snapbuild.h"
+#include "readings.h"
 #include "snapshotter.h"
 
 struct agent_event;
@@ -89,6 +87,8 @@ struct agent_event {
 
 /* cgsnap run's default idle_read_ns */
 #define AGENT_IDLE_READ_DEFAULT_NS	(10 * 1000000000LL)
+/* cgsnap run's default rescan_ns: the collector's own */
+#define AGENT_RESCAN_DEFAULT_NS		(30 * 1000000000LL)
 
 /* totals since watching began: accum.h's compact totals, octave histograms */
 #define AGENT_OCTAVES	CGSNAP_OCTAVES

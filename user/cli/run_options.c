@@ -487,7 +487,7 @@ void run_options_init(struct run_options *o)
 	cgsnap_settings__init(&o->agent.settings);
 	o->agent.idle_read_ns = AGENT_IDLE_READ_DEFAULT_NS;
 	o->agent.max_depth = CGSNAP_MAX_LEVEL_DEFAULT;
-	o->agent.rescan_ns = COLL_RESCAN_WITH_EVENTS_NS;
+	o->agent.rescan_ns = AGENT_RESCAN_DEFAULT_NS;
 	o->agent.psi_triggers = 16;
 	o->http.events_max = EVENTS_DEFAULT_SUBSCRIBERS;
 }

@@ -12,58 +12,7 @@
 #include <stdint.h>
 
 #include "hist.h"
-
-/* run-queue waits accumulated over an interval (or since watching began) */
-struct lat_acc {
-	uint16_t lo, hi;	/* slots [lo, hi) may be non-zero; lo >= hi: none */
-	uint64_t count;
-	uint64_t sum_ns;
-	uint64_t max_ns;
-	uint64_t holder_count[CGSNAP_HOLDER_MAX];
-	uint64_t holder_ns[CGSNAP_HOLDER_MAX];
-	uint64_t slots[CGSNAP_HIST_SLOTS];
-};
-
-/* reclaim stalls and OOM kills accumulated likewise */
-struct mem_acc {
-	uint64_t count[CGSNAP_RECLAIM_MAX];
-	uint64_t sum_ns[CGSNAP_RECLAIM_MAX];
-	uint64_t max_ns;
-	uint64_t some_ns;	/* time with a task of the cgroup in reclaim */
-	uint64_t oom_kills;	/* all OOM kills of its tasks, */
-	uint64_t oom_kills_memcg;	/* of which by a cgroup's limit (the rest: global) */
-	uint64_t slots[CGSNAP_HIST_SLOTS];
-};
-
-/*
- * Totals since watching began, their histogram folded to one bucket per
- * power of two (what /metrics exports, every layout of it): [0] below
- * 2^(CGSNAP_HIST_MIN_SHIFT + 1) ns, [o] up to 2^(CGSNAP_HIST_MIN_SHIFT + o),
- * [CGSNAP_OCTAVES - 1] beyond the histogram's last slot. 328 and 304 bytes
- * where the full-slot accumulators take 1,904 and 1,872.
- */
-#define CGSNAP_OCTAVES	(CGSNAP_HIST_MAX_SHIFT - CGSNAP_HIST_MIN_SHIFT + 3)
-
-static inline unsigned int hist_octave(unsigned int slot)
-{
-	return slot == 0 ? 0 : slot >= CGSNAP_HIST_SLOTS - 1 ? CGSNAP_OCTAVES - 1 :
-	       1 + (slot - 1) / CGSNAP_HIST_SUB;
-}
-
-struct lat_total {
-	uint64_t count, sum_ns, max_ns;
-	uint64_t holder_count[CGSNAP_HOLDER_MAX];
-	uint64_t holder_ns[CGSNAP_HOLDER_MAX];
-	uint64_t octaves[CGSNAP_OCTAVES];
-};
-
-struct mem_total {
-	uint64_t count[CGSNAP_RECLAIM_MAX];
-	uint64_t sum_ns[CGSNAP_RECLAIM_MAX];
-	uint64_t max_ns, some_ns;
-	uint64_t oom_kills, oom_kills_memcg;
-	uint64_t octaves[CGSNAP_OCTAVES];
-};
+#include "readings.h"
 
 /*
  * A slot's run-queue counters as counted so far. The histogram's slots are

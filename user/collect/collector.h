@@ -137,28 +137,6 @@ struct watched *collector__next(struct watched *w);
  * form) is @path */
 struct watched *collector__find_id(struct collector *c, uint64_t id);
 struct watched *collector__find_path(struct collector *c, const char *path);
-/* the system ticks' readings of watched cgroups: from cgroupfs, or kept
- * because the cgroup did not run (collector_opts.idle_read_ns), or, for the
- * memory of one that did not run, checked: its usage alone read, unchanged;
- * and the parents read first to flush their busy children's CPU counts.
- * And the run-queue ticks' readings of slots that moved: those that caught
- * waits being written (torn) leave their sums to the next reading. */
-enum collector_reading {
-	COLL_CPU_READ,
-	COLL_CPU_KEPT,
-	COLL_CPU_FLUSH,		/* a parent's cpu.stat, read before its children's */
-	COLL_CPU_KERNEL,	/* from the kernel side's charges, no cgroupfs read */
-	COLL_MEM_READ,
-	COLL_MEM_KEPT,
-	COLL_MEM_CHECKED,	/* due, but its usage had not moved: the rest kept */
-	COLL_MEM_MOVED,		/* its usage moved a little (plan_memory_moved_little()):
-				 * the working set with it, the rest kept */
-	COLL_RUNQ_READ,
-	COLL_RUNQ_TORN,		/* of them, the count did not agree with the histogram */
-	COLL_TREE_SCAN,		/* tree scans (registry__nr_scans()) */
-	COLL_READING_MAX,
-};
-
 void collector__readings(const struct collector *c, uint64_t out[COLL_READING_MAX]);
 unsigned int collector__nr_watched(const struct collector *c);
 /* the removed cgroups kept (keep_removed), newest first; collector__next()

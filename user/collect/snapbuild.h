@@ -15,18 +15,6 @@
 #include "cgroupfs.h"
 #include "snapshotter.h"
 
-/* the latest system readings of a watched cgroup */
-struct sys_reading {
-	bool valid;		/* a memory snapshot was taken */
-	double cpu_capacity;	/* CPUs it may use */
-	double cpu_used_ratio;	/* of the last interval; valid after two readings */
-	bool cpu_ratio_valid;
-	struct cgroup_memory mem;
-	int64_t budget_bytes;
-	double stall_ratio;	/* of the last interval, BPF and PSI combined */
-	bool psi;		/* the kernel provides memory PSI for it */
-};
-
 /* what a cgroup's next cpu and memory snapshots need from the previous ones */
 struct sys_state {
 	int64_t prev_t;			/* the previous system interval's end; 0: none */
