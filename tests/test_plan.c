@@ -4,11 +4,38 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 
+#include "hist.h"
 #include "plan.h"
 
 #define SEC 1000000000LL
 
 TestSuite(plan);
+
+Test(plan, runs_are_known_while_no_drop_loses_one)
+{
+	uint64_t drops[CGSNAP_DROP_MAX] = {};
+	uint64_t lost;
+
+	/* was_known, drops_read, lost, lost_before, cpus_read, all_placed */
+	cr_assert(plan_runs_known(true, true, 7, 7, 2, true));
+	cr_assert(not(plan_runs_known(true, false, 7, 7, 2, true)),
+		  "the first reading of the drops has nothing to compare with");
+	cr_assert(not(plan_runs_known(true, true, 8, 7, 2, true)), "a drop since the last tick");
+	cr_assert(not(plan_runs_known(false, true, 7, 7, 2, true)), "said unknown since");
+	cr_assert(not(plan_runs_known(true, true, 7, 7, -1, true)), "the CPUs' notes unread");
+	cr_assert(not(plan_runs_known(true, true, 7, 7, 2, false)), "a cgroup on a CPU unplaced");
+	cr_assert(plan_runs_known(true, true, 0, 0, 0, true), "no CPU noted is no run unseen");
+
+	/* every drop loses a run but a stale wait's */
+	for (int i = 0; i < CGSNAP_DROP_MAX; i++)
+		drops[i] = 1ULL << i;
+	lost = plan_drops_losing_runs(drops);
+	cr_assert(eq(u64, lost, (1ULL << CGSNAP_DROP_MAX) - 1 - (1ULL << CGSNAP_DROP_STALE_WAIT)));
+	drops[CGSNAP_DROP_STALE_WAIT] += 1000;
+	cr_assert(eq(u64, plan_drops_losing_runs(drops), lost));
+	drops[CGSNAP_DROP_SLOTS_FULL]++;
+	cr_assert(eq(u64, plan_drops_losing_runs(drops), lost + 1));
+}
 
 Test(plan, cpu_from_the_kernel_while_its_charges_are_whole)
 {

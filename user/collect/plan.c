@@ -1,6 +1,24 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* The system tick's read plan (plan.h). Pure. */
 #include "plan.h"
+#include "hist.h"	/* cgsnap.h: the drops */
+
+bool plan_runs_known(bool was_known, bool drops_read, uint64_t lost, uint64_t lost_before,
+		     int cpus_read, bool all_placed)
+{
+	return was_known && drops_read && lost == lost_before && cpus_read >= 0 && all_placed;
+}
+
+uint64_t plan_drops_losing_runs(const uint64_t *drops)
+{
+	uint64_t sum = 0;
+	int i;
+
+	for (i = 0; i < CGSNAP_DROP_MAX; i++)
+		if (i != CGSNAP_DROP_STALE_WAIT)
+			sum += drops[i];
+	return sum;
+}
 
 enum plan_cpu plan_cpu(bool from_kernel, bool kernel_whole, bool have_cpu, bool idle)
 {

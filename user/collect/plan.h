@@ -11,6 +11,23 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/*
+ * Whether every run since the last tick was counted, so that a watched
+ * cgroup whose slots did not move used no CPU since (systick.c's
+ * runs_known() reads what this decides from): @was_known, nothing said
+ * otherwise since; @drops_read, the drop counters were read at the last
+ * tick too; @lost and @lost_before, the sums now and then of the drops that
+ * lose a run (plan_drops_losing_runs()); @cpus_read, the CPUs' notes of who
+ * is running were read (-1: not); @all_placed, each cgroup on a CPU now is
+ * one the registry knows.
+ */
+bool plan_runs_known(bool was_known, bool drops_read, uint64_t lost, uint64_t lost_before,
+		     int cpus_read, bool all_placed);
+
+/* the sum of @drops (CGSNAP_DROP_MAX counters) that lose a run: all but a
+ * stale wait ended at a switch, which loses none */
+uint64_t plan_drops_losing_runs(const uint64_t *drops);
+
 /* where a cgroup's CPU usage comes from this tick */
 enum plan_cpu {
 	PLAN_CPU_KERNEL,	/* the kernel's charges (kcpu.c) */

@@ -30,8 +30,8 @@
  */
 static bool runs_known(struct collector *c)
 {
-	uint64_t drops[CGSNAP_DROP_MAX], sum = 0;
-	bool known = !c->runs_unknown;
+	uint64_t drops[CGSNAP_DROP_MAX], lost;
+	bool was_known = !c->runs_unknown, drops_read = c->drops_read, placed = true;
 	struct cg_node *a, *n;
 	struct wentry *w;
 	int i, cpus;
@@ -55,26 +55,22 @@ static bool runs_known(struct collector *c)
 		if (c->opts.on_event)
 			c->opts.on_event(&ev, c->opts.ctx);
 	}
-	/* a stale wait ended at a switch lost no run: it does not count */
-	for (i = 0; i < CGSNAP_DROP_MAX; i++)
-		if (i != CGSNAP_DROP_STALE_WAIT)
-			sum += drops[i];
-	known &= c->drops_read && sum == c->drops_seen;
-	c->drops_seen = sum;
-	c->drops_read = true;
+	lost = plan_drops_losing_runs(drops);
 	cpus = kmaps__running(c->maps, c->running, kmaps__nr_cpus(c->maps));
 	c->nr_running = cpus;
-	if (!known || cpus < 0)
-		return false;
-	for (i = 0; i < cpus; i++) {
+	for (i = 0; i < cpus && placed; i++) {
 		if (!c->running[i].cgid)
 			continue;
 		n = registry__find(c->reg, c->running[i].cgid);
-		if (!n)
-			return false;	/* a cgroup the registry has not placed yet */
+		placed = n != NULL;	/* else a cgroup the registry has not placed yet */
 		for (a = n; (w = watched_up(&a));)
 			w->ran = true;
 	}
+	was_known = plan_runs_known(was_known, drops_read, lost, c->drops_seen, cpus, placed);
+	c->drops_seen = lost;
+	c->drops_read = true;
+	if (!was_known)
+		return false;
 	c->kernel_ok = !c->opts.cpu_from_cgroupfs;
 	return c->opts.idle_read_ns > 0;
 }
