@@ -61,7 +61,7 @@ enum MHD_Result api_metrics(struct request *req)
 	FILE *f;
 	int err;
 
-	if (agent__cgroups(req->ag, AGENT_TOTALS, &cgs, &n))
+	if (http_cgroups(req, AGENT_TOTALS, &cgs, &n))
 		return http_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
 	if (k8s_view_build(&kv, http_k8s_pods(req->srv), cgs, n)) {
 		agent_cgroups_free(cgs, n);
@@ -92,7 +92,7 @@ enum MHD_Result api_cgroups(struct request *req)
 	struct agent_cgroup *cgs;
 	unsigned int i, n;
 
-	if (!arr || agent__cgroups(req->ag, AGENT_NO_TOTALS, &cgs, &n)) {
+	if (!arr || http_cgroups(req, AGENT_NO_TOTALS, &cgs, &n)) {
 		json_decref(arr);
 		return http_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
 	}
@@ -112,7 +112,7 @@ enum MHD_Result api_overview(struct request *req)
 	unsigned int n;
 	json_t *o;
 
-	if (agent__cgroups(req->ag, AGENT_TOTALS, &cgs, &n))
+	if (http_cgroups(req, AGENT_TOTALS, &cgs, &n))
 		return http_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
 	l = k8s_pods_get(pods);
 	o = cgjson_overview(cgs, n, l, k8s_pods_label_keys(pods), clock_mono_ns());
@@ -287,7 +287,7 @@ static const char *no_source_hint(struct request *req)
 static int view_open(struct request *req, struct agent_cgroup **cgs, unsigned int *n,
 		     struct k8s_view *kv)
 {
-	if (agent__cgroups(req->ag, AGENT_NO_TOTALS, cgs, n))
+	if (http_cgroups(req, AGENT_NO_TOTALS, cgs, n))
 		goto nomem;
 	if (!k8s_view_build(kv, http_k8s_pods(req->srv), *cgs, *n))
 		return 0;
@@ -479,7 +479,7 @@ enum MHD_Result api_events(struct request *req)
 					  "expected an event id", lei);
 	} else {
 		/* a new subscriber first hears every verdict as it stands */
-		if (agent__cgroups(req->ag, AGENT_NO_TOTALS, &cgs, &n))
+		if (http_cgroups(req, AGENT_NO_TOTALS, &cgs, &n))
 			return http_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
 		f = open_memstream(&initial, &len);
 		for (i = 0; f && i < n; i++) {

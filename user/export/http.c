@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -414,13 +415,27 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	return route(req, url, method);
 }
 
+int http_cgroups(struct request *req, enum agent_totals totals, struct agent_cgroup **out,
+		 unsigned int *n)
+{
+	int err = agent__cgroups(req->ag, totals, out, n);
+
+	if (!err && *n >= HTTP_TRIM_CGROUPS)
+		req->trim = true;
+	return err;
+}
+
 static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		      enum MHD_RequestTerminationCode toe)
 {
 	struct http_server *srv = cls;
+	struct request *req = *con_cls;
 
 	conntrack_mark(&srv->ct, conn, false);
-	free(*con_cls);
+	/* the response (freed by libmicrohttpd) is gone by now */
+	if (req && req->trim)
+		malloc_trim(0);
+	free(req);
 	*con_cls = NULL;
 }
 

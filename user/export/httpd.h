@@ -27,7 +27,20 @@ struct request {
 	char body[HTTP_MAX_BODY + 1];
 	size_t len;
 	bool too_big;
+	bool trim;			/* give freed memory back once it is answered */
 };
+
+/*
+ * Every watched cgroup copied out of the agent for @req (agent__cgroups()).
+ * A copy of HTTP_TRIM_CGROUPS or more marks the request to give the heap's
+ * free pages back to the system when it completes: the copies, the view
+ * over them and the rendered text of a node's 10,000 cgroups come to tens
+ * of MiB, which glibc keeps (in the HTTP thread's arena, between small
+ * blocks that live on) as resident memory until the next scrape.
+ */
+#define HTTP_TRIM_CGROUPS	1000
+int http_cgroups(struct request *req, enum agent_totals totals, struct agent_cgroup **out,
+		 unsigned int *n);
 
 /* respond with @obj (its reference is taken) */
 enum MHD_Result http_json(struct request *req, unsigned int status, json_t *obj);
