@@ -27,26 +27,25 @@ const struct lat_total coll_no_waits;
 const struct mem_total coll_no_stalls;
 
 /*
- * @w's totals (keep_totals), made at its first wait or stall: the many
- * cgroups that never wait nor stall share coll_no_waits and
- * coll_no_stalls. False without totals (or memory for them).
+ * @w's totals (keep_totals), each made when first needed, at its first wait
+ * or its first stall: the many cgroups that never wait share coll_no_waits,
+ * the many more that never stall coll_no_stalls. False without totals (or
+ * memory for them).
  */
-static bool totals_of(struct collector *c, struct wentry *w)
+static struct lat_total *runq_totals_of(struct collector *c, struct wentry *w)
 {
-	if (w->runq_total || !c->opts.keep_totals)
-		return w->runq_total;
-	w->runq_total = calloc(1, sizeof(*w->runq_total));
-	w->mem_total = calloc(1, sizeof(*w->mem_total));
-	if (!w->runq_total || !w->mem_total) {
-		free(w->runq_total);
-		free(w->mem_total);
-		w->runq_total = NULL;
-		w->mem_total = NULL;
-		return false;
-	}
-	w->pub.runq_total = w->runq_total;
-	w->pub.mem_total = w->mem_total;
-	return true;
+	if (!w->runq_total && c->opts.keep_totals &&
+	    (w->runq_total = calloc(1, sizeof(*w->runq_total))))
+		w->pub.runq_total = w->runq_total;
+	return w->runq_total;
+}
+
+static struct mem_total *mem_totals_of(struct collector *c, struct wentry *w)
+{
+	if (!w->mem_total && c->opts.keep_totals &&
+	    (w->mem_total = calloc(1, sizeof(*w->mem_total))))
+		w->pub.mem_total = w->mem_total;
+	return w->mem_total;
 }
 
 void coll_account_runq(struct collector *c, struct cg_node *n, struct cg_state *st)
@@ -82,7 +81,7 @@ void coll_account_runq(struct collector *c, struct cg_node *n, struct cg_state *
 		w->ran = true;
 		if (c->started && (w->runq || (w->runq = coll_acc_get(c))))
 			lat_add(w->runq, &d);
-		if (totals_of(c, w))
+		if (runq_totals_of(c, w))
 			lat_total_add(w->runq_total, &d);
 		if (w->runq_full)
 			lat_add(w->runq_full, &d);
@@ -286,7 +285,7 @@ void coll_account_mem(uint64_t id, const struct cgsnap_mem *v, void *ctx)
 			  d.count[CGSNAP_RECLAIM_MEMCG] || d.oom_kills;
 		if (c->started)
 			w->mem_some_ns += d.some_ns;
-		if (totals_of(c, w))
+		if (mem_totals_of(c, w))
 			mem_total_add(w->mem_total, &d);
 		if (w->mem_full)
 			mem_add(w->mem_full, &d);
