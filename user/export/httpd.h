@@ -47,6 +47,10 @@ enum MHD_Result http_json(struct request *req, unsigned int status, json_t *obj)
 /* respond with {"error": "..."} */
 __attribute__((format(printf, 3, 4)))
 enum MHD_Result http_error(struct request *req, unsigned int status, const char *fmt, ...);
+/* respond with @body (malloc'ed, taken) of @len bytes and @type, and an
+ * Allow header if @allow */
+enum MHD_Result http_respond(struct request *req, unsigned int status, const char *type,
+			     char *body, size_t len, const char *allow);
 /* respond with @body (malloc'ed, taken) of @len bytes and @type */
 enum MHD_Result http_body(struct request *req, unsigned int status, const char *type, char *body,
 			  size_t len);
