@@ -293,7 +293,7 @@ static void compact(struct history *h)
 		memmove(h->data, h->data + base, h->data_used - base);
 	h->data_used -= base;
 	for (i = 0; i < h->len; i++)
-		h->e[(h->first + i) & (h->cap - 1)].code -= base << 1;
+		h->e[hist_index(h, i)].code -= base << 1;
 	want = 2 * h->data_used + MAX_CODE;
 	if (h->data_cap > 2 * want && (data = realloc(h->data, want))) {
 		h->data = data;
@@ -357,7 +357,7 @@ static int reserve_data(struct history *h, size_t n)
  * of room for its code */
 static int append(struct history *h, const struct cgsnap_snapshot *snap)
 {
-	struct hist_entry *e = &h->e[(h->first + h->len) & (h->cap - 1)];
+	struct hist_entry *e = &h->e[hist_index(h, h->len)];
 	uint64_t gap = h->len ? (uint64_t)snap->t_ns - (uint64_t)h->newest.t_ns : 0;
 	uint8_t code[MAX_CODE];
 	size_t n = 0;

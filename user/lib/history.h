@@ -39,9 +39,15 @@ struct history {
 void hist_init(struct history *h, enum cgsnap_kind kind);
 void hist_free(struct history *h);
 
+/* where in the ring entry @i is (i == len: where the next one goes) */
+static inline uint32_t hist_index(const struct history *h, uint32_t i)
+{
+	return (h->first + i) & (h->cap - 1);
+}
+
 static inline const struct hist_entry *hist_entry(const struct history *h, uint32_t i)
 {
-	return &h->e[(h->first + i) & (h->cap - 1)];
+	return &h->e[hist_index(h, i)];
 }
 
 static inline bool hist_overloaded(const struct history *h, uint32_t i)
