@@ -31,7 +31,7 @@
 static bool runs_known(struct collector *c)
 {
 	uint64_t drops[CGSNAP_DROP_MAX], lost;
-	bool was_known = !c->runs_unknown, drops_read = c->drops_read, placed = true;
+	bool was_known = !c->runs_unknown, drops_read = c->drops_read, placed = true, known;
 	struct cg_node *a, *n;
 	struct wentry *w;
 	int i, cpus;
@@ -66,10 +66,10 @@ static bool runs_known(struct collector *c)
 		for (a = n; (w = watched_up(&a));)
 			w->ran = true;
 	}
-	was_known = plan_runs_known(was_known, drops_read, lost, c->drops_seen, cpus, placed);
+	known = plan_runs_known(was_known, drops_read, lost, c->drops_seen, cpus, placed);
 	c->drops_seen = lost;
 	c->drops_read = true;
-	if (!was_known)
+	if (!known)
 		return false;
 	c->kernel_ok = !c->opts.cpu_from_cgroupfs;
 	return c->opts.idle_read_ns > 0;
