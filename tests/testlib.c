@@ -82,23 +82,28 @@ static int write_str(const char *path, const char *s)
 	return ok ? 0 : -errno;
 }
 
+/* process @pid (all its threads) into the cgroup of @procs: 0 or -errno */
+static int write_pid(const char *procs, pid_t pid)
+{
+	char val[32];
+
+	snprintf(val, sizeof(val), "%d\n", pid);
+	return write_str(procs, val);
+}
+
 static void enter(const char *procs)
 {
-	char pid[32];
-
-	snprintf(pid, sizeof(pid), "%d\n", getpid());
-	if (write_str(procs, pid))
+	if (write_pid(procs, getpid()))
 		_exit(127);
 }
 
 void testlib_move(const char *rel, pid_t pid)
 {
-	char procs[1600], val[32];
+	char procs[1600];
 	int err;
 
 	snprintf(procs, sizeof(procs), "%s/%s/cgroup.procs", testlib_v2_root(), rel);
-	snprintf(val, sizeof(val), "%d\n", pid);
-	err = write_str(procs, val);
+	err = write_pid(procs, pid);
 	cr_assert(err == 0, "cannot move %d into %s: %s", pid, procs, strerror(-err));
 }
 
