@@ -42,10 +42,12 @@ static uint64_t stat_usage(const char *rel)
  * the CPU was needed. Charged per task, the runs of switches the program
  * did not see count as well (under load, a few a second here: at 1% the
  * test failed when runs were charged from the noted switch-in).
- * The workloads wait for the start asleep: what a cgroup runs between its
- * first cpu.stat read and the kernel's baseline after it counts in neither
- * (kcpu.c), and workloads polling for it every millisecond ran up to 12 ms
- * there in an emulated 6.12 guest in CI, 1.3% of the tree's CPU time.
+ * What a cgroup runs between its first cpu.stat read and the kernel's
+ * baseline right after it counts in neither (kcpu.c): the workloads, which
+ * poll for the go file every millisecond, ran up to 58 ms during the
+ * collector's start in an emulated guest (none here), and the tree ended
+ * 1.26% behind in CI. That much more may be missing, no more: what each
+ * cgroup ran from just before the start to just after it.
  */
 static void charged_against_cpu_stat(bool host_pids)
 {
@@ -67,7 +69,7 @@ static void charged_against_cpu_stat(bool host_pids)
 		/* in each of the parent's three children */
 		"--bursters 1 --burst-ms 2 --every-ms 10",
 	};
-	uint64_t before[COLL_READING_MAX], after[COLL_READING_MAX], id, start[NR_CG];
+	uint64_t before[COLL_READING_MAX], after[COLL_READING_MAX], id, start[NR_CG], window[NR_CG];
 	char go[64], cmd[256], dir[4096], child[3][256];
 	char *const argv[] = { "sh", "-c", cmd, (char *)testlib_workload(), NULL };
 	const char *rel[NR_CG];
@@ -95,9 +97,13 @@ static void charged_against_cpu_stat(bool host_pids)
 		cr_assert(testlib_wait_line(fd[i], "ready", 30000), "%s did not start", where);
 	}
 	coll->host_pids = host_pids;
-	cr_assert(eq(int, collector__start(coll, now_ns()), 0));
 	for (i = 0; i < NR_CG; i++)
+		window[i] = stat_usage(rel[i]);
+	cr_assert(eq(int, collector__start(coll, now_ns()), 0));
+	for (i = 0; i < NR_CG; i++) {
+		window[i] = stat_usage(rel[i]) - window[i];
 		start[i] = watched(rel[i])->sys_state.first_cpu_ns;
+	}
 	collector__readings(coll, before);
 	close(open(go, O_WRONLY | O_CREAT, 0600));
 	for (t0 = now = now_ns(); now - t0 < 2800000000LL; now = now_ns()) {
@@ -122,7 +128,8 @@ static void charged_against_cpu_stat(bool host_pids)
 				  names[i], ours / 1e6, theirs / 1e6);
 			if (!host_pids)
 				continue;	/* a run is counted from when a tick first sees it */
-			cr_assert(ge(i64, (int64_t)ours, (int64_t)(theirs - theirs / 100) - slack),
+			cr_assert(ge(i64, (int64_t)(ours + window[i]),
+				     (int64_t)(theirs - theirs / 100) - slack),
 				  "tick %d, %s: %.3f ms of CPU, behind cpu.stat's %.3f ms", ticks,
 				  names[i], ours / 1e6, theirs / 1e6);
 		}
@@ -142,14 +149,18 @@ static void charged_against_cpu_stat(bool host_pids)
 	for (i = 0; i < NR_CG; i++) {
 		uint64_t ours = watched(rel[i])->sys_state.last_cpu_ns - start[i];
 		uint64_t theirs = stat_usage(rel[i]) - start[i];
+		uint64_t tol = (uint64_t)((host_pids ? 0.01 : ahead) * (double)theirs);
 
-		cr_log_info("%s: %.3f ms of CPU charged in the kernel, cpu.stat %.3f ms (%+.3f%%)",
-			    names[i], ours / 1e6, theirs / 1e6,
-			    theirs ? 100.0 * ((double)ours - (double)theirs) / (double)theirs : 0.0);
+		cr_log_info("%s: %.3f ms of CPU charged in the kernel, cpu.stat %.3f ms (%+.3f%%); "
+			    "%.3f ms run during the start", names[i], ours / 1e6, theirs / 1e6,
+			    theirs ? 100.0 * ((double)ours - (double)theirs) / (double)theirs : 0.0,
+			    window[i] / 1e6);
 		cr_assert(gt(u64, theirs, 10000000), "%s did not run", names[i]);
-		cr_assert(le(dbl, rel_diff(ours, theirs), host_pids ? 0.01 : ahead),
-			  "%s: %.3f ms of CPU, cpu.stat says %.3f ms", names[i], ours / 1e6,
-			  theirs / 1e6);
+		cr_assert(le(u64, ours, theirs + tol), "%s: %.3f ms of CPU, ahead of cpu.stat's %.3f ms",
+			  names[i], ours / 1e6, theirs / 1e6);
+		cr_assert(ge(u64, ours + tol + window[i], theirs),
+			  "%s: %.3f ms of CPU, cpu.stat says %.3f ms (%.3f ms run during the start)",
+			  names[i], ours / 1e6, theirs / 1e6, window[i] / 1e6);
 	}
 	cr_log_info("%d system ticks: CPU from the kernel %llu, from cgroupfs %llu", ticks,
 		    (unsigned long long)(after[COLL_CPU_KERNEL] - before[COLL_CPU_KERNEL]),

@@ -9,9 +9,9 @@
  *       yield every millisecond: they take turns among themselves, and no
  *       ordinary task runs on their CPU meanwhile (but in the kernel's RT
  *       throttling window), whatever else the machine does. With --go, "ready"
- *       is printed and nothing starts before FILE exists (waited for
- *       asleep, with no CPU used meanwhile): workloads started one after
- *       another (slowly, in an emulated guest) then overlap for all of D. Then every thread blocks, "done" is printed, and the
+ *       is printed and nothing starts before FILE exists: workloads started
+ *       one after another (slowly, in an emulated guest) then overlap for
+ *       all of D. Then every thread blocks, "done" is printed, and the
  *       process waits to be killed, so /proc/PID/task/ stays readable.
  *   --read-file PATH --duration-ms D
  *       read PATH over and over (page-cache pressure), then as above.
@@ -50,7 +50,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/inotify.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -353,36 +352,6 @@ static int each_cgroup(const char *dir, const char *also_in, long n, long us, lo
 		pause();
 }
 
-/*
- * Until @path exists, asleep: woken by the creations in its directory
- * (inotify, watched before the first look). Polling it every millisecond
- * cost tens of ms of CPU a second in an emulated guest, all of it charged
- * to the cgroup under test while the agent took its first readings.
- */
-static void wait_go(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	struct timespec ms = { .tv_nsec = 1000000 };
-	char dir[4096], buf[4096];
-	int fd;
-
-	if (!slash)
-		snprintf(dir, sizeof(dir), ".");
-	else
-		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 : (int)(slash - path), path);
-	fd = inotify_init1(IN_CLOEXEC);
-	if (fd >= 0 && inotify_add_watch(fd, dir, IN_CREATE | IN_MOVED_TO) < 0) {
-		close(fd);
-		fd = -1;
-	}
-	while (access(path, F_OK)) {
-		if (fd < 0 || (read(fd, buf, sizeof(buf)) < 0 && errno != EINTR))
-			nanosleep(&ms, NULL);	/* no inotify: look every ms */
-	}
-	if (fd >= 0)
-		close(fd);
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -474,9 +443,12 @@ int main(int argc, char **argv)
 		}
 	}
 	if (go_path) {
+		struct timespec ms = { .tv_nsec = 1000000 };
+
 		printf("ready\n");
 		fflush(stdout);
-		wait_go(go_path);
+		while (access(go_path, F_OK))
+			nanosleep(&ms, NULL);
 	}
 	if (burst_ms < 0 || every_ms <= burst_ms) {
 		fprintf(stderr, "cgsnap-workload: --burst-ms must be below --every-ms\n");
