@@ -96,23 +96,19 @@ int collector__start(struct collector *c, int64_t now)
 		return err;
 	c->started = true;
 	coll_system_start(c, now);
-	/* the CPU usages, then at once the kernel's baseline after them (as a
-	 * system tick does, collector__tick_system()) */
 	for (w = c->watched; w; w = w->next) {
-		w->cpu_read = !cgroup_cpu_usage(l, w->pub.path, &usage);
-		if (w->cpu_read)
-			coll_cpu_baseline(w, usage);
-	}
-	coll_cpu_rebase(c, now);
-	for (w = c->watched; w; w = w->next) {
+		bool have_usage = !cgroup_cpu_usage(l, w->pub.path, &usage);
 		bool have_psi = !cgroup_psi_some_us(l, w->pub.path, "memory", &psi);
 
-		build_start(&w->pub.sys_state, now, w->cpu_read, w->cpu_usage, have_psi, psi);
+		build_start(&w->pub.sys_state, now, have_usage, usage, have_psi, psi);
+		if (have_usage)
+			coll_cpu_baseline(w, usage);
 		coll_acc_put(c, w->runq);
 		w->runq = NULL;
 		w->mem_some_ns = 0;
 		coll_runq_interval_end(c, w, now);
 	}
+	coll_cpu_rebase(c, now);
 	return collector__tick_client(c, now);
 }
 

@@ -29,8 +29,6 @@ struct wentry {
 	uint32_t no_mem_gen;		/* scan generation that found no memory files */
 	bool have_no_mem;
 	bool ran;			/* a task of it ran since its last CPU reading */
-	bool cpu_read;			/* this system tick: its usage was read, */
-	bool cpu_kept;			/* or kept (it did not run) */
 	int64_t mem_due;		/* idle: read its memory again from then on */
 	/* CPU usage from the kernel's charges (kcpu.c) */
 	uint64_t kcpu_ns;		/* charged to its subtree's slots since watched */
@@ -187,8 +185,8 @@ bool coll_host_pids(void);
  * charged since the last tick, or, when the tick read it (@stat non-NULL),
  * what cpu.stat grew by since a last reading of its own */
 uint64_t coll_cpu_usage(struct wentry *w, const uint64_t *stat);
-/* the first reading of @w's CPU: cpu.stat's @usage, and the kernel's right
- * after the tick's CPU reads (coll_cpu_rebase()) */
+/* the first reading of @w's CPU: cpu.stat's @usage, and the kernel's at
+ * the end of the tick (coll_cpu_rebase()) */
 void coll_cpu_baseline(struct wentry *w, uint64_t usage);
 /* after a tick's cpu.stat reads: the kernel's baseline of the cgroups read */
 void coll_cpu_rebase(struct collector *c, int64_t now);

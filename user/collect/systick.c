@@ -185,46 +185,32 @@ static int cpu_capacity(struct collector *c, struct wentry *w, double *cpus)
 	return q < 0 ? (int)q : cgroup_cpu_capacity_under(c->opts.layout, w->pub.path, q, cpus);
 }
 
-/*
- * @w's CPU usage this tick, into w->cpu_usage (or kept): false if its
- * cpu.stat could not be read, and then no CPU snapshot this tick.
- */
-static bool cpu_usage(struct collector *c, struct wentry *w, bool idle)
-{
-	/* after its first reading, from the kernel's charges (kcpu.c) */
-	bool charged = !c->opts.cpu_from_cgroupfs && w->pub.sys_state.have_cpu;
-	uint64_t usage;
-
-	w->cpu_kept = false;
-	switch (cpu_plan(c, w, idle)) {
-	case PLAN_CPU_KERNEL:
-		coll_cpu_usage(w, NULL);
-		c->readings[COLL_CPU_KERNEL]++;
-		return true;
-	case PLAN_CPU_KEEP:
-		w->cpu_kept = true;	/* it did not run: unchanged */
-		c->readings[COLL_CPU_KEPT]++;
-		return true;
-	case PLAN_CPU_READ:
-		break;
-	}
-	flush_parent(c, w);
-	if (cgroup_cpu_usage(c->opts.layout, w->pub.path, &usage))
-		return false;
-	c->readings[COLL_CPU_READ]++;
-	if (charged)
-		coll_cpu_usage(w, &usage);
-	else
-		coll_cpu_baseline(w, usage);
-	return true;
-}
-
 static void cpu_snapshot(struct collector *c, struct wentry *w, int64_t now, bool idle)
 {
+	const struct cgroup_layout *l = c->opts.layout;
 	uint32_t gen = registry__generation(c->reg);
 	struct cgsnap_snapshot snap;
-	uint64_t usage = w->cpu_kept ? w->pub.sys_state.last_cpu_ns : w->cpu_usage;
+	/* after its first reading, from the kernel's charges (kcpu.c) */
+	bool charged = !c->opts.cpu_from_cgroupfs && w->pub.sys_state.have_cpu;
+	enum plan_cpu plan = cpu_plan(c, w, idle);
+	uint64_t usage;
 
+	if (plan == PLAN_CPU_KERNEL) {
+		usage = coll_cpu_usage(w, NULL);
+		c->readings[COLL_CPU_KERNEL]++;
+	} else if (plan == PLAN_CPU_KEEP) {
+		usage = w->pub.sys_state.last_cpu_ns;	/* it did not run: unchanged */
+		c->readings[COLL_CPU_KEPT]++;
+	} else {
+		flush_parent(c, w);
+		if (cgroup_cpu_usage(l, w->pub.path, &usage))
+			return;
+		c->readings[COLL_CPU_READ]++;
+		if (charged)
+			usage = coll_cpu_usage(w, &usage);
+		else
+			coll_cpu_baseline(w, usage);
+	}
 	/* limits change rarely: not read every tick (plan_capacity_due()) */
 	if (plan_capacity_due(c->opts.idle_read_ns, idle, now, w->cap_due, w->cap_gen, gen)) {
 		if (cpu_capacity(c, w, &w->pub.sys.cpu_capacity))
@@ -407,25 +393,16 @@ int collector__tick_system(struct collector *c, int64_t now)
 	count_reads(c, known);
 	if (!c->opts.cpu_from_cgroupfs)
 		coll_collect_cpu(c, now);
-	/*
-	 * Every CPU usage first, then the kernel's baseline of those whose
-	 * usage came from cpu.stat (coll_cpu_rebase()): what a cgroup runs
-	 * between its cpu.stat read and that baseline is counted by neither,
-	 * so no other file (limits, memory) is read between the two.
-	 */
-	for (w = c->watched; w; w = w->next)
-		w->cpu_read = cpu_usage(c, w, known && !w->ran);
-	coll_cpu_rebase(c, now);
 	for (w = c->watched; w; w = w->next) {
 		bool idle = known && !w->ran;
 
-		if (w->cpu_read)
-			cpu_snapshot(c, w, now, idle);
+		cpu_snapshot(c, w, now, idle);
 		memory_snapshot(c, w, now, &host, idle);
 		w->pub.sys_state.prev_t = now;
 		w->mem_some_ns = 0;
 		w->ran = false;
 	}
+	coll_cpu_rebase(c, now);
 	return 0;
 }
 
