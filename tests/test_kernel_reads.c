@@ -103,12 +103,16 @@ Test(kernel, idle_cgroups_keep_their_cpu_reading_exactly, .init = setup_idle_rea
 			ticks++;
 			/* what it read for the spinner is behind by at most the time since,
 			 * and the run time the scheduler had not charged yet (it charges
-			 * at its tick: 10 ms at HZ=100) */
+			 * at its tick: 10 ms at HZ=100). Under emulation a vCPU can go
+			 * unrun for tens of ms, which its next tick charges to the task
+			 * that held it (29 ms once in a 6.1 guest, CI-run): a run in
+			 * progress not counted would be the whole 250 ms. */
 			kept = watched(rel[0])->sys_state.last_cpu_ns;
 			cr_assert(eq(int, cgroup_cpu_usage(&layout, rel[0], &usage), 0));
 			late = (int64_t)(usage - kept) - (now_ns() - t1);
-			cr_assert(le(i64, late, 20000000), "tick %u: the spinner's usage was %.1f ms "
-				  "behind cpu.stat", ticks, (double)(usage - kept) / 1e6);
+			cr_assert(le(i64, late, getenv("CGSNAP_TEST_EMULATED") ? 100000000 : 20000000),
+				  "tick %u: the spinner's usage was %.1f ms behind cpu.stat", ticks,
+				  (double)(usage - kept) / 1e6);
 		}
 	}
 	unlink(go);
