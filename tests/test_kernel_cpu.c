@@ -23,6 +23,24 @@
 
 #define NR_CG 4
 
+/* the time all CPUs spent in interrupts or had stolen, which the scheduler
+ * charges to no task (ns, /proc/stat's irq, softirq and steal) */
+static uint64_t uncharged_ns(void)
+{
+	unsigned long long v[8] = {};
+	char line[512];
+	FILE *f = fopen("/proc/stat", "re");
+	bool ok;
+
+	cr_assert(f != NULL, "/proc/stat: %s", strerror(errno));
+	ok = fgets(line, sizeof(line), f) &&
+	     sscanf(line, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+		    &v[3], &v[4], &v[5], &v[6], &v[7]) == 8;
+	fclose(f);
+	cr_assert(ok, "/proc/stat: no cpu line");
+	return (v[5] + v[6] + v[7]) * (1000000000ULL / (uint64_t)sysconf(_SC_CLK_TCK));
+}
+
 /* cpu.stat's usage of @rel (ns) */
 static uint64_t stat_usage(const char *rel)
 {
@@ -56,7 +74,9 @@ static void charged_against_cpu_stat(bool host_pids)
 	 * since a tick first saw it: wall time, with the interrupts' and (in a
 	 * guest) the stolen time the scheduler does not charge. Under software
 	 * emulation that is a few percent (1.4% ahead at a tick on 6.1 in CI),
-	 * and the last run's may stay when nothing runs after it.
+	 * and the last run's may stay when nothing runs after it. Under foreign
+	 * load the interrupts took more (4.7% ahead at a tick in a loaded round):
+	 * that time, as /proc/stat counts it, is allowed on top.
 	 */
 	double ahead = host_pids ? 0.01 : getenv("CGSNAP_TEST_EMULATED") ? 0.05 : 0.02;
 	static const char *const names[NR_CG] = { "alone", "turns", "bursts", "tree" };
@@ -70,6 +90,7 @@ static void charged_against_cpu_stat(bool host_pids)
 		"--bursters 1 --burst-ms 2 --every-ms 10",
 	};
 	uint64_t before[COLL_READING_MAX], after[COLL_READING_MAX], id, start[NR_CG], window[NR_CG];
+	uint64_t irq0, irq;
 	char go[64], cmd[256], dir[4096], child[3][256];
 	char *const argv[] = { "sh", "-c", cmd, (char *)testlib_workload(), NULL };
 	const char *rel[NR_CG];
@@ -105,6 +126,7 @@ static void charged_against_cpu_stat(bool host_pids)
 		start[i] = watched(rel[i])->sys_state.first_cpu_ns;
 	}
 	collector__readings(coll, before);
+	irq0 = uncharged_ns();
 	close(open(go, O_WRONLY | O_CREAT, 0600));
 	for (t0 = now = now_ns(); now - t0 < 2800000000LL; now = now_ns()) {
 		usleep(100000);
@@ -115,6 +137,7 @@ static void charged_against_cpu_stat(bool host_pids)
 
 		cr_assert(eq(int, collector__tick_system(coll, t1), 0));
 		ticks++;
+		irq = host_pids ? 0 : uncharged_ns() - irq0;
 		for (i = 0; i < NR_CG; i++) {
 			uint64_t ours = watched(rel[i])->sys_state.last_cpu_ns - start[i];
 			uint64_t theirs = stat_usage(rel[i]) - start[i];
@@ -123,7 +146,7 @@ static void charged_against_cpu_stat(bool host_pids)
 			int64_t slack = 2 * (now_ns() - t1) + 2 * 10000000;
 
 			/* (the kernel's baseline was read a few us after cpu.stat's) */
-			cr_assert(le(u64, ours, theirs + (uint64_t)(ahead * theirs) + 100000),
+			cr_assert(le(u64, ours, theirs + (uint64_t)(ahead * theirs) + irq + 100000),
 				  "tick %d, %s: %.3f ms of CPU, ahead of cpu.stat's %.3f ms", ticks,
 				  names[i], ours / 1e6, theirs / 1e6);
 			if (!host_pids)
@@ -146,6 +169,7 @@ static void charged_against_cpu_stat(bool host_pids)
 	cr_assert(eq(int, collector__tick_system(coll, now_ns()), 0));
 	ticks++;
 	collector__readings(coll, after);
+	irq = host_pids ? 0 : uncharged_ns() - irq0;
 	for (i = 0; i < NR_CG; i++) {
 		uint64_t ours = watched(rel[i])->sys_state.last_cpu_ns - start[i];
 		uint64_t theirs = stat_usage(rel[i]) - start[i];
@@ -156,7 +180,7 @@ static void charged_against_cpu_stat(bool host_pids)
 			    theirs ? 100.0 * ((double)ours - (double)theirs) / (double)theirs : 0.0,
 			    window[i] / 1e6);
 		cr_assert(gt(u64, theirs, 10000000), "%s did not run", names[i]);
-		cr_assert(le(u64, ours, theirs + tol), "%s: %.3f ms of CPU, ahead of cpu.stat's %.3f ms",
+		cr_assert(le(u64, ours, theirs + tol + irq), "%s: %.3f ms of CPU, ahead of cpu.stat's %.3f ms",
 			  names[i], ours / 1e6, theirs / 1e6);
 		cr_assert(ge(u64, ours + tol + window[i], theirs),
 			  "%s: %.3f ms of CPU, cpu.stat says %.3f ms (%.3f ms run during the start)",
