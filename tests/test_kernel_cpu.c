@@ -75,8 +75,9 @@ static void charged_against_cpu_stat(bool host_pids)
 	 * guest) the stolen time the scheduler does not charge. Under software
 	 * emulation that is a few percent (1.4% ahead at a tick on 6.1 in CI),
 	 * and the last run's may stay when nothing runs after it. Under foreign
-	 * load the interrupts took more (4.7% ahead at a tick in a loaded round):
-	 * that time, as /proc/stat counts it, is allowed on top.
+	 * load one tick was 4.7% ahead in a loaded round (this VM's /proc/stat
+	 * shows steal, not irq time: the cause is not proven): the interrupt and
+	 * stolen time /proc/stat counts since the start is allowed on top.
 	 */
 	double ahead = host_pids ? 0.01 : getenv("CGSNAP_TEST_EMULATED") ? 0.05 : 0.02;
 	static const char *const names[NR_CG] = { "alone", "turns", "bursts", "tree" };
@@ -173,7 +174,7 @@ static void charged_against_cpu_stat(bool host_pids)
 	for (i = 0; i < NR_CG; i++) {
 		uint64_t ours = watched(rel[i])->sys_state.last_cpu_ns - start[i];
 		uint64_t theirs = stat_usage(rel[i]) - start[i];
-		uint64_t tol = (uint64_t)((host_pids ? 0.01 : ahead) * (double)theirs);
+		uint64_t tol = (uint64_t)(ahead * (double)theirs);
 
 		cr_log_info("%s: %.3f ms of CPU charged in the kernel, cpu.stat %.3f ms (%+.3f%%); "
 			    "%.3f ms run during the start", names[i], ours / 1e6, theirs / 1e6,
