@@ -215,6 +215,55 @@ Test(accum, lat_clear_empties_only_what_was_filled)
 	cr_assert(eq(int, memcmp(&acc, &zero, sizeof(acc)), 0));
 }
 
+/* an interval's 32-bit slots hold what the full accumulator's do */
+Test(accum, interval_accumulator_agrees_with_the_full_one)
+{
+	static const uint64_t ns[] = { 100, 700, 4096, 5000000, 61000000, 3000000000ULL };
+	static __u32 slots[CGSNAP_HIST_SLOTS];
+	static struct lat_delta d;
+	static struct lat_acc full;
+	static struct lat_interval iv, zero;
+	struct cgsnap_runq cur = {};
+	struct runq_prev prev = {};
+	unsigned int i, s;
+
+	runq_prev_set(&prev, &cur, slots);
+	for (i = 0; i < 60; i++) {
+		waits(&cur, slots, 1 + i % 7, ns[(i * 5) % 6]);
+		cr_assert(runq_delta(&prev, &cur, slots, &d));
+		lat_add(&full, &d);
+		lat_interval_add(&iv, &d);
+	}
+	cr_assert(eq(u64, iv.count, full.count));
+	cr_assert(eq(u64, iv.sum_ns, full.sum_ns));
+	cr_assert(eq(u64, iv.max_ns, full.max_ns));
+	cr_assert(eq(u16, iv.lo, full.lo));
+	cr_assert(eq(u16, iv.hi, full.hi));
+	for (s = 0; s < CGSNAP_HIST_SLOTS; s++)
+		cr_assert(eq(u64, iv.slots[s], full.slots[s]), "slot %u", s);
+	lat_interval_clear(&iv);
+	cr_assert(eq(int, memcmp(&iv, &zero, sizeof(iv)), 0));
+}
+
+/* a slot of 32 bits saturates: it never wraps to a small count */
+Test(accum, interval_slots_saturate)
+{
+	static struct lat_delta d;
+	static struct lat_interval iv;
+	unsigned int s = cgsnap_hist_slot(1000);
+
+	d.acc.count = 3000000000ULL;
+	d.acc.slots[s] = 3000000000ULL;
+	d.nz[0] = s;
+	d.nr_nz = 1;
+	lat_interval_add(&iv, &d);
+	lat_interval_add(&iv, &d);
+	cr_assert(eq(u32, iv.slots[s], UINT32_MAX));
+	cr_assert(eq(u64, iv.count, 6000000000ULL), "the count is 64 bits");
+	cr_assert(eq(u16, iv.lo, s));
+	cr_assert(eq(u16, iv.hi, s + 1));
+}
+
 Test(accum, memory_stall_in_progress_counts_up_to_now)
 {
 	struct cgsnap_mem v = { .count = { 1, 2 }, .sum_ns = { 100, 200 }, .some_ns = 300,

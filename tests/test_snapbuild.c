@@ -135,7 +135,7 @@ Test(snapbuild, memory_snapshot_carries_budget_system_and_stall)
 
 Test(snapbuild, runq_delay_is_the_configured_statistic)
 {
-	static struct lat_acc acc;
+	static struct lat_interval acc;
 	struct lat_summary sum;
 	struct cgsnap_snapshot snap;
 	unsigned int slot = cgsnap_hist_slot(60 * MS);

@@ -90,6 +90,17 @@ bool runq_delta(struct runq_prev *p, const struct cgsnap_runq *cur,
 	return true;
 }
 
+/* [lo, hi) of @lo, @hi widened to @d's listed slots */
+static void widen(uint16_t *lo, uint16_t *hi, const struct lat_delta *d)
+{
+	if (!d->nr_nz)
+		return;
+	if (*lo >= *hi || d->nz[0] < *lo)
+		*lo = d->nz[0];
+	if (d->nz[d->nr_nz - 1] + 1 > *hi)
+		*hi = d->nz[d->nr_nz - 1] + 1;
+}
+
 void lat_add(struct lat_acc *a, const struct lat_delta *d)
 {
 	unsigned int i;
@@ -104,12 +115,7 @@ void lat_add(struct lat_acc *a, const struct lat_delta *d)
 	}
 	for (i = 0; i < d->nr_nz; i++)
 		a->slots[d->nz[i]] += d->acc.slots[d->nz[i]];
-	if (!d->nr_nz)
-		return;
-	if (a->lo >= a->hi || d->nz[0] < a->lo)
-		a->lo = d->nz[0];
-	if (d->nz[d->nr_nz - 1] + 1 > a->hi)
-		a->hi = d->nz[d->nr_nz - 1] + 1;
+	widen(&a->lo, &a->hi, d);
 }
 
 void lat_clear(struct lat_acc *a)
@@ -117,6 +123,29 @@ void lat_clear(struct lat_acc *a)
 	if (a->lo < a->hi)
 		memset(&a->slots[a->lo], 0, (a->hi - a->lo) * sizeof(a->slots[0]));
 	memset(a, 0, offsetof(struct lat_acc, slots));
+}
+
+void lat_interval_add(struct lat_interval *a, const struct lat_delta *d)
+{
+	unsigned int i;
+	uint64_t v;
+
+	a->count += d->acc.count;
+	a->sum_ns += d->acc.sum_ns;
+	if (d->acc.max_ns > a->max_ns)
+		a->max_ns = d->acc.max_ns;
+	for (i = 0; i < d->nr_nz; i++) {
+		v = (uint64_t)a->slots[d->nz[i]] + d->acc.slots[d->nz[i]];
+		a->slots[d->nz[i]] = v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+	}
+	widen(&a->lo, &a->hi, d);
+}
+
+void lat_interval_clear(struct lat_interval *a)
+{
+	if (a->lo < a->hi)
+		memset(&a->slots[a->lo], 0, (a->hi - a->lo) * sizeof(a->slots[0]));
+	memset(a, 0, offsetof(struct lat_interval, slots));
 }
 
 void mem_current(const struct cgsnap_mem *v, int64_t now, struct mem_prev *cur)

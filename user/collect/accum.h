@@ -68,6 +68,27 @@ void lat_add(struct lat_acc *a, const struct lat_delta *d);
 /* empty @a, touching only what lat_add() may have filled */
 void lat_clear(struct lat_acc *a);
 
+/*
+ * Run-queue waits over one interval of a watched cgroup: what its runq
+ * snapshot summarizes (no holder split), at half the size of a lat_acc.
+ * A slot adds the per-tick deltas of the kernel's 32-bit slots of the
+ * cgroup and its subtree over one interval (one runq tick unless a cgroup
+ * went), so 2^32 waits of one slot would take more than 8e9 waits a second
+ * of 0.5 s intervals; it saturates rather than wrap. Every active cgroup
+ * holds one while the runq tick reads the maps: 936 bytes, not 1,904.
+ */
+struct lat_interval {
+	uint16_t lo, hi;	/* slots [lo, hi) may be non-zero; lo >= hi: none */
+	uint64_t count;
+	uint64_t sum_ns;
+	uint64_t max_ns;
+	uint32_t slots[CGSNAP_HIST_SLOTS];
+};
+
+void lat_interval_add(struct lat_interval *a, const struct lat_delta *d);
+/* empty @a, touching only what lat_interval_add() may have filled */
+void lat_interval_clear(struct lat_interval *a);
+
 /* @v's counters as a mem_prev, the stall in progress counted up to @now */
 void mem_current(const struct cgsnap_mem *v, int64_t now, struct mem_prev *cur);
 /* The stalls between @p and @cur in *@d, and @p moved on to @cur. */

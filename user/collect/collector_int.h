@@ -16,7 +16,7 @@
 /* a watched cgroup: the public part, then the collector's own */
 struct wentry {
 	struct watched pub;
-	struct lat_acc *runq;		/* the current runq interval; NULL: no wait yet
+	struct lat_interval *runq;	/* the current runq interval; NULL: no wait yet
 					 * (taken from and given back to a pool) */
 	uint64_t mem_some_ns;		/* the current system interval's reclaim time */
 	uint64_t waiting, waiting_ns;	/* fast: waits in progress at the runq tick */
@@ -105,7 +105,7 @@ struct collector {
 	uint32_t slots_gen;
 	/* interval accumulators of the cgroups that waited this tick: as many
 	 * as cgroups wait at once, not one per watched cgroup */
-	struct lat_acc **pool;
+	struct lat_interval **pool;
 	unsigned int nr_pool, cap_pool;
 };
 
@@ -155,9 +155,9 @@ void coll_depth_check(struct collector *c);
 extern const struct lat_total coll_no_waits;
 extern const struct mem_total coll_no_stalls;
 /* an empty interval accumulator, or NULL (no memory) */
-struct lat_acc *coll_acc_get(struct collector *c);
+struct lat_interval *coll_acc_get(struct collector *c);
 /* give @a (emptied here) back */
-void coll_acc_put(struct collector *c, struct lat_acc *a);
+void coll_acc_put(struct collector *c, struct lat_interval *a);
 /* read @st's slot and add what it counted since to the watched cgroups from @n up */
 void coll_account_runq(struct collector *c, struct cg_node *n, struct cg_state *st);
 void coll_account_mem(uint64_t id, const struct cgsnap_mem *v, void *ctx);

@@ -80,7 +80,7 @@ void coll_account_runq(struct collector *c, struct cg_node *n, struct cg_state *
 	for (a = n; (w = watched_up(&a));) {
 		w->ran = true;
 		if (c->started && (w->runq || (w->runq = coll_acc_get(c))))
-			lat_add(w->runq, &d);
+			lat_interval_add(w->runq, &d);
 		if (runq_totals_of(c, w))
 			lat_total_add(w->runq_total, &d);
 		if (w->runq_full)
@@ -185,18 +185,18 @@ int coll_collect_runq(struct collector *c, int64_t now)
 	return 0;
 }
 
-struct lat_acc *coll_acc_get(struct collector *c)
+struct lat_interval *coll_acc_get(struct collector *c)
 {
-	return c->nr_pool ? c->pool[--c->nr_pool] : calloc(1, sizeof(struct lat_acc));
+	return c->nr_pool ? c->pool[--c->nr_pool] : calloc(1, sizeof(struct lat_interval));
 }
 
-void coll_acc_put(struct collector *c, struct lat_acc *a)
+void coll_acc_put(struct collector *c, struct lat_interval *a)
 {
-	struct lat_acc **v;
+	struct lat_interval **v;
 
 	if (!a)
 		return;
-	lat_clear(a);
+	lat_interval_clear(a);
 	if (c->nr_pool == c->cap_pool) {
 		v = realloc(c->pool, (c->cap_pool ? 2 * c->cap_pool : 64) * sizeof(*v));
 		if (!v) {
@@ -209,10 +209,30 @@ void coll_acc_put(struct collector *c, struct lat_acc *a)
 	c->pool[c->nr_pool++] = a;
 }
 
+/*
+ * At most one accumulator is taken per watched cgroup, all given back at
+ * the end of a runq tick: the pool keeps no more than the cgroups watched,
+ * and what cgroups that went had used is freed.
+ */
+static void pool_trim(struct collector *c)
+{
+	struct lat_interval **v;
+
+	if (c->nr_pool <= c->nr_watched)
+		return;
+	while (c->nr_pool > c->nr_watched)
+		free(c->pool[--c->nr_pool]);
+	if (c->cap_pool > 64 && c->nr_pool < c->cap_pool / 4 &&
+	    (v = realloc(c->pool, (c->cap_pool / 2) * sizeof(*v)))) {
+		c->pool = v;
+		c->cap_pool /= 2;
+	}
+}
+
 /* the runq snapshot of @w's interval, which then starts again */
 void coll_runq_interval_end(struct collector *c, struct wentry *w, int64_t now)
 {
-	static const struct lat_acc none;
+	static const struct lat_interval none;
 	struct cgsnap_snapshot snap;
 
 	build_runq(&c->settings, w->runq ? w->runq : &none, now, &w->pub.last_runq, &snap);
@@ -251,6 +271,7 @@ int collector__tick_runq(struct collector *c, int64_t now)
 		return err;
 	for (w = c->watched; w; w = w->next)
 		coll_runq_interval_end(c, w, now);
+	pool_trim(c);
 	return 0;
 }
 

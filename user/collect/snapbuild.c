@@ -129,10 +129,15 @@ static int64_t runq_statistic(const struct cgsnap_settings *s, const struct lat_
 	}
 }
 
-void build_runq(const struct cgsnap_settings *s, const struct lat_acc *acc, int64_t now,
+void build_runq(const struct cgsnap_settings *s, const struct lat_interval *acc, int64_t now,
 		struct lat_summary *l, struct cgsnap_snapshot *snap)
 {
-	lat_summarize_range(acc->slots, acc->lo, acc->hi, acc->count, acc->sum_ns, acc->max_ns, l);
+	uint64_t slots[CGSNAP_HIST_SLOTS];	/* only [lo, hi) is read */
+	unsigned int i;
+
+	for (i = acc->lo; i < acc->hi; i++)
+		slots[i] = acc->slots[i];
+	lat_summarize_range(slots, acc->lo, acc->hi, acc->count, acc->sum_ns, acc->max_ns, l);
 	*snap = (struct cgsnap_snapshot){
 		.t_ns = now,
 		.kind = CGSNAP_KIND_RUNQ,

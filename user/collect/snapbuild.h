@@ -67,7 +67,7 @@ bool build_memory(const struct cgsnap_settings *s, const struct cgroup_memory *m
 		  struct sys_reading *r, struct cgsnap_snapshot *snap);
 
 /* A runq snapshot at @now from the interval's waits @acc; its summary in @sum. */
-void build_runq(const struct cgsnap_settings *s, const struct lat_acc *acc, int64_t now,
+void build_runq(const struct cgsnap_settings *s, const struct lat_interval *acc, int64_t now,
 		struct lat_summary *sum, struct cgsnap_snapshot *snap);
 
 /*
