@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The cost curve of `cgsnap run --all PARENT` over N idle cgroups of its own,
 # once the histories are full (snapshot_history, 30 s, plus 5): resident
-# memory, CPU per runq and per system tick (from its own counters over 10 s,
-# BENCH_MEASURE seconds if set), the whole agent's CPU over those seconds
-# (/proc/PID/stat: every thread, the
-# HTTP server's too), and a scrape (median of RUNS with gzip, size plain and
+# memory before any scrape (RSS0) and after the four scrapes that read its
+# counters (RSS; 50 MB of text each at 10,000 busy cgroups), CPU per runq and
+# per system tick (from its own counters over 10 s, BENCH_MEASURE seconds if
+# set), the whole agent's CPU over those seconds (/proc/PID/stat: every
+# thread, the HTTP server's too), and a scrape (median of RUNS with gzip, size plain and
 # compressed).
 #
 #   scripts/bench-scale.sh OUTPUT [N...]      (default N: 100 1000 10000)
@@ -75,7 +76,8 @@ mkdir "$v2/$parent"
 [ -z "$v1mem" ] || mkdir "$v1mem/$parent"
 have=0
 active_us=${BENCH_ACTIVE_US:-250000}
-printf '%-8s %9s %9s %12s %12s %10s %11s %10s %9s\n' cgroups "RSS MiB" "KiB/cg" "runq ms/tick" \
+printf '%-8s %9s %9s %9s %12s %12s %10s %11s %10s %9s\n' cgroups "RSS0 MiB" "RSS MiB" "KiB/cg" \
+	"runq ms/tick" \
 	"system ms/tk" "agent %CPU" "scrape ms" "plain KB" "gzip KB"
 for n in "${sizes[@]}"; do
 	while [ "$have" -lt "$n" ]; do
@@ -108,6 +110,7 @@ for n in "${sizes[@]}"; do
 		sleep 0.1
 	done
 	sleep "$settle"
+	rss0=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")
 	declare -A a b
 	for k in runq system; do
 		a[$k]=$(metric "cgsnap_collector_tick_cpu_seconds_total{tick=\"$k\"}")
@@ -126,11 +129,12 @@ for n in "${sizes[@]}"; do
 	done | median)
 	plain=$(curl -s -o /dev/null -w '%{size_download}' "$url/metrics")
 	gz=$(curl -s -o /dev/null -H 'Accept-Encoding: gzip' -w '%{size_download}' "$url/metrics")
-	awk -v n="$n" -v rss="$rss" -v ra="${a[runq]}" -v rb="${b[runq]}" -v rna="${a[nrunq]}" \
+	awk -v n="$n" -v rss0="$rss0" -v rss="$rss" -v ra="${a[runq]}" -v rb="${b[runq]}" -v rna="${a[nrunq]}" \
 	    -v rnb="${b[nrunq]}" -v sa="${a[system]}" -v sb="${b[system]}" -v sna="${a[nsystem]}" \
 	    -v snb="${b[nsystem]}" -v t="$t" -v plain="$plain" -v gz="$gz" \
 	    -v cpu="$(( b[cpu] - a[cpu] ))" -v hz="$hz" -v secs="$measure" 'BEGIN {
-		printf "%-8d %9.1f %9.2f %12.2f %12.2f %10.2f %11.1f %10.0f %9.1f\n", n, rss / 1024,
+		printf "%-8d %9.1f %9.1f %9.2f %12.2f %12.2f %10.2f %11.1f %10.0f %9.1f\n", n,
+		       rss0 / 1024, rss / 1024,
 		       rss / n, (rb - ra) / (rnb - rna) * 1000, (sb - sa) / (snb - sna) * 1000,
 		       cpu / hz / secs * 100, t * 1000, plain / 1024, gz / 1024 }'
 	kill "$pid"
