@@ -64,6 +64,10 @@ cleanup() {
 }
 trap cleanup EXIT
 trap "exit 130" INT TERM
+trap "exit 129" HUP
+# a sleep that a signal ends at once (bash runs a trap only once a
+# foreground child is done): the cleanup does not wait out a long settle
+nap() { sleep "$1" & wait $!; }
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 # the value of series $1 (a full name with labels, regex-quoted) on a scrape
@@ -109,7 +113,7 @@ for n in "${sizes[@]}"; do
 		curl -s -f -o /dev/null "$url/healthz" && break
 		sleep 0.1
 	done
-	sleep "$settle"
+	nap "$settle"
 	rss0=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")
 	declare -A a b
 	for k in runq system; do
@@ -117,7 +121,7 @@ for n in "${sizes[@]}"; do
 		a[n$k]=$(metric "cgsnap_collector_ticks_total{tick=\"$k\"}")
 	done
 	a[cpu]=$(cpu_ticks "$pid")
-	sleep "$measure"
+	nap "$measure"
 	b[cpu]=$(cpu_ticks "$pid")
 	for k in runq system; do
 		b[$k]=$(metric "cgsnap_collector_tick_cpu_seconds_total{tick=\"$k\"}")
