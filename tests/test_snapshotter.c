@@ -159,6 +159,41 @@ Test(history, a_history_is_the_size_of_its_window)
 	cr_assert(eq(i64, at(&h, 0).t_ns, 68 * step));
 }
 
+/*
+ * A busy cgroup's runq history, every snapshot different: once the window
+ * is full its codes buffer holds at most about 1.6 times the live codes
+ * (a quarter dead at most, grown by a quarter), not the up to four times a
+ * buffer that waits for half dead and doubles would hold.
+ */
+Test(history, a_busy_history_holds_little_more_than_its_codes)
+{
+	size_t empty = cgsnap_snapshotter__heap_bytes(s), full, most = 0, now;
+	uint64_t x = 88172645463325252ULL;	/* xorshift: the same values every run */
+	int64_t step = SEC / 2;
+	int i;
+
+	for (i = 0; i < 2000; i++) {
+		struct cgsnap_snapshot r = runq_snap(i * step, 0, 50 * MS);
+
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		r.present |= CGSNAP_F_RUNQ_COUNT | CGSNAP_F_RUNQ_MEAN | CGSNAP_F_RUNQ_P99;
+		r.runq.delay_ns = (int64_t)(x % 5000000);
+		r.runq.count = (int64_t)(x >> 40) % 3000;
+		r.runq.mean_ns = (int64_t)(x >> 20) % 2000000;
+		r.runq.p99_ns = r.runq.delay_ns;
+		add(r);
+		now = cgsnap_snapshotter__heap_bytes(s) - empty;
+		if (i == 60)
+			full = now;
+		if (i > 60 && now > most)
+			most = now;
+	}
+	cr_assert(eq(u32, sample(CGSNAP_KIND_RUNQ, 0).len, 61), "the window's 61 snapshots");
+	/* entries 64 * 8 bytes; codes as the window first filled, give or take */
+	cr_assert(le(sz, most, 512 + (full - 512) * 3 / 2),
+		  "%zu bytes at most against %zu when the window first filled", most, full);
+}
+
 Test(history, late_snapshot_older_than_window_is_dropped)
 {
 	struct cgsnap_sample h;

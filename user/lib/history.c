@@ -9,9 +9,12 @@
  * the codes, so dropping it decodes the next one into its place and
  * leaves the codes alone; the newest in full codes the next append.
  * The entries are a ring the size of the window; the codes an array whose
- * dead head is compacted away once it is half of it: steady appends and
- * prunes allocate nothing, and cost O(1) amortized. A snapshot inserted
- * before the newest (rare) rebuilds the codes.
+ * dead head is compacted away once it is a quarter of the live codes, or
+ * when room is short, and which grows by a quarter: it holds at most about
+ * 1.6 times its live codes. Steady appends and prunes allocate nothing, and
+ * cost O(1) amortized (a compaction moves the live codes once every quarter
+ * of them appended). A snapshot inserted before the newest (rare) rebuilds
+ * the codes.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -282,11 +285,26 @@ void hist_prune(struct history *h, int64_t window)
 		prune_to(h, h->newest.t_ns, window);
 }
 
-/* move the live codes to the front; keep at most twice their size (memory
- * is returned when a busy cgroup goes quiet) */
+/* the codes' dead head: those of entries pruned already */
+static uint32_t dead_codes(const struct history *h)
+{
+	return h->len ? code_start(h, 0) : h->data_used;
+}
+
+/* what the codes grow to, to hold @need bytes: a quarter more */
+static size_t grown(size_t need)
+{
+	size_t want = need + need / 4;
+
+	return want < MAX_CODE ? MAX_CODE : want;
+}
+
+/* move the live codes to the front; keep at most twice what they would
+ * grow to (memory is returned when a busy cgroup goes quiet) */
 static void compact(struct history *h)
 {
-	uint32_t base = h->len ? code_start(h, 0) : h->data_used, i, want;
+	uint32_t base = dead_codes(h), i;
+	size_t want;
 	uint8_t *data;
 
 	if (h->data_used > base)
@@ -294,10 +312,10 @@ static void compact(struct history *h)
 	h->data_used -= base;
 	for (i = 0; i < h->len; i++)
 		h->e[hist_index(h, i)].code -= base << 1;
-	want = 2 * h->data_used + MAX_CODE;
+	want = grown((size_t)h->data_used + MAX_CODE);
 	if (h->data_cap > 2 * want && (data = realloc(h->data, want))) {
 		h->data = data;
-		h->data_cap = want;
+		h->data_cap = (uint32_t)want;
 	}
 }
 
@@ -329,8 +347,8 @@ static int reserve(struct history *h, int64_t t_ns, int64_t window)
 			h->first = 0;
 		}
 	}
-	/* the codes' dead head: compacted once it is half of them */
-	if (h->len && code_start(h, 0) > h->data_used / 2 + MAX_CODE)
+	/* the codes' dead head: compacted once it is a quarter of the live */
+	if (h->len && 5 * (uint64_t)dead_codes(h) > (uint64_t)h->data_used + 4 * MAX_CODE)
 		compact(h);
 	return 0;
 }
@@ -338,18 +356,24 @@ static int reserve(struct history *h, int64_t t_ns, int64_t window)
 /* room for @n more bytes of codes (none at all while nothing changes) */
 static int reserve_data(struct history *h, size_t n)
 {
-	uint32_t want = h->data_cap ? h->data_cap : MAX_CODE;
+	size_t want;
 	uint8_t *data;
 
 	if (h->data_used + n <= h->data_cap)
 		return 0;
-	while (want < h->data_used + n)
-		want *= 2;
+	if (dead_codes(h)) {	/* the dead head first */
+		compact(h);
+		if (h->data_used + n <= h->data_cap)
+			return 0;
+	}
+	want = grown(h->data_used + n);
+	if (want > UINT32_MAX / 2)
+		return -ENOMEM;
 	data = realloc(h->data, want);
 	if (!data)
 		return -ENOMEM;
 	h->data = data;
-	h->data_cap = want;
+	h->data_cap = (uint32_t)want;
 	return 0;
 }
 
