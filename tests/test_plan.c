@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 #include <criterion/new/assert.h>
 
+#include "clock.h"
 #include "hist.h"
 #include "plan.h"
 
@@ -152,4 +153,19 @@ Test(plan, a_parent_of_many_children_is_read_before_each_run_of_them)
 		flushes += plan_flush_parent(100, nth);
 	cr_assert(plan_flush_parent(100, 0), "before the first of them");
 	cr_assert(eq(u32, flushes, 4), "at 0, 32, 64 and 96 of 100");
+}
+
+/* the agent's tick schedule (clock_next_due()): on time, the next interval;
+ * late, the next time on the same grid after now, never a burst of the
+ * missed ones */
+Test(plan, a_late_tick_is_not_run_again_for_what_it_missed)
+{
+	const int64_t s = 1000000000;
+
+	cr_assert(eq(i64, clock_next_due(10 * s, 10 * s, s), 11 * s), "on time");
+	cr_assert(eq(i64, clock_next_due(10 * s, 10 * s + s / 2, s), 11 * s), "a little late");
+	cr_assert(eq(i64, clock_next_due(10 * s, 11 * s, s), 12 * s), "late by one interval");
+	cr_assert(eq(i64, clock_next_due(10 * s, 17 * s + 1, s), 18 * s), "seven missed");
+	cr_assert(eq(i64, clock_next_due(10 * s, 9 * s, s), 11 * s), "early (forced)");
+	cr_assert(eq(i64, clock_next_due(10 * s, 12 * s, 0), 12 * s), "no interval");
 }

@@ -160,16 +160,19 @@ static int tick(struct agent *ag, int64_t now, unsigned int force)
 	if (now >= ag->next[TICK_RUNQ] || (force & 1 << TICK_RUNQ)) {
 		err = timed_tick(ag, TICK_RUNQ, now);
 		ag->next[TICK_RUNQ] = force & 1 << TICK_RUNQ ? now + s->runq_interval_ns :
-				      ag->next[TICK_RUNQ] + s->runq_interval_ns;
+				      clock_next_due(ag->next[TICK_RUNQ], now,
+						     s->runq_interval_ns);
 	}
 	if (!err && (now >= ag->next[TICK_SYSTEM] || (force & 1 << TICK_SYSTEM))) {
 		err = timed_tick(ag, TICK_SYSTEM, now);
 		ag->next[TICK_SYSTEM] = force & 1 << TICK_SYSTEM ? now + s->system_info_interval_ns :
-					ag->next[TICK_SYSTEM] + s->system_info_interval_ns;
+					clock_next_due(ag->next[TICK_SYSTEM], now,
+						       s->system_info_interval_ns);
 	}
 	if (!err && now >= ag->next[TICK_CLIENT]) {
 		err = collector__tick_client(ag->collector, now);
-		ag->next[TICK_CLIENT] += s->client_interval_ns;
+		ag->next[TICK_CLIENT] = clock_next_due(ag->next[TICK_CLIENT], now,
+						       s->client_interval_ns);
 	}
 	if (!err) {
 		/* decided now, when the readings are in: a slow tick is not hidden */

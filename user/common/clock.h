@@ -25,6 +25,22 @@ static inline int64_t clock_thread_ns(void)
 	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+/*
+ * A periodic schedule's next time after a tick that was due at @due ran at
+ * @now: the next of @due + k * @interval (k >= 1) that is later than @now.
+ * A tick that ran late is not run again for the intervals it missed: they
+ * would run back to back, their snapshots a burst at one instant (and each
+ * history sized for it) where the readings are no more frequent.
+ */
+static inline int64_t clock_next_due(int64_t due, int64_t now, int64_t interval)
+{
+	if (interval <= 0)
+		return now;
+	if (now < due + interval)
+		return due + interval;
+	return due + ((now - due) / interval + 1) * interval;
+}
+
 /* CLOCK_REALTIME in us: for ids that outlive a restart */
 static inline uint64_t clock_real_us(void)
 {
