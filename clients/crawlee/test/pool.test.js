@@ -82,9 +82,12 @@ test('an AutoscaledPool scales down on kernel-measured contention and outlives t
             }
         }, 5000);
     });
-    // the agent first, so that it is not in the crawler's cgroup; a wait of
-    // 5 ms for a CPU is what this crawler calls overloaded
-    agent = spawn(process.env.CGSNAP_BIN, ['run', '--fast', '--max-runq-delay', '5ms', '--cgroup', rel, '--listen', `127.0.0.1:${port}`],
+    // the agent first, so that it is not in the crawler's cgroup. A wait of
+    // 20 ms for a CPU is what this crawler calls overloaded: more than work
+    // in other cgroups (apt, a build) makes it wait on a busy 2-CPU machine,
+    // where the cgroups share the CPUs fairly; 12 spinners in its own cgroup
+    // are 12 tasks ahead of it
+    agent = spawn(process.env.CGSNAP_BIN, ['run', '--fast', '--max-runq-delay', '20ms', '--cgroup', rel, '--listen', `127.0.0.1:${port}`],
         { stdio: ['ignore', 'ignore', 'inherit'] });
     const url = `http://127.0.0.1:${port}`;
     assert.ok(await until(async () => {
@@ -121,7 +124,7 @@ test('an AutoscaledPool scales down on kernel-measured contention and outlives t
     const running = pool.run();
     try {
         // the crawler's own start (the pool's first tasks, the JIT) can wait
-        // more than 5 ms for a CPU of a busy 2-CPU machine, and the agent
+        // longer than that for a CPU of a busy 2-CPU machine, and the agent
         // rightly says so; quiet begins once that has passed
         assert.ok(await until(() => done >= 40 && signals.every((s) => s.getSample().length > 0 && !overloaded(s)), 10000),
             'the crawler never settled: no sample, or a cgsnap signal overloaded, for 10 s');
@@ -133,9 +136,9 @@ test('an AutoscaledPool scales down on kernel-measured contention and outlives t
         const quiet = pool.desiredConcurrency;
         assert.ok(quiet > 4, `desired concurrency ${quiet} after 6 quiet seconds: it did not scale up`);
 
-        // six spinners in the crawler's own cgroup
+        // twelve spinners in the crawler's own cgroup
         const onset = Date.now();
-        children.push(spawn(process.env.CGSNAP_WORKLOAD, ['--spinners', '6', '--duration-ms', '60000'],
+        children.push(spawn(process.env.CGSNAP_WORKLOAD, ['--spinners', '12', '--duration-ms', '60000'],
             { stdio: 'ignore' }));
         assert.ok(await until(() => signals.some(overloaded), 2000),
             'no cgsnap signal overloaded within 2 s of the spinners');
@@ -156,7 +159,9 @@ test('an AutoscaledPool scales down on kernel-measured contention and outlives t
             'a cgsnap signal still overloaded 10 s after the agent went away');
         assert.ok(done > before + 10, `only ${done - before} tasks ran after the agent went away`);
         assert.strictEqual(log.warning.length, 1, log.warning.join('\n'));
-        assert.match(log.warning[0], /cannot be reached|closed the event stream/);
+        // as the agent went: a refused connection, the stream's end, or a
+        // reset (an agent killed while it wrote)
+        assert.match(log.warning[0], /cannot be reached|closed the event stream|broke the event stream/);
     } finally {
         stopping = true;
         await running;
