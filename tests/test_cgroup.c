@@ -152,17 +152,17 @@ Test(cgroup, v2_own_limits_and_limits_under_a_known_parent)
 	int64_t above = 1073741824, none = -1;
 	double cpus;
 
-	cr_assert(eq(int, cgroup_cpu_quota_under(&l, "kubepods/pod1", 0, &cpus), 0));
+	cr_assert(eq(int, cgroup_cpu_quota_under(&l, "kubepods/pod1", NULL, 0, &cpus), 0));
 	cr_assert(eq(dbl, cpus, 0.5));
-	cr_assert(eq(int, cgroup_cpu_quota_under(&l, "kubepods/pod1", 0.25, &cpus), 0));
+	cr_assert(eq(int, cgroup_cpu_quota_under(&l, "kubepods/pod1", NULL, 0.25, &cpus), 0));
 	cr_assert(eq(dbl, cpus, 0.25), "the parent's, smaller");
-	cr_assert(eq(int, cgroup_cpu_quota_under(&l, "kubepods/pod2", 0, &cpus), 0));
+	cr_assert(eq(int, cgroup_cpu_quota_under(&l, "kubepods/pod2", NULL, 0, &cpus), 0));
 	cr_assert(eq(dbl, cpus, 0.0), "max: no quota of its own");
-	cr_assert(eq(int, cgroup_cpu_quota_under(&l, "kubepods/pod2", 1.5, &cpus), 0));
+	cr_assert(eq(int, cgroup_cpu_quota_under(&l, "kubepods/pod2", NULL, 1.5, &cpus), 0));
 	cr_assert(eq(dbl, cpus, 1.5), "none of its own: the parent's");
-	cr_assert(eq(int, cgroup_cpu_capacity_under(&l, "kubepods/pod2", 0, &cpus), 0));
+	cr_assert(eq(int, cgroup_cpu_capacity_under(&l, "kubepods/pod2", NULL, 0, &cpus), 0));
 	cr_assert(eq(dbl, cpus, 3.0), "no quota: its cpuset 0-1,4");
-	cr_assert(eq(int, cgroup_cpu_capacity_under(&l, "kubepods/pod2", 1.5, &cpus), 0));
+	cr_assert(eq(int, cgroup_cpu_capacity_under(&l, "kubepods/pod2", NULL, 1.5, &cpus), 0));
 	cr_assert(eq(dbl, cpus, 1.5));
 	cr_assert(eq(i64, cgroup_memory_max_under(&l, "kubepods", -1), 2147483648));
 	cr_assert(eq(i64, cgroup_memory_max_under(&l, "kubepods/pod1", -1), -1), "max");
@@ -203,6 +203,38 @@ Test(cgroup, hybrid_reads_v1_controllers)
 	cr_assert(eq(i64, m.working_set_bytes, 0));
 	cr_assert(eq(int, cgroup_cpu_capacity(&l, "moved", &cpus), 0));
 	cr_assert(eq(dbl, cpus, 4.0), "no quota, no cpuset: online 0-3");
+}
+
+Test(cgroup, hybrid_v1_cpu_cgroups_found_at_once_and_kept)
+{
+	struct cgroup_layout l = hybrid_host();
+	struct cgroup_cpu_twins t, gone = { "/gone", "/gone" };
+	double cpus;
+
+	/* "job" is in v2 alone: its task's v1 cgroups, from one read */
+	cr_assert(eq(int, cgroup_cpu_twins_find(&l, "job", &t), 0));
+	cr_assert(eq(str, t.cpu, "/batch/job"));
+	cr_assert(eq(str, t.cpuset, "/pinned"));
+	cr_assert(eq(int, cgroup_cpu_quota_under(&l, "job", &t, 0, &cpus), 0));
+	cr_assert(eq(dbl, cpus, 0.5), "/batch/job's cfs quota 50000/100000");
+	cr_assert(eq(int, cgroup_cpu_capacity_under(&l, "job", &t, 0, &cpus), 0));
+	cr_assert(eq(dbl, cpus, 2.0), "/pinned's cpus 0-1");
+	cgroup_cpu_twins_free(&t);
+	cr_assert(eq(ptr, t.cpu, NULL));
+	/* kept ones that are gone: found again through the task */
+	cr_assert(eq(int, cgroup_cpu_quota_under(&l, "job", &gone, 0, &cpus), 0));
+	cr_assert(eq(dbl, cpus, 0.5));
+	cr_assert(eq(int, cgroup_cpu_capacity_under(&l, "job", &gone, 0, &cpus), 0));
+	cr_assert(eq(dbl, cpus, 2.0));
+	/* "svc" has cgroups of the same path in v1: those */
+	cr_assert(eq(int, cgroup_cpu_twins_find(&l, "svc", &t), 0));
+	cr_assert(eq(str, t.cpu, "svc"));
+	cr_assert(eq(str, t.cpuset, "svc"));
+	cgroup_cpu_twins_free(&t);
+	/* no v1 cpu hierarchies: none */
+	cr_assert(eq(int, cgroup_cpu_twins_find(&(struct cgroup_layout){ 0 }, "job", &t), 0));
+	cr_assert(eq(ptr, t.cpu, NULL));
+	cr_assert(eq(ptr, t.cpuset, NULL));
 }
 
 Test(cgroup, meminfo_and_cpulist)

@@ -58,27 +58,32 @@ Test(plan, cpu_from_the_kernel_while_its_charges_are_whole)
 
 Test(plan, memory_kept_while_idle_and_not_due)
 {
-	/* idle, valid, now, due, idle_read_ns, checks */
-	cr_assert(eq(int, plan_memory(true, true, 5 * SEC, 10 * SEC, 10 * SEC, 0), PLAN_MEM_KEEP));
+	/* idle, valid, now, due, idle_read_ns, full_due */
+	cr_assert(eq(int, plan_memory(true, true, 5 * SEC, 10 * SEC, 10 * SEC, 12 * SEC),
+		     PLAN_MEM_KEEP));
 	/* due: its usage alone first */
-	cr_assert(eq(int, plan_memory(true, true, 10 * SEC, 10 * SEC, 10 * SEC, 0),
+	cr_assert(eq(int, plan_memory(true, true, 10 * SEC, 10 * SEC, 10 * SEC, 12 * SEC),
 		     PLAN_MEM_CHECK));
 	/* it ran: checked at every tick, however far its due time */
-	cr_assert(eq(int, plan_memory(false, true, 5 * SEC, 10 * SEC, 10 * SEC, 0),
+	cr_assert(eq(int, plan_memory(false, true, 5 * SEC, 10 * SEC, 10 * SEC, 12 * SEC),
 		     PLAN_MEM_CHECK));
 	/* never read: read in full, idle or not */
 	cr_assert(eq(int, plan_memory(true, false, 5 * SEC, 10 * SEC, 10 * SEC, 0), PLAN_MEM_READ));
 	cr_assert(eq(int, plan_memory(false, false, 0, 0, 10 * SEC, 0), PLAN_MEM_READ));
 }
 
-Test(plan, memory_read_in_full_every_few_unchanged_checks)
+Test(plan, memory_read_in_full_every_idle_interval_all_the_same)
 {
-	unsigned int checks;
+	int64_t now;
 
-	for (checks = 0; checks < PLAN_MEM_CHECKS; checks++)
-		cr_assert(eq(int, plan_memory(false, true, 0, 0, SEC, checks), PLAN_MEM_CHECK));
-	cr_assert(eq(int, plan_memory(false, true, 0, 0, SEC, PLAN_MEM_CHECKS), PLAN_MEM_READ),
-		  "its limit and inactive pages are read all the same");
+	/* read in full at 0 with 10 s idle reads: its full read due at 10 s */
+	for (now = 0; now < 10 * SEC; now += SEC)
+		cr_assert(eq(int, plan_memory(false, true, now, now + 10 * SEC, 10 * SEC, 10 * SEC),
+			     PLAN_MEM_CHECK));
+	cr_assert(eq(int, plan_memory(false, true, 10 * SEC, 20 * SEC, 10 * SEC, 10 * SEC),
+		     PLAN_MEM_READ), "its limit and inactive pages are read all the same");
+	cr_assert(eq(int, plan_memory(true, true, 10 * SEC, 10 * SEC, 10 * SEC, 10 * SEC),
+		     PLAN_MEM_READ), "idle and due: the same");
 }
 
 Test(plan, a_usage_that_moved_little_is_taken_alone)

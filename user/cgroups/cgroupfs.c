@@ -113,27 +113,87 @@ int cgroup_path_to_id(const char *root, const char *path, uint64_t *id)
 	return 0;
 }
 
+/*
+ * The lines of a file open at @fd, read through a buffer of their own, not
+ * stdio: no fstat and no allocation for each of the thousands of files a
+ * tick may read. A line longer than the buffer is an error.
+ */
+struct lines {
+	int fd;
+	int err;		/* 0, or why the lines ended early */
+	bool eof;
+	size_t len, pos;	/* bytes in buf; the next line starts at pos */
+	char buf[4096];
+};
+
+static void lines_init(struct lines *r, int fd)
+{
+	r->fd = fd;
+	r->err = 0;
+	r->eof = false;
+	r->len = r->pos = 0;
+}
+
+/* the next line, its newline removed; NULL at the end or on error (r->err) */
+static char *lines_next(struct lines *r)
+{
+	char *line, *nl;
+	ssize_t n;
+
+	for (;;) {
+		line = r->buf + r->pos;
+		nl = memchr(line, '\n', r->len - r->pos);
+		if (nl) {
+			*nl = '\0';
+			r->pos = nl + 1 - r->buf;
+			return line;
+		}
+		if (r->eof) {
+			if (r->pos == r->len)
+				return NULL;
+			/* the last line, without its newline */
+			r->buf[r->len] = '\0';
+			r->pos = r->len;
+			return line;
+		}
+		memmove(r->buf, line, r->len - r->pos);
+		r->len -= r->pos;
+		r->pos = 0;
+		if (r->len == sizeof(r->buf) - 1) {
+			r->err = -ENAMETOOLONG;
+			return NULL;
+		}
+		n = read(r->fd, r->buf + r->len, sizeof(r->buf) - 1 - r->len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r->err = -errno;
+			return NULL;
+		}
+		r->eof = n == 0;
+		r->len += n;
+	}
+}
+
 int cgroup_of_pid(const char *proc, int pid, char *buf, size_t len)
 {
-	char path[256], *line = NULL;
-	size_t cap = 0;
-	int err = -ENOENT;
-	FILE *f;
+	char path[256], *line;
+	struct lines r;
+	int err = -ENOENT, fd;
 
 	snprintf(path, sizeof(path), "%s/%d/cgroup", proc, pid);
-	f = fopen(path, "re");
-	if (!f)
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return errno == ENOENT ? -ESRCH : -errno;
-	while (getline(&line, &cap, f) > 0) {
-		if (strncmp(line, "0::", 3))
-			continue;
-		line[strcspn(line, "\n")] = '\0';
-		err = copy_str(buf, len, line + 3);
-		break;
+	lines_init(&r, fd);
+	while ((line = lines_next(&r))) {
+		if (!strncmp(line, "0::", 3)) {
+			err = copy_str(buf, len, line + 3);
+			break;
+		}
 	}
-	free(line);
-	fclose(f);
-	return err;
+	close(fd);
+	return r.err ? r.err : err;
 }
 
 int cgroup_layout_detect(struct cgroup_layout *l, const char *mountinfo)
@@ -203,23 +263,6 @@ int cgroup_open(const char *root, const char *cg, const char *file)
 	return next < 0 ? -errno : next;
 }
 
-/* as cgroup_open(), as a stdio stream: 0 or -errno */
-static int open_cg_file(const char *root, const char *cg, const char *file, FILE **f)
-{
-	int fd = cgroup_open(root, cg, file);
-
-	if (fd < 0)
-		return fd;
-	*f = fdopen(fd, "re");
-	if (!*f) {
-		int err = -errno;
-
-		close(fd);
-		return err;
-	}
-	return 0;
-}
-
 /* the first line of the file open at @fd, read from its start (a cgroup
  * file read again is formatted again) */
 static int line_at(int fd, char *buf, size_t len)
@@ -263,34 +306,30 @@ int cgroup_read_keys(const char *root, const char *cg, const char *file, const c
 		     uint64_t *vals, unsigned int n)
 {
 	unsigned int found = 0, want = (1U << n) - 1, i;
-	size_t cap = 0, klen;
-	char *line = NULL, *end;
-	FILE *f;
-	int err;
+	struct lines r;
+	size_t klen;
+	char *line, *end;
+	int fd, err = 0;
 
-	err = open_cg_file(root, cg, file, &f);
-	if (err)
-		return err;
-	while (found != want && getline(&line, &cap, f) > 0) {
+	fd = cgroup_open(root, cg, file);
+	if (fd < 0)
+		return fd;
+	lines_init(&r, fd);
+	while (!err && found != want && (line = lines_next(&r))) {
 		for (i = 0; i < n; i++) {
 			klen = strlen(keys[i]);
 			if (strncmp(line, keys[i], klen) || line[klen] != ' ')
 				continue;
 			errno = 0;
 			vals[i] = strtoull(line + klen + 1, &end, 10);
-			if (errno || end == line + klen + 1) {
+			if (errno || end == line + klen + 1)
 				err = -EINVAL;
-				goto out;
-			}
 			found |= 1U << i;
 			break;
 		}
 	}
-	err = (int)found;
-out:
-	free(line);
-	fclose(f);
-	return err;
+	close(fd);
+	return err ? err : r.err ? r.err : (int)found;
 }
 
 int cgroup_read_key(const char *root, const char *cg, const char *file, const char *key,
@@ -326,37 +365,67 @@ static bool is_dir(const char *root, const char *cg)
 	return !join(path, sizeof(path), root, cg, "") && !stat(path, &st) && S_ISDIR(st.st_mode);
 }
 
-/* the v1 path of the first task in @cg's cgroup.procs for @controller */
-static int v1_path_of_task(const struct cgroup_layout *l, const char *controller, const char *cg,
-			   char *buf, size_t len)
+/*
+ * The v1 cgroups of the first task in @cg's cgroup.procs, from one read of
+ * its /proc/PID/cgroup: @fn(controllers, path, @ctx) for each v1 line
+ * ("ID:CONTROLLERS:PATH") until it returns non-zero. Returns -ENOENT if
+ * there is no task (or no file), -errno if the file's read failed, else
+ * what @fn returned last (0: none said stop).
+ */
+static int task_v1_lines(const struct cgroup_layout *l, const char *cg,
+			 int (*fn)(char *ctrls, char *path, void *ctx), void *ctx)
 {
-	char pidbuf[32], path[256], *line = NULL, *ctrls, *p;
-	size_t cap = 0;
-	int err = -ENOENT;
-	FILE *f;
+	char pidbuf[32], path[256], *line, *ctrls, *p;
+	struct lines r;
+	int ret = -ENOENT, fd;
 
 	if (cgroup_read_line(l->v2, cg, "cgroup.procs", pidbuf, sizeof(pidbuf)))
 		return -ENOENT;
 	snprintf(path, sizeof(path), "%s/%s/cgroup", l->proc, pidbuf);
-	f = fopen(path, "re");
-	if (!f)
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return -ENOENT;
-	while (getline(&line, &cap, f) > 0) {
-		/* "ID:CONTROLLERS:PATH" */
+	lines_init(&r, fd);
+	while ((line = lines_next(&r))) {
 		ctrls = strchr(line, ':');
 		p = ctrls ? strchr(ctrls + 1, ':') : NULL;
-		if (!p)
+		if (!p || p == ctrls + 1)	/* "0::PATH": v2's */
 			continue;
 		*p++ = '\0';
-		if (!has_option(ctrls + 1, controller))
-			continue;
-		p[strcspn(p, "\n")] = '\0';
-		err = copy_str(buf, len, p);
-		break;
+		ret = fn(ctrls + 1, p, ctx);
+		if (ret)
+			break;
 	}
-	free(line);
-	fclose(f);
-	return err;
+	close(fd);
+	return ret <= 0 && r.err ? r.err : ret;
+}
+
+struct v1_want {
+	const char *controller;
+	char *buf;
+	size_t len;
+};
+
+static int v1_line_of(char *ctrls, char *path, void *ctx)
+{
+	struct v1_want *w = ctx;
+
+	int err;
+
+	if (!has_option(ctrls, w->controller))
+		return 0;
+	err = copy_str(w->buf, w->len, path);
+	return err ? err : 1;
+}
+
+/* the v1 path of the first task in @cg's cgroup.procs for @controller */
+static int v1_path_of_task(const struct cgroup_layout *l, const char *controller, const char *cg,
+			   char *buf, size_t len)
+{
+	struct v1_want w = { controller, buf, len };
+	int ret = task_v1_lines(l, cg, v1_line_of, &w);
+
+	return ret > 0 ? 0 : ret < 0 ? ret : -ENOENT;
 }
 
 int cgroup_v1_path(const struct cgroup_layout *l, const char *v1root, const char *controller,
@@ -367,4 +436,52 @@ int cgroup_v1_path(const struct cgroup_layout *l, const char *v1root, const char
 	if (is_dir(v1root, cg))
 		return copy_str(buf, len, cg);
 	return v1_path_of_task(l, controller, cg, buf, len);
+}
+
+static int twin_of_line(char *ctrls, char *path, void *ctx)
+{
+	struct cgroup_cpu_twins *t = ctx;
+
+	if (!t->cpu && has_option(ctrls, "cpu") && !(t->cpu = strdup(path)))
+		return -ENOMEM;
+	if (!t->cpuset && has_option(ctrls, "cpuset") && !(t->cpuset = strdup(path)))
+		return -ENOMEM;
+	return 0;
+}
+
+/* @cg itself where v1 hierarchy @v1root has it: 1, 0, or -ENOMEM */
+static int twin_same(const char *v1root, const char *cg, char **twin)
+{
+	if (!v1root[0] || !is_dir(v1root, cg))
+		return 0;
+	*twin = strdup(cg);
+	return *twin ? 1 : -ENOMEM;
+}
+
+int cgroup_cpu_twins_find(const struct cgroup_layout *l, const char *cg,
+			  struct cgroup_cpu_twins *t)
+{
+	int err;
+
+	t->cpu = t->cpuset = NULL;
+	if ((err = twin_same(l->cpu, cg, &t->cpu)) < 0 ||
+	    (err = twin_same(l->cpuset, cg, &t->cpuset)) < 0)
+		goto fail;
+	/* the rest through one task, if a v1 hierarchy lacks @cg */
+	if ((l->cpu[0] && !t->cpu) || (l->cpuset[0] && !t->cpuset)) {
+		err = task_v1_lines(l, cg, twin_of_line, t);
+		if (err == -ENOMEM)
+			goto fail;
+	}
+	return 0;
+fail:
+	cgroup_cpu_twins_free(t);
+	return err;
+}
+
+void cgroup_cpu_twins_free(struct cgroup_cpu_twins *t)
+{
+	free(t->cpu);
+	free(t->cpuset);
+	t->cpu = t->cpuset = NULL;
 }

@@ -87,6 +87,22 @@ int cgroup_read_key(const char *root, const char *cg, const char *file, const ch
 int cgroup_v1_path(const struct cgroup_layout *l, const char *v1root, const char *controller,
 		   const char *cg, char *buf, size_t len);
 
+/*
+ * The v1 cpu and cpuset cgroups of v2 cgroup @cg, for a caller that reads
+ * its CPU capacity often (a busy cgroup's, every idle interval) and keeps
+ * them: each is @cg's own path where that v1 hierarchy has it, else found
+ * through one read of a task's /proc/PID/cgroup (cgroup_v1_path() reads it
+ * once per controller). NULL where the controller is not mounted in v1 or
+ * none is found. Returns 0 or -ENOMEM; cgroup_cpu_twins_free() releases.
+ */
+struct cgroup_cpu_twins {
+	char *cpu;
+	char *cpuset;
+};
+int cgroup_cpu_twins_find(const struct cgroup_layout *l, const char *cg,
+			  struct cgroup_cpu_twins *t);
+void cgroup_cpu_twins_free(struct cgroup_cpu_twins *t);
+
 /* CPU time used by @cg and its descendants, in ns (v2 cpu.stat usage_usec,
  * else v1 cpuacct.usage). */
 int cgroup_cpu_usage(const struct cgroup_layout *l, const char *cg, uint64_t *ns);
@@ -99,11 +115,13 @@ int cgroup_cpu_capacity(const struct cgroup_layout *l, const char *cg, double *c
  * the same): the smallest CPU quota of @cg's own (v2 cpu.max, else v1 cfs
  * quota) and @above, its parent's (0: none), into @cpus (0: none) or
  * -errno; and @cg's capacity with the smallest @quota up its tree: that
- * quota, else its effective cpuset, else the online CPUs. */
-int cgroup_cpu_quota_under(const struct cgroup_layout *l, const char *cg, double above,
-			   double *cpus);
-int cgroup_cpu_capacity_under(const struct cgroup_layout *l, const char *cg, double quota,
-			      double *cpus);
+ * quota, else its effective cpuset, else the online CPUs. @twins: its v1
+ * cgroups as the caller kept them (cgroup_cpu_twins_find()), or NULL; one
+ * that is gone is found again. */
+int cgroup_cpu_quota_under(const struct cgroup_layout *l, const char *cg,
+			   const struct cgroup_cpu_twins *twins, double above, double *cpus);
+int cgroup_cpu_capacity_under(const struct cgroup_layout *l, const char *cg,
+			      const struct cgroup_cpu_twins *twins, double quota, double *cpus);
 
 struct cgroup_memory {
 	int64_t usage_bytes;		/* memory.current / memory.usage_in_bytes */

@@ -6,6 +6,7 @@
  * The files themselves are opened and read by cgroupfs.c.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,11 +52,30 @@ static bool to_parent(char *cg)
 	return true;
 }
 
-/* CPUs of the quota of @cg alone: 0 if unlimited, <0 on error */
-static double quota_of(const struct cgroup_layout *l, const char *cg)
+/*
+ * The first line of @file of @cg's cgroup in v1 hierarchy @v1root (of
+ * @controller): through the @twin the caller kept, else (none, or it is
+ * gone) through the one found now into @found. Returns the v1 path read,
+ * or NULL.
+ */
+static const char *v1_read_line(const struct cgroup_layout *l, const char *v1root,
+				const char *controller, const char *cg, const char *twin,
+				const char *file, char *buf, size_t len, char *found, size_t flen)
 {
-	char buf[128], v1[4096];
+	if (twin && !cgroup_read_line(v1root, twin, file, buf, len))
+		return twin;
+	if (cgroup_v1_path(l, v1root, controller, cg, found, flen) ||
+	    cgroup_read_line(v1root, found, file, buf, len))
+		return NULL;
+	return found;
+}
+
+/* CPUs of the quota of @cg alone: 0 if unlimited, <0 on error */
+static double quota_of(const struct cgroup_layout *l, const char *cg, const char *twin)
+{
+	char buf[128], found[4096];
 	uint64_t quota, period;
+	const char *v1;
 	long long q;
 
 	/* a controller is bound to one hierarchy: no v2 file where v1 has it */
@@ -66,8 +86,9 @@ static double quota_of(const struct cgroup_layout *l, const char *cg)
 			return -EINVAL;
 		return (double)quota / (double)period;
 	}
-	if (cgroup_v1_path(l, l->cpu, "cpu", cg, v1, sizeof(v1)) ||
-	    cgroup_read_line(l->cpu, v1, "cpu.cfs_quota_us", buf, sizeof(buf)))
+	v1 = v1_read_line(l, l->cpu, "cpu", cg, twin, "cpu.cfs_quota_us", buf, sizeof(buf), found,
+			  sizeof(found));
+	if (!v1)
 		return 0;
 	if (sscanf(buf, "%lld", &q) != 1 || q < 0 ||
 	    cgroup_read_u64(l->cpu, v1, "cpu.cfs_period_us", &period) || !period)
@@ -75,31 +96,37 @@ static double quota_of(const struct cgroup_layout *l, const char *cg)
 	return (double)q / (double)period;
 }
 
-static int cpuset_count(const struct cgroup_layout *l, const char *cg)
+static int cpuset_count(const struct cgroup_layout *l, const char *cg, const char *twin)
 {
-	char buf[4096], v1[4096], path[256];
-	FILE *f;
-	int n;
+	char buf[4096], found[4096], path[256];
+	ssize_t got;
+	int fd, n;
 
 	if (!l->cpuset[0] &&
 	    !cgroup_read_line(l->v2, cg, "cpuset.cpus.effective", buf, sizeof(buf)) && buf[0])
 		return cpulist_count(buf);
-	if (!cgroup_v1_path(l, l->cpuset, "cpuset", cg, v1, sizeof(v1)) &&
-	    !cgroup_read_line(l->cpuset, v1, "cpuset.effective_cpus", buf, sizeof(buf)) && buf[0])
+	if (v1_read_line(l, l->cpuset, "cpuset", cg, twin, "cpuset.effective_cpus", buf,
+			 sizeof(buf), found, sizeof(found)) && buf[0])
 		return cpulist_count(buf);
 	snprintf(path, sizeof(path), "%s/online", l->sys_cpu);
-	f = fopen(path, "re");
-	if (!f)
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return -errno;
-	n = fgets(buf, sizeof(buf), f) ? cpulist_count(buf) : -EINVAL;
-	fclose(f);
+	got = read(fd, buf, sizeof(buf) - 1);
+	if (got > 0) {
+		buf[got] = '\0';
+		n = cpulist_count(buf);
+	} else {
+		n = got < 0 ? -errno : -EINVAL;
+	}
+	close(fd);
 	return n;
 }
 
-int cgroup_cpu_quota_under(const struct cgroup_layout *l, const char *cg, double above,
-			   double *cpus)
+int cgroup_cpu_quota_under(const struct cgroup_layout *l, const char *cg,
+			   const struct cgroup_cpu_twins *twins, double above, double *cpus)
 {
-	double q = quota_of(l, cg);
+	double q = quota_of(l, cg, twins ? twins->cpu : NULL);
 
 	if (q < 0)
 		return (int)q;
@@ -107,8 +134,8 @@ int cgroup_cpu_quota_under(const struct cgroup_layout *l, const char *cg, double
 	return 0;
 }
 
-int cgroup_cpu_capacity_under(const struct cgroup_layout *l, const char *cg, double quota,
-			      double *cpus)
+int cgroup_cpu_capacity_under(const struct cgroup_layout *l, const char *cg,
+			      const struct cgroup_cpu_twins *twins, double quota, double *cpus)
 {
 	int n;
 
@@ -116,7 +143,7 @@ int cgroup_cpu_capacity_under(const struct cgroup_layout *l, const char *cg, dou
 		*cpus = quota;
 		return 0;
 	}
-	n = cpuset_count(l, cg);
+	n = cpuset_count(l, cg, twins ? twins->cpuset : NULL);
 	if (n <= 0)
 		return n < 0 ? n : -EINVAL;
 	*cpus = n;
@@ -133,10 +160,10 @@ int cgroup_cpu_capacity(const struct cgroup_layout *l, const char *cg, double *c
 		return -ENOMEM;
 	/* the smallest is the same taken from either end of the path */
 	do
-		err = cgroup_cpu_quota_under(l, walk, quota, &quota);
+		err = cgroup_cpu_quota_under(l, walk, NULL, quota, &quota);
 	while (!err && to_parent(walk));
 	free(walk);
-	return err ? err : cgroup_cpu_capacity_under(l, cg, quota, cpus);
+	return err ? err : cgroup_cpu_capacity_under(l, cg, NULL, quota, cpus);
 }
 
 int64_t cgroup_memory_max_under(const struct cgroup_layout *l, const char *cg, int64_t above)

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 
+#include "cgroupfs.h"
 #include "collector.h"
 #include "registry.h"
 
@@ -26,6 +27,8 @@ struct wentry {
 	struct mem_acc *mem_full;
 	uint32_t cap_gen;		/* scan generation of sys.cpu_capacity */
 	int64_t cap_due;		/* idle reads: read the capacity again then */
+	struct cgroup_cpu_twins twins;	/* hybrid: its v1 cpu and cpuset cgroups, */
+	int64_t twins_due;		/* kept until then (COLL_TWINS_KEEP_NS) */
 	uint32_t no_mem_gen;		/* scan generation that found no memory files */
 	bool have_no_mem;
 	bool ran;			/* a task of it ran since its last CPU reading */
@@ -39,8 +42,8 @@ struct wentry {
 	bool stat_last;			/* at the last reading (start or tick) */
 	bool cpu_rebase;		/* cpu.stat read this tick: the kernel's
 					 * baseline is taken after (coll_cpu_rebase()) */
-	unsigned int mem_checks;	/* usage reads since its last full memory read */
-	int64_t mem_full_usage;		/* its usage and working set at that read */
+	int64_t mem_full_due;		/* its memory is read in full again from then on */
+	int64_t mem_full_usage;		/* its usage and working set at its last full read */
 	int64_t mem_full_ws;
 	int usage_fd;			/* its memory usage file kept open, or -1 */
 	bool usage_unkept;		/* not to be kept (no file of the same path) */

@@ -22,6 +22,7 @@ void wentry_free(struct wentry *w)
 		return;
 	if (w->usage_fd >= 0)
 		close(w->usage_fd);
+	cgroup_cpu_twins_free(&w->twins);
 	cgsnap_snapshotter__free(w->pub.snap);
 	free(w->runq);
 	free(w->runq_total);

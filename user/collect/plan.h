@@ -50,23 +50,20 @@ enum plan_mem {
 	PLAN_MEM_READ,		/* its memory files and memory.pressure */
 };
 
-/* a cgroup whose usage is checked is read in full at least every this many
- * checks all the same (its limit, its inactive pages, its PSI) */
-#define PLAN_MEM_CHECKS		6
-
 /*
  * @valid: it has a reading; @due: when an idle one is read again;
- * @idle_read_ns: --idle-read-interval (0: read every tick); @checks: checks
- * in a row that found its usage unchanged.
+ * @idle_read_ns: --idle-read-interval (0: read every tick); @full_due: when
+ * one whose usage is checked is read in full all the same (its limit, its
+ * inactive pages, its PSI): an idle interval after its last full read.
  */
 enum plan_mem plan_memory(bool idle, bool valid, int64_t now, int64_t due, int64_t idle_read_ns,
-			  unsigned int checks);
+			  int64_t full_due);
 
 /*
  * A checked usage that moved: whether it moved little enough since the last
  * full read (@full_usage) to be taken alone, the working set moving with it
  * and the limit, inactive pages and PSI kept until the next full read (at
- * most PLAN_MEM_CHECKS checks later): by at most 1/PLAN_MEM_MOVE_SHARE of
+ * most an idle interval later): by at most 1/PLAN_MEM_MOVE_SHARE of
  * its memory @budget. More (a burst of page cache, a large allocation) is
  * read in full at once: pages read from a file land on the inactive list,
  * and a working set moved by all of them would be overstated.

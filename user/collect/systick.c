@@ -158,7 +158,8 @@ static double chain_quota(struct collector *c, struct cg_node *n)
 	above = n->parent ? chain_quota(c, n->parent) : 0;
 	if (above < 0)
 		q = above;
-	else if ((err = cgroup_cpu_quota_under(c->opts.layout, n->path, above, &q)))
+	else if ((err = cgroup_cpu_quota_under(c->opts.layout, n->path,
+					       st->w ? &st->w->twins : NULL, above, &q)))
 		q = err;
 	st->quota = q;
 	st->quota_tick = c->sys_ticks + 1;
@@ -177,12 +178,28 @@ static int64_t chain_mem_max(struct collector *c, struct cg_node *n)
 	return st->mem_max;
 }
 
-/* the CPUs @w may use: the smallest quota up its tree, else its cpuset */
-static int cpu_capacity(struct collector *c, struct wentry *w, double *cpus)
-{
-	double q = chain_quota(c, w->node);
+/*
+ * On a hybrid host a capacity comes from v1's cpu and cpuset hierarchies,
+ * and a cgroup created in v2 alone is found there through a task's
+ * /proc/PID/cgroup: six reads of the eight a capacity took. Its v1 cgroups
+ * are kept for a minute (a task rarely moves in v1 alone); one that is gone
+ * is found again at once (cgroup_cpu_quota_under()).
+ */
+#define COLL_TWINS_KEEP_NS	(60 * 1000000000LL)
 
-	return q < 0 ? (int)q : cgroup_cpu_capacity_under(c->opts.layout, w->pub.path, q, cpus);
+/* the CPUs @w may use: the smallest quota up its tree, else its cpuset */
+static int cpu_capacity(struct collector *c, struct wentry *w, int64_t now, double *cpus)
+{
+	const struct cgroup_layout *l = c->opts.layout;
+	double q;
+
+	if ((l->cpu[0] || l->cpuset[0]) && now >= w->twins_due) {
+		cgroup_cpu_twins_free(&w->twins);
+		if (!cgroup_cpu_twins_find(l, w->pub.path, &w->twins))
+			w->twins_due = now + COLL_TWINS_KEEP_NS;
+	}
+	q = chain_quota(c, w->node);
+	return q < 0 ? (int)q : cgroup_cpu_capacity_under(l, w->pub.path, &w->twins, q, cpus);
 }
 
 static void cpu_snapshot(struct collector *c, struct wentry *w, int64_t now, bool idle)
@@ -213,7 +230,7 @@ static void cpu_snapshot(struct collector *c, struct wentry *w, int64_t now, boo
 	}
 	/* limits change rarely: not read every tick (plan_capacity_due()) */
 	if (plan_capacity_due(c->opts.idle_read_ns, idle, now, w->cap_due, w->cap_gen, gen)) {
-		if (cpu_capacity(c, w, &w->pub.sys.cpu_capacity))
+		if (cpu_capacity(c, w, now, &w->pub.sys.cpu_capacity))
 			return;
 		w->cap_gen = gen;
 		if (c->opts.idle_read_ns > 0)
@@ -317,7 +334,7 @@ static void memory_snapshot(struct collector *c, struct wentry *w, int64_t now,
 	if (w->have_no_mem && w->no_mem_gen == gen)
 		return;
 	plan = plan_memory(idle, w->pub.sys.valid, now, w->mem_due, c->opts.idle_read_ns,
-			   w->mem_checks);
+			   w->mem_full_due);
 	reuse = plan == PLAN_MEM_KEEP;
 	mem = w->pub.sys.mem;
 	if (reuse) {
@@ -337,17 +354,14 @@ static void memory_snapshot(struct collector *c, struct wentry *w, int64_t now,
 				mem.working_set_bytes = 0;
 			c->readings[COLL_MEM_MOVED]++;
 		}
-		if (reuse) {
-			w->mem_checks++;
+		if (reuse)
 			w->mem_due = now + c->opts.idle_read_ns;
-		}
 	}
 	if (!reuse) {
 		/* v2: the limits above it as this tick read them; v1's come whole */
 		int64_t above = !l->memory[0] && w->node->parent ?
 					chain_mem_max(c, w->node->parent) : -1;
 
-		w->mem_checks = 0;
 		if (cgroup_memory_under(l, w->pub.path, l->memory[0] ? NULL : &above, &mem)) {
 			/* no memory files (e.g. no v1 memory cgroup): look again after a scan */
 			w->no_mem_gen = gen;
@@ -359,9 +373,12 @@ static void memory_snapshot(struct collector *c, struct wentry *w, int64_t now,
 		w->pub.sys.psi = !cgroup_psi_some_us(l, w->pub.path, "memory", &psi);
 		psi_read = w->pub.sys.psi;
 		c->readings[COLL_MEM_READ]++;
-		if (c->opts.idle_read_ns > 0)
+		if (c->opts.idle_read_ns > 0) {
 			w->mem_due = plan_next_due(w->pub.id, now, w->mem_due,
 						   c->opts.idle_read_ns);
+			w->mem_full_due = plan_next_due(w->pub.id, now, w->mem_full_due,
+							c->opts.idle_read_ns);
+		}
 	}
 	known = build_stall_ratio(&w->pub.sys_state, w->mem_some_ns, psi_read, psi, now, &stall);
 	if (build_memory(&c->settings, &mem, host, known, stall, now, &w->pub.sys, &snap))
