@@ -193,4 +193,15 @@ struct cgsnap_cg_event {
 	char name[CGSNAP_EVENT_NAME_MAX];	/* its directory's name */
 };
 
+/*
+ * One record of the memory usage iterator (memusage.bpf.c): a cgroup of the
+ * hierarchy the memory controller is bound to (v2, or v1's memory one) and
+ * its memory usage in pages, as memory.current / memory.usage_in_bytes
+ * count them (the memcg's page counter).
+ */
+struct cgsnap_mem_usage {
+	__u64 id;		/* its kernfs id: its directory's inode number */
+	__u64 pages;
+};
+
 #endif /* __CGSNAP_H */

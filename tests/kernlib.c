@@ -26,15 +26,18 @@
 #include "cgsnap.skel.h"
 #include "collector.h"
 #include "loader.h"
+#include "memiter.h"
 #include "names.h"
 
 struct cgsnap_bpf *skel;
+struct memiter *memiter;
 struct collector *coll;
 struct cgroup_layout layout;
 char big_file[64];
 int64_t idle_read_ns;
 bool fast;	/* collector_opts.fast of the next setup() */
 bool cpu_from_cgroupfs;
+bool with_memiter;
 
 int64_t now_ns(void)
 {
@@ -58,6 +61,12 @@ static void setup(void)
 	co.keep_removed = true;
 	co.idle_read_ns = idle_read_ns;
 	co.cpu_from_cgroupfs = cpu_from_cgroupfs;
+	if (with_memiter) {
+		memiter = memiter__open(layout.memory[0] ? layout.memory : layout.v2, err,
+					sizeof(err));
+		cr_assert(ne(ptr, memiter, NULL), "memiter__open: %s", err);
+		co.memiter = memiter;
+	}
 	coll = collector__new(&co);
 	cr_assert(ne(ptr, coll, NULL));
 }
@@ -69,8 +78,10 @@ static void setup(void)
 void reopen(void)
 {
 	collector__free(coll);
+	memiter__close(memiter);
 	loader_close(skel);
 	coll = NULL;
+	memiter = NULL;
 	skel = NULL;
 	setup();
 }
@@ -95,6 +106,7 @@ static void teardown(void)
 {
 	testlib_cleanup();
 	collector__free(coll);
+	memiter__close(memiter);
 	loader_close(skel);
 	if (big_file[0])
 		unlink(big_file);

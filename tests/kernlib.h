@@ -22,6 +22,9 @@ extern char big_file[64];		/* removed by the fini when set */
 extern int64_t idle_read_ns;		/* collector_opts.idle_read_ns of the next setup */
 extern bool fast;			/* fast mode for the next setup */
 extern bool cpu_from_cgroupfs;		/* collector_opts.cpu_from_cgroupfs of the next setup */
+extern bool with_memiter;		/* the next setup reads memory usage through the
+					 * kernel's iterator (collector_opts.memiter) */
+extern struct memiter *memiter;		/* then that iterator */
 
 int64_t now_ns(void);
 /* a test's .init of its own: start over with its options */

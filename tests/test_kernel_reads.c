@@ -26,6 +26,7 @@
 #include "cgsnap.skel.h"
 #include "collector.h"
 #include "loader.h"
+#include "memiter.h"
 #include "names.h"
 
 /* idle cgroups keep their readings, as cgsnap run's default does, but with
@@ -485,4 +486,88 @@ Test(kernel, limits_are_the_smallest_up_the_tree_for_every_sibling)
 		cr_assert(eq(i64, w->sys.mem.limit_bytes, want_mib[i] << 20), "%s: limit %lld",
 			  names[i], (long long)w->sys.mem.limit_bytes);
 	}
+}
+
+/* memory usage through the kernel's cgroup iterator (memiter.h) */
+static void setup_memiter(void)
+{
+	idle_read_ns = 1000000000LL;
+	with_memiter = true;
+	reopen();
+	idle_read_ns = 0;
+	with_memiter = false;
+}
+
+/*
+ * With the memory iterator, a busy cgroup's usage is the kernel's page
+ * counter as its usage file shows it, read for every cgroup at once: its
+ * checks open no file and keep none open, a small move is taken alone, a
+ * large one still reads the memory files in full.
+ */
+Test(kernel, memory_usage_comes_from_the_kernels_iterator, .init = setup_memiter)
+{
+	char file[4096], oom_file[256], cmd[160];
+	char *const argv[] = { "sh", "-c", cmd, (char *)testlib_workload(), NULL };
+	uint64_t id, kid, r0[COLL_READING_MAX], r1[COLL_READING_MAX];
+	const char *rel, *procs, *root = layout.memory[0] ? layout.memory : layout.v2;
+	int64_t before, usage, it;
+	char *extra;
+	int fd, fa, i;
+
+	rel = testlib_cgroup("iter", &id);
+	procs = testlib_memory_limit(rel, 1ULL << 30, oom_file, sizeof(oom_file));
+	extra = procs ? strdup(procs) : NULL;
+	snprintf(file, sizeof(file), "%s/%s/%s", root, rel,
+		 layout.memory[0] ? "memory.usage_in_bytes" : "memory.current");
+	cr_assert(eq(int, cgroup_path_to_id(root, rel, &kid), 0));
+	cr_assert(eq(int, collector__watch(coll, rel), 0));
+	snprintf(cmd, sizeof(cmd), "exec $0 --sleepers 2 --sleep-us 20000 --duration-ms 60000");
+	testlib_spawn_ex(rel, extra, argv, &fd);
+	cr_assert(eq(int, collector__start(coll, now_ns()), 0));
+	for (i = 0; i < 3; i++) {
+		usleep(250000);
+		cr_assert(eq(int, collector__tick_runq(coll, now_ns()), 0));
+		cr_assert(eq(int, collector__tick_system(coll, now_ns()), 0));
+	}
+	/* the same counter as the file: apart by what moved between the reads */
+	cr_assert(eq(int, memiter__read(memiter), 0));
+	cr_assert(eq(int, memiter__usage(memiter, kid, &it), 0), "no usage of %s", rel);
+	cr_assert(eq(int, cgroup_memory_usage(&layout, rel, &usage), 0));
+	cr_log_info("%s: %.3f MiB from the iterator (%zu cgroups), %.3f MiB in its file", rel,
+		    it / 1048576.0, memiter__count(memiter), usage / 1048576.0);
+	cr_assert(le(i64, llabs(it - usage), 256 << 10));
+	cr_assert(eq(int, fds_open_on(file), 0), "%s kept open: the iterator has it", file);
+	/* 4 MiB: taken alone, from the kernel */
+	before = watched(rel)->sys.mem.usage_bytes;
+	collector__readings(coll, r0);
+	snprintf(cmd, sizeof(cmd), "exec $0 --alloc-mb 4");
+	testlib_spawn_ex(rel, extra, argv, &fa);
+	cr_assert(testlib_wait_done(fa, 30000), "the allocation did not finish");
+	close(fa);
+	cr_assert(eq(int, collector__tick_runq(coll, now_ns()), 0));
+	cr_assert(eq(int, collector__tick_system(coll, now_ns()), 0));
+	collector__readings(coll, r1);
+	cr_assert(eq(int, cgroup_memory_usage(&layout, rel, &usage), 0));
+	cr_log_info("4 MiB: usage %.2f -> %.2f MiB (its file: %.2f); %llu from the kernel",
+		    before / 1048576.0, watched(rel)->sys.mem.usage_bytes / 1048576.0,
+		    usage / 1048576.0,
+		    (unsigned long long)(r1[COLL_MEM_KERNEL] - r0[COLL_MEM_KERNEL]));
+	cr_assert(eq(u64, r1[COLL_MEM_KERNEL] - r0[COLL_MEM_KERNEL], 1));
+	cr_assert(eq(u64, r1[COLL_MEM_MOVED] - r0[COLL_MEM_MOVED], 1), "not taken alone");
+	cr_assert(ge(i64, watched(rel)->sys.mem.usage_bytes - before, 3LL << 20));
+	cr_assert(le(i64, llabs(watched(rel)->sys.mem.usage_bytes - usage), 256 << 10),
+		  "the usage is not the kernel's");
+	/* 64 MiB, more than 1/64 of its budget: its files read in full */
+	snprintf(cmd, sizeof(cmd), "exec $0 --alloc-mb 64");
+	testlib_spawn_ex(rel, extra, argv, &fa);
+	cr_assert(testlib_wait_done(fa, 30000), "the allocation did not finish");
+	close(fa);
+	cr_assert(eq(int, collector__tick_runq(coll, now_ns()), 0));
+	cr_assert(eq(int, collector__tick_system(coll, now_ns()), 0));
+	collector__readings(coll, r0);
+	cr_assert(eq(u64, r0[COLL_MEM_READ] - r1[COLL_MEM_READ], 1), "not read in full");
+	cr_assert(ge(i64, watched(rel)->sys.mem.usage_bytes - before, 60LL << 20));
+	testlib_kill_cgroup(rel);
+	close(fd);
+	free(extra);
 }

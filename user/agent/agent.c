@@ -7,6 +7,7 @@
 
 #include "agent_int.h"
 #include "clock.h"
+#include "memiter.h"
 #include "report.h"
 #include "walk.h"
 
@@ -133,6 +134,8 @@ static int open_programs(struct agent *ag)
 
 static int open_collector(struct agent *ag)
 {
+	const char *memroot = ag->layout.memory[0] ? ag->layout.memory : ag->layout.v2;
+	char why[512];
 	struct collector_opts co = {
 		.layout = &ag->layout,
 		.settings = &ag->opts->settings,
@@ -150,6 +153,12 @@ static int open_collector(struct agent *ag)
 	};
 	int err;
 
+	/* loaded while privileged; a kernel before 6.1 has no cgroup iterator */
+	ag->memiter = memiter__open(memroot, why, sizeof(why));
+	if (!ag->memiter)
+		report_log(REPORT_INFO, "%s: each busy cgroup's memory usage is read from its file",
+			   why);
+	co.memiter = ag->memiter;
 	loader_map_fds(ag->skel, &co.maps);
 	ag->collector = collector__new(&co);
 	if (!ag->collector) {
@@ -209,6 +218,7 @@ void agent__close(struct agent *ag)
 		return;
 	ticks_stop(ag);
 	collector__free(ag->collector);
+	memiter__close(ag->memiter);
 	loader_close(ag->skel);
 	verdicts__free(ag->verdicts);
 	pthread_mutex_destroy(&ag->lock);

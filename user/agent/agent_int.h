@@ -24,6 +24,7 @@ struct agent {
 	const struct agent_opts *opts;
 	struct cgroup_layout layout;
 	struct cgsnap_bpf *skel;
+	struct memiter *memiter;	/* every cgroup's memory usage at once; NULL */
 	struct collector *collector;
 	pthread_mutex_t lock;		/* held around ticks and queries */
 	bool pins_reused;

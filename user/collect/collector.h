@@ -71,6 +71,8 @@ struct collector_opts {
 	const struct cgroup_layout *layout;
 	const struct cgsnap_settings *settings;
 	struct kmaps_fds maps;			/* the cg_* maps */
+	struct memiter *memiter;		/* every cgroup's memory usage in one
+						 * read (memiter.h); NULL: files */
 	const char *meminfo;			/* normally /proc/meminfo */
 	bool keep_totals;			/* also accumulate since watching began */
 	bool full_totals;			/* ... with every histogram slot too */

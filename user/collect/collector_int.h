@@ -45,6 +45,8 @@ struct wentry {
 	int64_t mem_full_due;		/* its memory is read in full again from then on */
 	int64_t mem_full_usage;		/* its usage and working set at its last full read */
 	int64_t mem_full_ws;
+	uint64_t mem_kid;		/* the id of its usage file's cgroup in the
+					 * memory iterator's hierarchy; 0: unknown */
 	int usage_fd;			/* its memory usage file kept open, or -1 */
 	bool usage_unkept;		/* not to be kept (no file of the same path) */
 	struct cg_node *node;
@@ -98,6 +100,7 @@ struct collector {
 	bool host_pids;		/* /proc has the notes' PIDs (coll_host_pids()) */
 	/* memory usage files kept open (systick.c): how many, how many may be */
 	unsigned int usage_fds, usage_fds_max;
+	bool memiter_read;		/* this system tick read opts.memiter */
 	uint64_t readings[COLL_READING_MAX];
 	uint32_t sys_ticks;
 	/* slot -> node, valid while the owner and the scan generation stay */

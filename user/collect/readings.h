@@ -95,6 +95,8 @@ enum collector_reading {
 	COLL_MEM_CHECKED,	/* due, but its usage had not moved: the rest kept */
 	COLL_MEM_MOVED,		/* its usage moved a little (plan_memory_moved_little()):
 				 * the working set with it, the rest kept */
+	COLL_MEM_KERNEL,	/* of the checked and moved, the usage from the
+				 * kernel's memory iterator: no file read */
 	COLL_RUNQ_READ,
 	COLL_RUNQ_TORN,		/* of them, the count did not agree with the histogram */
 	COLL_TREE_SCAN,		/* tree scans (registry__nr_scans()) */

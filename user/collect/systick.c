@@ -14,6 +14,7 @@
 #include "collector_int.h"
 #include "registry.h"
 #include "host.h"
+#include "memiter.h"
 #include "plan.h"
 
 /* cpu and memory snapshots */
@@ -290,14 +291,47 @@ void coll_usage_close(struct collector *c, struct wentry *w)
 	c->usage_fds--;
 }
 
-/* @w's memory usage: from its file kept open where it may be, else read */
+/*
+ * @w's usage as the memory iterator read it at the start of this tick: that
+ * of the cgroup of its usage file (v2's, or v1's of the same path; one
+ * found through a task is read by path). A miss (gone, no memcg of its own,
+ * a new cgroup of that path) is found again next time.
+ */
+static int usage_from_iter(struct collector *c, struct wentry *w, int64_t *bytes)
+{
+	const struct cgroup_layout *l = c->opts.layout;
+
+	if (!c->memiter_read || w->usage_unkept)
+		return -ENOENT;
+	if (!w->mem_kid && l->memory[0]) {
+		if (cgroup_path_to_id(l->memory, w->pub.path, &w->mem_kid)) {
+			w->usage_unkept = true;
+			return -ENOENT;
+		}
+	} else if (!w->mem_kid) {
+		w->mem_kid = w->pub.id;
+	}
+	if (memiter__usage(c->opts.memiter, w->mem_kid, bytes)) {
+		w->mem_kid = 0;
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/* @w's memory usage: from the memory iterator, else from its file kept open
+ * where it may be, else read */
 static int memory_usage(struct collector *c, struct wentry *w, int64_t *bytes)
 {
 	const struct cgroup_layout *l = c->opts.layout;
 	uint64_t v;
 	int fd;
 
-	if (w->usage_fd < 0 && !w->usage_unkept && c->usage_fds < c->usage_fds_max) {
+	if (!usage_from_iter(c, w, bytes)) {
+		c->readings[COLL_MEM_KERNEL]++;
+		return 0;
+	}
+	if (w->usage_fd < 0 && !w->usage_unkept && !c->opts.memiter &&
+	    c->usage_fds < c->usage_fds_max) {
 		fd = cgroup_memory_usage_open(l, w->pub.path);
 		if (fd >= 0) {
 			w->usage_fd = fd;
@@ -403,6 +437,8 @@ int collector__tick_system(struct collector *c, int64_t now)
 	err = coll_collect_mem(c, now);
 	if (err)
 		return err;
+	/* every usage at once; if that fails, each from its file */
+	c->memiter_read = c->opts.memiter && !memiter__read(c->opts.memiter);
 	if (meminfo_read(c->opts.meminfo, &host.total_bytes, &host.available_bytes))
 		host.total_bytes = host.available_bytes = 0;
 	c->sys_ticks++;

@@ -373,7 +373,7 @@ static void self_metrics(FILE *f, const struct agent_self *self)
 		[COLL_CPU_FLUSH] = "flush",
 		[COLL_CPU_KERNEL] = "kernel", [COLL_MEM_READ] = "read",
 		[COLL_MEM_KEPT] = "kept", [COLL_MEM_CHECKED] = "checked",
-		[COLL_MEM_MOVED] = "moved",
+		[COLL_MEM_MOVED] = "moved", [COLL_MEM_KERNEL] = "kernel",
 		[COLL_RUNQ_READ] = "read", [COLL_RUNQ_TORN] = "torn",
 		[COLL_TREE_SCAN] = "scan",
 	};
