@@ -170,11 +170,11 @@ Test(cgroup, v2_own_limits_and_limits_under_a_known_parent)
 	cr_assert(eq(i64, cgroup_memory_max_under(&l, "kubepods/pod2", -1), 536870912));
 	cr_assert(eq(i64, cgroup_memory_max_under(&l, "kubepods/gone", -1), -1));
 	/* the parent's limit as the caller knows it, not read up the tree */
-	cr_assert(eq(int, cgroup_memory_under(&l, "kubepods/pod1", &above, &m), 0));
+	cr_assert(eq(int, cgroup_memory_under(&l, "kubepods/pod1", &above, NULL, &m), 0));
 	cr_assert(eq(i64, m.limit_bytes, 1073741824));
-	cr_assert(eq(int, cgroup_memory_under(&l, "kubepods/pod1", &none, &m), 0));
+	cr_assert(eq(int, cgroup_memory_under(&l, "kubepods/pod1", &none, NULL, &m), 0));
 	cr_assert(eq(i64, m.limit_bytes, -1), "no limit of its own, none above");
-	cr_assert(eq(int, cgroup_memory_under(&l, "kubepods/pod2", &above, &m), 0));
+	cr_assert(eq(int, cgroup_memory_under(&l, "kubepods/pod2", &above, NULL, &m), 0));
 	cr_assert(eq(i64, m.limit_bytes, 536870912), "its own, below the parent's");
 	cr_assert(eq(i64, m.usage_bytes, 4096));
 }

@@ -41,6 +41,18 @@ static void setup_idle_reads(void)
 	cpu_from_cgroupfs = false;
 }
 
+/* idle reads as cgsnap run's default (10 s): a busy cgroup's memory is
+ * checked at every tick, and read in full 10-20 s after its first reading
+ * (well after these tests' ticks, however loaded the machine) */
+static void setup_busy_checks(void)
+{
+	idle_read_ns = 10000000000LL;
+	cpu_from_cgroupfs = true;
+	reopen();
+	idle_read_ns = 0;
+	cpu_from_cgroupfs = false;
+}
+
 /* CPU usage from cgroupfs (--cpu-usage-from cgroupfs) */
 static void setup_cgroupfs_cpu(void)
 {
@@ -346,7 +358,7 @@ static int fds_open_on(const char *path)
  * tick from that file alone, the working set moving with the usage; 64 MiB
  * make it read its memory files in full at once.
  */
-Test(kernel, memory_usage_is_read_from_a_file_kept_open, .init = setup_idle_reads)
+Test(kernel, memory_usage_is_read_from_a_file_kept_open, .init = setup_busy_checks)
 {
 	char file[4096], oom_file[256], cmd[160], dir[4096];
 	char *const argv[] = { "sh", "-c", cmd, (char *)testlib_workload(), NULL };
@@ -488,10 +500,11 @@ Test(kernel, limits_are_the_smallest_up_the_tree_for_every_sibling)
 	}
 }
 
-/* memory usage through the kernel's cgroup iterator (memiter.h) */
+/* memory usage through the kernel's cgroup iterator (memiter.h), idle reads as
+ * setup_busy_checks() */
 static void setup_memiter(void)
 {
-	idle_read_ns = 1000000000LL;
+	idle_read_ns = 10000000000LL;
 	with_memiter = true;
 	reopen();
 	idle_read_ns = 0;

@@ -134,9 +134,10 @@ struct cgroup_memory {
 int cgroup_memory(const struct cgroup_layout *l, const char *cg, struct cgroup_memory *m);
 /* The same, with @above the effective limit of @cg's parent (-1: none) as
  * the caller kept it (v2), instead of memory.max read up the tree; NULL:
- * read. v1 takes the effective limit from memory.stat either way. */
+ * read. v1 takes the effective limit from memory.stat either way. @usage:
+ * its usage as the caller read it (the memory iterator), or NULL: read. */
 int cgroup_memory_under(const struct cgroup_layout *l, const char *cg, const int64_t *above,
-			struct cgroup_memory *m);
+			const int64_t *usage, struct cgroup_memory *m);
 /* The smaller of @cg's own memory.max (v2) and @above, its parent's
  * effective limit: bytes, or -1 for none ("max", no memory controller) */
 int64_t cgroup_memory_max_under(const struct cgroup_layout *l, const char *cg, int64_t above);

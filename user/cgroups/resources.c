@@ -203,36 +203,47 @@ static void set_working_set(struct cgroup_memory *m, uint64_t inactive_file)
 
 int cgroup_memory(const struct cgroup_layout *l, const char *cg, struct cgroup_memory *m)
 {
-	return cgroup_memory_under(l, cg, NULL, m);
+	return cgroup_memory_under(l, cg, NULL, NULL, m);
 }
 
 int cgroup_memory_under(const struct cgroup_layout *l, const char *cg, const int64_t *above,
-			struct cgroup_memory *m)
+			const int64_t *usage, struct cgroup_memory *m)
 {
 	static const char *const v1_keys[] = { "total_inactive_file", "hierarchical_memory_limit" };
-	uint64_t usage, inactive = 0, limit, vals[2];
-	char v1[4096];
+	uint64_t cur, inactive = 0, limit, vals[2];
+	char found_path[4096];
+	const char *v1 = cg;
 	int err, found;
 
 	/* a controller is bound to one hierarchy: v1's when it is mounted there */
-	if (!l->memory[0] && !cgroup_read_u64(l->v2, cg, "memory.current", &usage)) {
-		m->usage_bytes = usage;
+	if (!l->memory[0]) {
+		if (usage)
+			cur = (uint64_t)*usage;
+		else if ((err = cgroup_read_u64(l->v2, cg, "memory.current", &cur)))
+			return err;
+		m->usage_bytes = cur;
 		cgroup_read_key(l->v2, cg, "memory.stat", "inactive_file", &inactive);
 		set_working_set(m, inactive);
 		m->limit_bytes = above ? cgroup_memory_max_under(l, cg, *above) :
 					 v2_memory_limit(l, cg);
 		return 0;
 	}
-	err = cgroup_v1_path(l, l->memory, "memory", cg, v1, sizeof(v1));
-	if (err)
-		return err;
-	err = cgroup_read_u64(l->memory, v1, "memory.usage_in_bytes", &usage);
-	if (err)
-		return err;
-	m->usage_bytes = usage;
 	/* one pass: the inactive file pages, and the effective limit (the
-	 * smallest along the ancestors) */
+	 * smallest along the ancestors); from the same path in v1 first, else
+	 * the v1 cgroup of a task of @cg */
 	found = cgroup_read_keys(l->memory, v1, "memory.stat", v1_keys, vals, 2);
+	if (found == -ENOENT) {
+		err = cgroup_v1_path(l, l->memory, "memory", cg, found_path, sizeof(found_path));
+		if (err)
+			return err;
+		v1 = found_path;
+		found = cgroup_read_keys(l->memory, v1, "memory.stat", v1_keys, vals, 2);
+	}
+	if (usage)
+		cur = (uint64_t)*usage;
+	else if ((err = cgroup_read_u64(l->memory, v1, "memory.usage_in_bytes", &cur)))
+		return err;
+	m->usage_bytes = cur;
 	if (found < 0)
 		found = 0;
 	inactive = found & 1 ? vals[0] : 0;

@@ -396,7 +396,11 @@ static void memory_snapshot(struct collector *c, struct wentry *w, int64_t now,
 		int64_t above = !l->memory[0] && w->node->parent ?
 					chain_mem_max(c, w->node->parent) : -1;
 
-		if (cgroup_memory_under(l, w->pub.path, l->memory[0] ? NULL : &above, &mem)) {
+		/* the usage from the memory iterator where it has it */
+		bool have_usage = !usage_from_iter(c, w, &usage);
+
+		if (cgroup_memory_under(l, w->pub.path, l->memory[0] ? NULL : &above,
+					have_usage ? &usage : NULL, &mem)) {
 			/* no memory files (e.g. no v1 memory cgroup): look again after a scan */
 			w->no_mem_gen = gen;
 			w->have_no_mem = true;
@@ -410,8 +414,11 @@ static void memory_snapshot(struct collector *c, struct wentry *w, int64_t now,
 		if (c->opts.idle_read_ns > 0) {
 			w->mem_due = plan_next_due(w->pub.id, now, w->mem_due,
 						   c->opts.idle_read_ns);
-			w->mem_full_due = plan_next_due(w->pub.id, now, w->mem_full_due,
-							c->opts.idle_read_ns);
+			/* the first one spread over the interval after the next */
+			w->mem_full_due = w->mem_full_due ?
+				now + c->opts.idle_read_ns :
+				plan_next_due(w->pub.id, now + c->opts.idle_read_ns, 0,
+					      c->opts.idle_read_ns);
 		}
 	}
 	known = build_stall_ratio(&w->pub.sys_state, w->mem_some_ns, psi_read, psi, now, &stall);
