@@ -5,6 +5,9 @@ set -euo pipefail
 out=${1:-.output}
 bench=$out/cgsnap-bench
 runs=${BENCH_RUNS:-15}
+# the build the node agent's figures are compared with (bench-versus.sh,
+# bench-instr.sh): the commit before this one, unless BENCH_BASE says
+base=${BENCH_BASE:-HEAD~1}
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "bench: needs root (loads BPF programs, creates cgroups)" >&2
@@ -29,11 +32,12 @@ echo
 echo "GET /metrics, cgsnap run --all over idle cgroups (median of $runs scrapes, gzip asked):"
 BENCH_RUNS=$runs ./scripts/bench-metrics.sh "$out" 100 1000 10000
 echo
-echo "cgsnap run --all over idle cgroups, histories full: memory, tick CPU, scrape:"
-BENCH_RUNS=$runs ./scripts/bench-scale.sh "$out" 100 1000 10000
+echo "cgsnap run --all, histories full: memory, tick CPU, scrape; $base's build and this one's"
+echo "side by side, over idle cgroups and then every cgroup active (a process waking every"
+echo "250 ms in each):"
+BENCH_RUNS=$runs ./scripts/bench-versus.sh "$out" "$base" 1000 4000 10000
 echo
-echo "the same with every cgroup active (a process waking every 250 ms in each):"
-BENCH_ACTIVE=1 BENCH_RUNS=$runs ./scripts/bench-scale.sh "$out" 1000 10000
+./scripts/bench-instr.sh "$out" "$base" 1000
 echo
 echo "the agent's CPU, defaults and --fast side by side (every cgroup active):"
 for n in 100 1000; do

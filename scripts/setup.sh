@@ -8,7 +8,7 @@ PACKAGES=(
 	libbpf-dev bpftool libelf-dev zlib1g-dev
 	libjansson-dev libmicrohttpd-dev libcap-dev libcurl4-openssl-dev yamllint
 	libcriterion-dev libclang-rt-14-dev
-	stress-ng prometheus curl openssl tmux
+	stress-ng prometheus curl openssl tmux valgrind
 	qemu-system-x86 busybox-static kmod cpio file xz-utils zstd
 )
 
