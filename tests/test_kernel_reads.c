@@ -358,6 +358,22 @@ static int fds_open_on(const char *path)
  * tick from that file alone, the working set moving with the usage; 64 MiB
  * make it read its memory files in full at once.
  */
+/* the workload in @rel touches @mb MiB more and keeps them; then a runq and
+ * a system tick */
+static void alloc_then_tick(const char *rel, const char *extra, unsigned int mb)
+{
+	char cmd[64];
+	char *const argv[] = { "sh", "-c", cmd, (char *)testlib_workload(), NULL };
+	int fa;
+
+	snprintf(cmd, sizeof(cmd), "exec $0 --alloc-mb %u", mb);
+	testlib_spawn_ex(rel, extra, argv, &fa);
+	cr_assert(testlib_wait_done(fa, 30000), "the allocation of %u MiB did not finish", mb);
+	close(fa);
+	cr_assert(eq(int, collector__tick_runq(coll, now_ns()), 0));
+	cr_assert(eq(int, collector__tick_system(coll, now_ns()), 0));
+}
+
 Test(kernel, memory_usage_is_read_from_a_file_kept_open, .init = setup_busy_checks)
 {
 	char file[4096], oom_file[256], cmd[160], dir[4096];
@@ -366,7 +382,7 @@ Test(kernel, memory_usage_is_read_from_a_file_kept_open, .init = setup_busy_chec
 	const char *rel, *procs;
 	int64_t before, usage, ws;
 	char *extra;
-	int fd, fa, i;
+	int fd, i;
 
 	rel = testlib_cgroup("kept", &id);
 	procs = testlib_memory_limit(rel, 1ULL << 30, oom_file, sizeof(oom_file));
@@ -391,12 +407,7 @@ Test(kernel, memory_usage_is_read_from_a_file_kept_open, .init = setup_busy_chec
 	before = watched(rel)->sys.mem.usage_bytes;
 	ws = watched(rel)->sys.mem.working_set_bytes;
 	collector__readings(coll, r0);
-	snprintf(cmd, sizeof(cmd), "exec $0 --alloc-mb 4");
-	testlib_spawn_ex(rel, extra, argv, &fa);
-	cr_assert(testlib_wait_done(fa, 30000), "the allocation did not finish");
-	close(fa);
-	cr_assert(eq(int, collector__tick_runq(coll, now_ns()), 0));
-	cr_assert(eq(int, collector__tick_system(coll, now_ns()), 0));
+	alloc_then_tick(rel, extra, 4);
 	collector__readings(coll, r1);
 	cr_assert(eq(int, cgroup_memory_usage(&layout, rel, &usage), 0));
 	cr_log_info("4 MiB: usage %.2f -> %.2f MiB (the kernel: %.2f), working set %.2f -> %.2f; "
@@ -412,11 +423,7 @@ Test(kernel, memory_usage_is_read_from_a_file_kept_open, .init = setup_busy_chec
 	cr_assert(eq(i64, watched(rel)->sys.mem.working_set_bytes - ws,
 		     watched(rel)->sys.mem.usage_bytes - before), "the working set did not follow");
 	before = watched(rel)->sys.mem.usage_bytes;
-	snprintf(cmd, sizeof(cmd), "exec $0 --alloc-mb 64");
-	testlib_spawn_ex(rel, extra, argv, &fa);
-	cr_assert(testlib_wait_done(fa, 30000), "the allocation did not finish");
-	cr_assert(eq(int, collector__tick_runq(coll, now_ns()), 0));
-	cr_assert(eq(int, collector__tick_system(coll, now_ns()), 0));
+	alloc_then_tick(rel, extra, 64);
 	usage = watched(rel)->sys.mem.usage_bytes;
 	collector__readings(coll, r0);
 	cr_log_info("usage %.1f MiB before, %.1f MiB after 64 MiB touched", before / 1048576.0,
@@ -428,7 +435,6 @@ Test(kernel, memory_usage_is_read_from_a_file_kept_open, .init = setup_busy_chec
 	/* gone: its file is closed */
 	testlib_kill_cgroup(rel);
 	close(fd);
-	close(fa);
 	free(extra);
 	snprintf(dir, sizeof(dir), "%s/%s", layout.v2, rel);
 	for (i = 0; i < 100 && rmdir(dir); i++)
@@ -525,7 +531,7 @@ Test(kernel, memory_usage_comes_from_the_kernels_iterator, .init = setup_memiter
 	const char *rel, *procs, *root = layout.memory[0] ? layout.memory : layout.v2;
 	int64_t before, usage, it;
 	char *extra;
-	int fd, fa, i;
+	int fd, i;
 
 	rel = testlib_cgroup("iter", &id);
 	procs = testlib_memory_limit(rel, 1ULL << 30, oom_file, sizeof(oom_file));
@@ -553,12 +559,7 @@ Test(kernel, memory_usage_comes_from_the_kernels_iterator, .init = setup_memiter
 	/* 4 MiB: taken alone, from the kernel */
 	before = watched(rel)->sys.mem.usage_bytes;
 	collector__readings(coll, r0);
-	snprintf(cmd, sizeof(cmd), "exec $0 --alloc-mb 4");
-	testlib_spawn_ex(rel, extra, argv, &fa);
-	cr_assert(testlib_wait_done(fa, 30000), "the allocation did not finish");
-	close(fa);
-	cr_assert(eq(int, collector__tick_runq(coll, now_ns()), 0));
-	cr_assert(eq(int, collector__tick_system(coll, now_ns()), 0));
+	alloc_then_tick(rel, extra, 4);
 	collector__readings(coll, r1);
 	cr_assert(eq(int, cgroup_memory_usage(&layout, rel, &usage), 0));
 	cr_log_info("4 MiB: usage %.2f -> %.2f MiB (its file: %.2f); %llu from the kernel",
@@ -571,12 +572,7 @@ Test(kernel, memory_usage_comes_from_the_kernels_iterator, .init = setup_memiter
 	cr_assert(le(i64, llabs(watched(rel)->sys.mem.usage_bytes - usage), 256 << 10),
 		  "the usage is not the kernel's");
 	/* 64 MiB, more than 1/64 of its budget: its files read in full */
-	snprintf(cmd, sizeof(cmd), "exec $0 --alloc-mb 64");
-	testlib_spawn_ex(rel, extra, argv, &fa);
-	cr_assert(testlib_wait_done(fa, 30000), "the allocation did not finish");
-	close(fa);
-	cr_assert(eq(int, collector__tick_runq(coll, now_ns()), 0));
-	cr_assert(eq(int, collector__tick_system(coll, now_ns()), 0));
+	alloc_then_tick(rel, extra, 64);
 	collector__readings(coll, r0);
 	cr_assert(eq(u64, r0[COLL_MEM_READ] - r1[COLL_MEM_READ], 1), "not read in full");
 	cr_assert(ge(i64, watched(rel)->sys.mem.usage_bytes - before, 60LL << 20));

@@ -59,31 +59,42 @@ Test(plan, cpu_from_the_kernel_while_its_charges_are_whole)
 Test(plan, memory_kept_while_idle_and_not_due)
 {
 	/* idle, valid, now, due, idle_read_ns, full_due */
-	cr_assert(eq(int, plan_memory(true, true, 5 * SEC, 10 * SEC, 10 * SEC, 12 * SEC),
+	cr_assert(eq(int, plan_memory(true, true, 5 * SEC, 10 * SEC, 10 * SEC, 12 * SEC, 0),
 		     PLAN_MEM_KEEP));
 	/* due: its usage alone first */
-	cr_assert(eq(int, plan_memory(true, true, 10 * SEC, 10 * SEC, 10 * SEC, 12 * SEC),
+	cr_assert(eq(int, plan_memory(true, true, 10 * SEC, 10 * SEC, 10 * SEC, 12 * SEC, 0),
 		     PLAN_MEM_CHECK));
 	/* it ran: checked at every tick, however far its due time */
-	cr_assert(eq(int, plan_memory(false, true, 5 * SEC, 10 * SEC, 10 * SEC, 12 * SEC),
+	cr_assert(eq(int, plan_memory(false, true, 5 * SEC, 10 * SEC, 10 * SEC, 12 * SEC, 0),
 		     PLAN_MEM_CHECK));
 	/* never read: read in full, idle or not */
-	cr_assert(eq(int, plan_memory(true, false, 5 * SEC, 10 * SEC, 10 * SEC, 0), PLAN_MEM_READ));
-	cr_assert(eq(int, plan_memory(false, false, 0, 0, 10 * SEC, 0), PLAN_MEM_READ));
+	cr_assert(eq(int, plan_memory(true, false, 5 * SEC, 10 * SEC, 10 * SEC, 0, 0), PLAN_MEM_READ));
+	cr_assert(eq(int, plan_memory(false, false, 0, 0, 10 * SEC, 0, 0), PLAN_MEM_READ));
 }
 
-Test(plan, memory_read_in_full_every_idle_interval_all_the_same)
+Test(plan, memory_read_in_full_every_idle_interval_all_the_same_while_it_runs)
 {
 	int64_t now;
 
 	/* read in full at 0 with 10 s idle reads: its full read due at 10 s */
 	for (now = 0; now < 10 * SEC; now += SEC)
-		cr_assert(eq(int, plan_memory(false, true, now, now + 10 * SEC, 10 * SEC, 10 * SEC),
-			     PLAN_MEM_CHECK));
-	cr_assert(eq(int, plan_memory(false, true, 10 * SEC, 20 * SEC, 10 * SEC, 10 * SEC),
+		cr_assert(eq(int, plan_memory(false, true, now, now + 10 * SEC, 10 * SEC, 10 * SEC,
+					      (unsigned int)(now / SEC)), PLAN_MEM_CHECK));
+	cr_assert(eq(int, plan_memory(false, true, 10 * SEC, 20 * SEC, 10 * SEC, 10 * SEC, 10),
 		     PLAN_MEM_READ), "its limit and inactive pages are read all the same");
-	cr_assert(eq(int, plan_memory(true, true, 10 * SEC, 10 * SEC, 10 * SEC, 10 * SEC),
-		     PLAN_MEM_READ), "idle and due: the same");
+}
+
+Test(plan, idle_memory_read_in_full_every_few_unchanged_checks)
+{
+	unsigned int checks;
+
+	/* idle and due every 10 s: its usage alone, though its busy due passed */
+	for (checks = 0; checks < PLAN_MEM_IDLE_CHECKS; checks++)
+		cr_assert(eq(int, plan_memory(true, true, 100 * SEC, 100 * SEC, 10 * SEC, 10 * SEC,
+					      checks), PLAN_MEM_CHECK));
+	cr_assert(eq(int, plan_memory(true, true, 100 * SEC, 100 * SEC, 10 * SEC, 10 * SEC,
+				      PLAN_MEM_IDLE_CHECKS), PLAN_MEM_READ),
+		  "its limit and inactive pages are read all the same");
 }
 
 Test(plan, a_usage_that_moved_little_is_taken_alone)
@@ -102,8 +113,8 @@ Test(plan, a_usage_that_moved_little_is_taken_alone)
 
 Test(plan, memory_read_every_tick_without_idle_reads)
 {
-	cr_assert(eq(int, plan_memory(false, true, 5 * SEC, 0, 0, 0), PLAN_MEM_READ));
-	cr_assert(eq(int, plan_memory(true, true, 5 * SEC, 0, 0, 0), PLAN_MEM_READ));
+	cr_assert(eq(int, plan_memory(false, true, 5 * SEC, 0, 0, 0, 0), PLAN_MEM_READ));
+	cr_assert(eq(int, plan_memory(true, true, 5 * SEC, 0, 0, 0, 0), PLAN_MEM_READ));
 }
 
 Test(plan, capacity_every_idle_interval_while_it_runs)

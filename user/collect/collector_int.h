@@ -42,7 +42,8 @@ struct wentry {
 	bool stat_last;			/* at the last reading (start or tick) */
 	bool cpu_rebase;		/* cpu.stat read this tick: the kernel's
 					 * baseline is taken after (coll_cpu_rebase()) */
-	int64_t mem_full_due;		/* its memory is read in full again from then on */
+	int64_t mem_full_due;		/* running, it is read in full again from then on; */
+	unsigned int mem_checks;	/* idle, after this many checks (plan_memory()) */
 	int64_t mem_full_usage;		/* its usage and working set at its last full read */
 	int64_t mem_full_ws;
 	uint64_t mem_kid;		/* the id of its usage file's cgroup in the
@@ -100,7 +101,8 @@ struct collector {
 	bool host_pids;		/* /proc has the notes' PIDs (coll_host_pids()) */
 	/* memory usage files kept open (systick.c): how many, how many may be */
 	unsigned int usage_fds, usage_fds_max;
-	bool memiter_read;		/* this system tick read opts.memiter */
+	bool memiter_want;		/* this system tick takes usages from opts.memiter */
+	bool memiter_read;		/* and read it (at the first usage asked for) */
 	uint64_t readings[COLL_READING_MAX];
 	uint32_t sys_ticks;
 	/* slot -> node, valid while the owner and the scan generation stay */

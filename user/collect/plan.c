@@ -31,14 +31,15 @@ enum plan_cpu plan_cpu(bool from_kernel, bool kernel_whole, bool have_cpu, bool 
 }
 
 enum plan_mem plan_memory(bool idle, bool valid, int64_t now, int64_t due, int64_t idle_read_ns,
-			  int64_t full_due)
+			  int64_t full_due, unsigned int checks)
 {
 	/* a cgroup that did not run keeps its last reading until it is due;
 	 * one that ran, or is due, keeps it if its usage did not move (but
-	 * every idle interval): one file read, not its memory files and PSI */
+	 * every idle interval while it runs, every few times while idle): its
+	 * usage alone, not its memory files and PSI */
 	if (idle && valid && now < due)
 		return PLAN_MEM_KEEP;
-	if (idle_read_ns > 0 && valid && now < full_due)
+	if (idle_read_ns > 0 && valid && (idle ? checks < PLAN_MEM_IDLE_CHECKS : now < full_due))
 		return PLAN_MEM_CHECK;
 	return PLAN_MEM_READ;
 }

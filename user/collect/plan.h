@@ -50,14 +50,20 @@ enum plan_mem {
 	PLAN_MEM_READ,		/* its memory files and memory.pressure */
 };
 
+/* an idle cgroup whose usage is checked (once an idle interval) is read in
+ * full all the same every this many checks */
+#define PLAN_MEM_IDLE_CHECKS	6
+
 /*
  * @valid: it has a reading; @due: when an idle one is read again;
- * @idle_read_ns: --idle-read-interval (0: read every tick); @full_due: when
- * one whose usage is checked is read in full all the same (its limit, its
- * inactive pages, its PSI): an idle interval after its last full read.
+ * @idle_read_ns: --idle-read-interval (0: read every tick). A cgroup whose
+ * usage is checked is read in full all the same (its limit, its inactive
+ * pages, its PSI): while it runs, from @full_due on (an idle interval after
+ * its last full read); while idle, after PLAN_MEM_IDLE_CHECKS @checks in a
+ * row (the interval between them is an idle interval already).
  */
 enum plan_mem plan_memory(bool idle, bool valid, int64_t now, int64_t due, int64_t idle_read_ns,
-			  int64_t full_due);
+			  int64_t full_due, unsigned int checks);
 
 /*
  * A checked usage that moved: whether it moved little enough since the last

@@ -301,8 +301,15 @@ static int usage_from_iter(struct collector *c, struct wentry *w, int64_t *bytes
 {
 	const struct cgroup_layout *l = c->opts.layout;
 
-	if (!c->memiter_read || w->usage_unkept)
+	if (!c->memiter_want || w->usage_unkept)
 		return -ENOENT;
+	if (!c->memiter_read) {
+		/* the first usage this tick asks for: all of them now, once */
+		c->memiter_want = !memiter__read(c->opts.memiter);
+		if (!c->memiter_want)
+			return -ENOENT;
+		c->memiter_read = true;
+	}
 	if (!w->mem_kid && l->memory[0]) {
 		if (cgroup_path_to_id(l->memory, w->pub.path, &w->mem_kid)) {
 			w->usage_unkept = true;
@@ -330,8 +337,7 @@ static int memory_usage(struct collector *c, struct wentry *w, int64_t *bytes)
 		c->readings[COLL_MEM_KERNEL]++;
 		return 0;
 	}
-	if (w->usage_fd < 0 && !w->usage_unkept && !c->opts.memiter &&
-	    c->usage_fds < c->usage_fds_max) {
+	if (w->usage_fd < 0 && !w->usage_unkept && c->usage_fds < c->usage_fds_max) {
 		fd = cgroup_memory_usage_open(l, w->pub.path);
 		if (fd >= 0) {
 			w->usage_fd = fd;
@@ -368,7 +374,7 @@ static void memory_snapshot(struct collector *c, struct wentry *w, int64_t now,
 	if (w->have_no_mem && w->no_mem_gen == gen)
 		return;
 	plan = plan_memory(idle, w->pub.sys.valid, now, w->mem_due, c->opts.idle_read_ns,
-			   w->mem_full_due);
+			   w->mem_full_due, w->mem_checks);
 	reuse = plan == PLAN_MEM_KEEP;
 	mem = w->pub.sys.mem;
 	if (reuse) {
@@ -388,8 +394,10 @@ static void memory_snapshot(struct collector *c, struct wentry *w, int64_t now,
 				mem.working_set_bytes = 0;
 			c->readings[COLL_MEM_MOVED]++;
 		}
-		if (reuse)
+		if (reuse) {
+			w->mem_checks++;
 			w->mem_due = now + c->opts.idle_read_ns;
+		}
 	}
 	if (!reuse) {
 		/* v2: the limits above it as this tick read them; v1's come whole */
@@ -399,6 +407,7 @@ static void memory_snapshot(struct collector *c, struct wentry *w, int64_t now,
 		/* the usage from the memory iterator where it has it */
 		bool have_usage = !usage_from_iter(c, w, &usage);
 
+		w->mem_checks = 0;
 		if (cgroup_memory_under(l, w->pub.path, l->memory[0] ? NULL : &above,
 					have_usage ? &usage : NULL, &mem)) {
 			/* no memory files (e.g. no v1 memory cgroup): look again after a scan */
@@ -426,6 +435,32 @@ static void memory_snapshot(struct collector *c, struct wentry *w, int64_t now,
 		coll_add_snapshot(c, w, &snap);
 }
 
+/*
+ * Whether this tick takes usages from the memory iterator: its read walks
+ * every cgroup of the hierarchy (~0.75 us each here), a usage file kept
+ * open costs a pread (~2.4 us). Worth it when the cgroups whose usage may
+ * be read (those that ran, and the idle ones due) are a third of those it
+ * walks, or it walks few (512 in well under a millisecond). If its read
+ * fails, the tick reads files.
+ */
+#define COLL_MEMITER_WALK_PER_READ	3
+#define COLL_MEMITER_SMALL		512
+
+static void memiter_plan(struct collector *c, bool known, int64_t now)
+{
+	unsigned int n = 0;
+	struct wentry *w;
+
+	c->memiter_read = false;
+	c->memiter_want = false;
+	if (!c->opts.memiter)
+		return;
+	for (w = c->watched; w; w = w->next)
+		n += !(known && !w->ran) || now >= w->mem_due;
+	c->memiter_want = memiter__count(c->opts.memiter) <=
+			  (size_t)n * COLL_MEMITER_WALK_PER_READ + COLL_MEMITER_SMALL;
+}
+
 void coll_system_start(struct collector *c, int64_t now)
 {
 	usage_fds_init(c);
@@ -444,8 +479,6 @@ int collector__tick_system(struct collector *c, int64_t now)
 	err = coll_collect_mem(c, now);
 	if (err)
 		return err;
-	/* every usage at once; if that fails, each from its file */
-	c->memiter_read = c->opts.memiter && !memiter__read(c->opts.memiter);
 	if (meminfo_read(c->opts.meminfo, &host.total_bytes, &host.available_bytes))
 		host.total_bytes = host.available_bytes = 0;
 	c->sys_ticks++;
@@ -453,6 +486,7 @@ int collector__tick_system(struct collector *c, int64_t now)
 	count_reads(c, known);
 	if (!c->opts.cpu_from_cgroupfs)
 		coll_collect_cpu(c, now);
+	memiter_plan(c, known, now);
 	for (w = c->watched; w; w = w->next) {
 		bool idle = known && !w->ran;
 
