@@ -292,10 +292,11 @@ void coll_usage_close(struct collector *c, struct wentry *w)
 }
 
 /*
- * @w's usage as the memory iterator read it at the start of this tick: that
- * of the cgroup of its usage file (v2's, or v1's of the same path; one
- * found through a task is read by path). A miss (gone, no memcg of its own,
- * a new cgroup of that path) is found again next time.
+ * @w's usage as the memory iterator read it this tick (at the first usage
+ * asked for, if memiter_plan() found it worth it): that of the cgroup of
+ * its usage file (v2's, or v1's of the same path; one found through a task
+ * is read by path). A miss (gone, no memcg of its own, a new cgroup of that
+ * path) is found again next time.
  */
 static int usage_from_iter(struct collector *c, struct wentry *w, int64_t *bytes)
 {
