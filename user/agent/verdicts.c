@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "idhash.h"
 #include "verdicts.h"
 
 struct entry {
@@ -16,11 +17,6 @@ struct verdicts {
 	struct entry **buckets;
 	uint32_t nbuckets, n;
 };
-
-static uint32_t bucket(uint64_t id, uint32_t nbuckets)
-{
-	return (uint32_t)((id * 0x9E3779B97F4A7C15ULL) >> 32) & (nbuckets - 1);
-}
 
 struct verdicts *verdicts__new(void)
 {
@@ -57,7 +53,7 @@ static struct entry *find(const struct verdicts *t, uint64_t id)
 {
 	struct entry *e;
 
-	for (e = t->buckets[bucket(id, t->nbuckets)]; e; e = e->next)
+	for (e = t->buckets[id_bucket(id, t->nbuckets)]; e; e = e->next)
 		if (e->id == id)
 			return e;
 	return NULL;
@@ -73,8 +69,8 @@ static void grow(struct verdicts *t)
 	for (i = 0; i < t->nbuckets; i++)
 		for (e = t->buckets[i]; e; e = next) {
 			next = e->next;
-			e->next = b[bucket(e->id, nb)];
-			b[bucket(e->id, nb)] = e;
+			e->next = b[id_bucket(e->id, nb)];
+			b[id_bucket(e->id, nb)] = e;
 		}
 	free(t->buckets);
 	t->buckets = b;
@@ -93,8 +89,8 @@ bool verdicts__update(struct verdicts *t, uint64_t id, enum verdict v, unsigned 
 		if (!e)
 			return false;
 		e->id = id;
-		e->next = t->buckets[bucket(id, t->nbuckets)];
-		t->buckets[bucket(id, t->nbuckets)] = e;
+		e->next = t->buckets[id_bucket(id, t->nbuckets)];
+		t->buckets[id_bucket(id, t->nbuckets)] = e;
 		t->n++;
 	}
 	if (e->v == v && e->kinds == kinds)
@@ -121,7 +117,7 @@ void verdicts__forget(struct verdicts *t, uint64_t id)
 {
 	struct entry **pp, *e;
 
-	for (pp = &t->buckets[bucket(id, t->nbuckets)]; (e = *pp); pp = &e->next)
+	for (pp = &t->buckets[id_bucket(id, t->nbuckets)]; (e = *pp); pp = &e->next)
 		if (e->id == id) {
 			*pp = e->next;
 			free(e);

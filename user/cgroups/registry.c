@@ -7,6 +7,7 @@
 
 #include "clock.h"
 #include "cgroupfs.h"
+#include "idhash.h"
 #include "registry.h"
 #include "walk.h"
 
@@ -37,16 +38,11 @@ struct registry {
 	char *first_beyond;		/* the first of them, for a message */
 };
 
-static uint32_t hash_id(uint64_t id, uint32_t nbuckets)
-{
-	return (uint32_t)((id * 0x9E3779B97F4A7C15ULL) >> 32) & (nbuckets - 1);
-}
-
 struct cg_node *registry__find(const struct registry *r, uint64_t id)
 {
 	struct cg_node *n;
 
-	for (n = r->buckets[hash_id(id, r->nbuckets)]; n; n = n->hnext)
+	for (n = r->buckets[id_bucket(id, r->nbuckets)]; n; n = n->hnext)
 		if (n->id == id)
 			return n;
 	return NULL;
@@ -61,7 +57,7 @@ static int table_grow(struct registry *r)
 		return -ENOMEM;
 	for (i = 0; i < r->nbuckets; i++) {
 		for (n = r->buckets[i]; n; n = next) {
-			uint32_t h = hash_id(n->id, nb);
+			uint32_t h = id_bucket(n->id, nb);
 
 			next = n->hnext;
 			n->hnext = b[h];
@@ -88,7 +84,7 @@ static struct cg_node *node_get(struct registry *r, uint64_t id)
 		return NULL;
 	n->id = id;
 	n->priv = r->ops.priv_size ? n + 1 : NULL;
-	h = hash_id(id, r->nbuckets);
+	h = id_bucket(id, r->nbuckets);
 	n->hnext = r->buckets[h];
 	r->buckets[h] = n;
 	r->nr_nodes++;

@@ -11,6 +11,7 @@
 #include <linux/bpf.h>
 
 #include "cgsnap.h"
+#include "idhash.h"
 #include "memiter.h"
 #include "memusage.skel.h"
 
@@ -84,11 +85,6 @@ void memiter__close(struct memiter *m)
 	free(m);
 }
 
-static uint32_t hash_id(uint64_t id, uint32_t cap)
-{
-	return (uint32_t)((id * 0x9E3779B97F4A7C15ULL) >> 32) & (cap - 1);
-}
-
 static int build_index(struct memiter *m)
 {
 	uint32_t cap = m->index_cap ? m->index_cap : 1024, i, h;
@@ -105,7 +101,7 @@ static int build_index(struct memiter *m)
 	}
 	memset(m->index, 0, cap * sizeof(*m->index));
 	for (i = 0; i < m->nr; i++) {
-		for (h = hash_id(m->recs[i].id, cap); m->index[h]; h = (h + 1) & (cap - 1))
+		for (h = id_bucket(m->recs[i].id, cap); m->index[h]; h = (h + 1) & (cap - 1))
 			;
 		m->index[h] = i + 1;
 	}
@@ -158,7 +154,7 @@ int memiter__usage(const struct memiter *m, uint64_t id, int64_t *bytes)
 
 	if (!m->index_cap)
 		return -ENOENT;
-	for (h = hash_id(id, m->index_cap); (i = m->index[h]); h = (h + 1) & (m->index_cap - 1)) {
+	for (h = id_bucket(id, m->index_cap); (i = m->index[h]); h = (h + 1) & (m->index_cap - 1)) {
 		if (m->recs[i - 1].id == id) {
 			*bytes = (int64_t)m->recs[i - 1].pages * m->page_size;
 			return 0;
