@@ -409,7 +409,6 @@ struct v1_want {
 static int v1_line_of(char *ctrls, char *path, void *ctx)
 {
 	struct v1_want *w = ctx;
-
 	int err;
 
 	if (!has_option(ctrls, w->controller))

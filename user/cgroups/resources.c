@@ -6,7 +6,6 @@
  * The files themselves are opened and read by cgroupfs.c.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,9 +97,8 @@ static double quota_of(const struct cgroup_layout *l, const char *cg, const char
 
 static int cpuset_count(const struct cgroup_layout *l, const char *cg, const char *twin)
 {
-	char buf[4096], found[4096], path[256];
-	ssize_t got;
-	int fd, n;
+	char buf[4096], found[4096];
+	int err;
 
 	if (!l->cpuset[0] &&
 	    !cgroup_read_line(l->v2, cg, "cpuset.cpus.effective", buf, sizeof(buf)) && buf[0])
@@ -108,19 +106,11 @@ static int cpuset_count(const struct cgroup_layout *l, const char *cg, const cha
 	if (v1_read_line(l, l->cpuset, "cpuset", cg, twin, "cpuset.effective_cpus", buf,
 			 sizeof(buf), found, sizeof(found)) && buf[0])
 		return cpulist_count(buf);
-	snprintf(path, sizeof(path), "%s/online", l->sys_cpu);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	got = read(fd, buf, sizeof(buf) - 1);
-	if (got > 0) {
-		buf[got] = '\0';
-		n = cpulist_count(buf);
-	} else {
-		n = got < 0 ? -errno : -EINVAL;
-	}
-	close(fd);
-	return n;
+	/* the online CPUs: one line, read as a cgroup file is */
+	err = cgroup_read_line(l->sys_cpu, "", "online", buf, sizeof(buf));
+	if (err)
+		return err == -ENODATA ? -EINVAL : err;
+	return cpulist_count(buf);
 }
 
 int cgroup_cpu_quota_under(const struct cgroup_layout *l, const char *cg,
