@@ -62,8 +62,7 @@ static void setup(void)
 	co.idle_read_ns = idle_read_ns;
 	co.cpu_from_cgroupfs = cpu_from_cgroupfs;
 	if (with_memiter) {
-		memiter = memiter__open(layout.memory[0] ? layout.memory : layout.v2, err,
-					sizeof(err));
+		memiter = memiter__open(cgroup_memory_root(&layout), err, sizeof(err));
 		cr_assert(ne(ptr, memiter, NULL), "memiter__open: %s", err);
 		co.memiter = memiter;
 	}

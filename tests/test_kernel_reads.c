@@ -528,7 +528,7 @@ Test(kernel, memory_usage_comes_from_the_kernels_iterator, .init = setup_memiter
 	char file[4096], oom_file[256], cmd[160];
 	char *const argv[] = { "sh", "-c", cmd, (char *)testlib_workload(), NULL };
 	uint64_t id, kid, r0[COLL_READING_MAX], r1[COLL_READING_MAX];
-	const char *rel, *procs, *root = layout.memory[0] ? layout.memory : layout.v2;
+	const char *rel, *procs, *root = cgroup_memory_root(&layout);
 	int64_t before, usage, it;
 	char *extra;
 	int fd, i;

@@ -134,7 +134,6 @@ static int open_programs(struct agent *ag)
 
 static int open_collector(struct agent *ag)
 {
-	const char *memroot = ag->layout.memory[0] ? ag->layout.memory : ag->layout.v2;
 	char why[512];
 	struct collector_opts co = {
 		.layout = &ag->layout,
@@ -154,7 +153,7 @@ static int open_collector(struct agent *ag)
 	int err;
 
 	/* loaded while privileged; a kernel before 6.1 has no cgroup iterator */
-	ag->memiter = memiter__open(memroot, why, sizeof(why));
+	ag->memiter = memiter__open(cgroup_memory_root(&ag->layout), why, sizeof(why));
 	if (!ag->memiter)
 		report_log(REPORT_INFO, "%s: each busy cgroup's memory usage is read from its file",
 			   why);

@@ -51,6 +51,13 @@ struct cgroup_layout {
 	char sys_cpu[128];	/* normally /sys/devices/system/cpu */
 };
 
+/* The mount of the hierarchy the memory controller is bound to: v1's memory
+ * one where it is mounted, else v2's */
+static inline const char *cgroup_memory_root(const struct cgroup_layout *l)
+{
+	return l->memory[0] ? l->memory : l->v2;
+}
+
 /* Fill @l from @mountinfo with the host's paths. Returns 0, or -ENOENT if
  * there is no cgroup v2 mount (cgsnap keys everything by v2 ids). */
 int cgroup_layout_detect(struct cgroup_layout *l, const char *mountinfo);

@@ -359,6 +359,14 @@ static int memory_usage(struct collector *c, struct wentry *w, int64_t *bytes)
 	return cgroup_memory_usage(l, w->pub.path, bytes);
 }
 
+/* what of @w's memory this tick reads (plan_memory()) */
+static enum plan_mem memory_plan(const struct collector *c, const struct wentry *w, int64_t now,
+				 bool idle)
+{
+	return plan_memory(idle, w->pub.sys.valid, now, w->mem_due, c->opts.idle_read_ns,
+			   w->mem_full_due, w->mem_checks);
+}
+
 static void memory_snapshot(struct collector *c, struct wentry *w, int64_t now,
 			    const struct host_memory *host, bool idle)
 {
@@ -366,7 +374,7 @@ static void memory_snapshot(struct collector *c, struct wentry *w, int64_t now,
 	uint32_t gen = registry__generation(c->reg);
 	struct cgsnap_snapshot snap;
 	struct cgroup_memory mem;
-	bool known, reuse, psi_read = false;
+	bool known, reuse, psi_read = false, have_usage = false;
 	enum plan_mem plan;
 	int64_t usage;
 	double stall;
@@ -374,13 +382,14 @@ static void memory_snapshot(struct collector *c, struct wentry *w, int64_t now,
 
 	if (w->have_no_mem && w->no_mem_gen == gen)
 		return;
-	plan = plan_memory(idle, w->pub.sys.valid, now, w->mem_due, c->opts.idle_read_ns,
-			   w->mem_full_due, w->mem_checks);
+	plan = memory_plan(c, w, now, idle);
 	reuse = plan == PLAN_MEM_KEEP;
 	mem = w->pub.sys.mem;
+	if (plan == PLAN_MEM_CHECK)
+		have_usage = !memory_usage(c, w, &usage);
 	if (reuse) {
 		c->readings[COLL_MEM_KEPT]++;
-	} else if (plan == PLAN_MEM_CHECK && !memory_usage(c, w, &usage)) {
+	} else if (have_usage) {
 		/* unchanged: all kept; moved a little since the last full read:
 		 * the working set moves with it, limit and PSI kept */
 		if (usage == mem.usage_bytes) {
@@ -405,9 +414,10 @@ static void memory_snapshot(struct collector *c, struct wentry *w, int64_t now,
 		int64_t above = !l->memory[0] && w->node->parent ?
 					chain_mem_max(c, w->node->parent) : -1;
 
-		/* the usage from the memory iterator where it has it */
-		bool have_usage = !usage_from_iter(c, w, &usage);
-
+		/* the usage its check read, else the memory iterator's where it
+		 * has it: not read again */
+		if (!have_usage)
+			have_usage = !usage_from_iter(c, w, &usage);
 		w->mem_checks = 0;
 		if (cgroup_memory_under(l, w->pub.path, l->memory[0] ? NULL : &above,
 					have_usage ? &usage : NULL, &mem)) {
@@ -439,10 +449,10 @@ static void memory_snapshot(struct collector *c, struct wentry *w, int64_t now,
 /*
  * Whether this tick takes usages from the memory iterator: its read walks
  * every cgroup of the hierarchy (~0.75 us each here), a usage file kept
- * open costs a pread (~2.4 us). Worth it when the cgroups whose usage may
- * be read (those that ran, and the idle ones due) are a third of those it
- * walks, or it walks few (512 in well under a millisecond). If its read
- * fails, the tick reads files.
+ * open costs a pread (~2.4 us). Worth it when the cgroups whose usage this
+ * tick reads (those that ran, and the idle ones due: memory_plan() keeps
+ * nothing) are a third of those it walks, or it walks few (512 in well
+ * under a millisecond). If its read fails, the tick reads files.
  */
 #define COLL_MEMITER_WALK_PER_READ	3
 #define COLL_MEMITER_SMALL		512
@@ -457,7 +467,7 @@ static void memiter_plan(struct collector *c, bool known, int64_t now)
 	if (!c->opts.memiter)
 		return;
 	for (w = c->watched; w; w = w->next)
-		n += !(known && !w->ran) || now >= w->mem_due;
+		n += memory_plan(c, w, now, known && !w->ran) != PLAN_MEM_KEEP;
 	c->memiter_want = memiter__count(c->opts.memiter) <=
 			  (size_t)n * COLL_MEMITER_WALK_PER_READ + COLL_MEMITER_SMALL;
 }
