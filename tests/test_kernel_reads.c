@@ -374,33 +374,50 @@ static void alloc_then_tick(const char *rel, const char *extra, unsigned int mb)
 	cr_assert(eq(int, collector__tick_system(coll, now_ns()), 0));
 }
 
-Test(kernel, memory_usage_is_read_from_a_file_kept_open, .init = setup_busy_checks)
+/*
+ * Cgroup "cgsnap-test-PID-@name", with a 1 GiB memory limit (and on a
+ * hybrid host its v1 memory twin, its procs file into @extra), watched, two
+ * sleepers in it (fd *@fd), and the collector started and ticked three
+ * times, runq and system, 250 ms apart: busy, its usage checked each tick.
+ * Its usage file's path goes to @file.
+ */
+static const char *busy_memory_cgroup(const char *name, char **extra, int *fd, char *file,
+				      size_t len)
 {
-	char file[4096], oom_file[256], cmd[160], dir[4096];
+	char oom_file[256], cmd[160];
 	char *const argv[] = { "sh", "-c", cmd, (char *)testlib_workload(), NULL };
-	uint64_t id, r0[COLL_READING_MAX], r1[COLL_READING_MAX];
 	const char *rel, *procs;
-	int64_t before, usage, ws;
-	char *extra;
-	int fd, i;
+	uint64_t id;
+	int i;
 
-	rel = testlib_cgroup("kept", &id);
+	rel = testlib_cgroup(name, &id);
 	procs = testlib_memory_limit(rel, 1ULL << 30, oom_file, sizeof(oom_file));
-	extra = procs ? strdup(procs) : NULL;
-	if (layout.memory[0])
-		snprintf(file, sizeof(file), "%s/%s/memory.usage_in_bytes", layout.memory, rel);
-	else
-		snprintf(file, sizeof(file), "%s/%s/memory.current", layout.v2, rel);
+	*extra = procs ? strdup(procs) : NULL;	/* a static buffer */
+	snprintf(file, len, "%s/%s/%s", cgroup_memory_root(&layout), rel,
+		 layout.memory[0] ? "memory.usage_in_bytes" : "memory.current");
 	cr_assert(eq(int, collector__watch(coll, rel), 0));
-	/* busy all along: its usage is checked at every system tick */
 	snprintf(cmd, sizeof(cmd), "exec $0 --sleepers 2 --sleep-us 20000 --duration-ms 60000");
-	testlib_spawn_ex(rel, extra, argv, &fd);
+	testlib_spawn_ex(rel, *extra, argv, fd);
 	cr_assert(eq(int, collector__start(coll, now_ns()), 0));
 	for (i = 0; i < 3; i++) {
 		usleep(250000);
 		cr_assert(eq(int, collector__tick_runq(coll, now_ns()), 0));
 		cr_assert(eq(int, collector__tick_system(coll, now_ns()), 0));
 	}
+	return rel;
+}
+
+Test(kernel, memory_usage_is_read_from_a_file_kept_open, .init = setup_busy_checks)
+{
+	char file[4096], dir[4096];
+	uint64_t r0[COLL_READING_MAX], r1[COLL_READING_MAX];
+	const char *rel;
+	int64_t before, usage, ws;
+	char *extra;
+	int fd, i;
+
+	/* busy all along: its usage is checked at every system tick */
+	rel = busy_memory_cgroup("kept", &extra, &fd, file, sizeof(file));
 	cr_assert(eq(int, fds_open_on(file), 1), "%s is not kept open, once", file);
 	/* 4 MiB, less than 1/64 of its 1 GiB: the usage alone, the working set
 	 * with it */
@@ -525,29 +542,15 @@ static void setup_memiter(void)
  */
 Test(kernel, memory_usage_comes_from_the_kernels_iterator, .init = setup_memiter)
 {
-	char file[4096], oom_file[256], cmd[160];
-	char *const argv[] = { "sh", "-c", cmd, (char *)testlib_workload(), NULL };
-	uint64_t id, kid, r0[COLL_READING_MAX], r1[COLL_READING_MAX];
-	const char *rel, *procs, *root = cgroup_memory_root(&layout);
+	char file[4096];
+	uint64_t kid, r0[COLL_READING_MAX], r1[COLL_READING_MAX];
+	const char *rel, *root = cgroup_memory_root(&layout);
 	int64_t before, usage, it;
 	char *extra;
-	int fd, i;
+	int fd;
 
-	rel = testlib_cgroup("iter", &id);
-	procs = testlib_memory_limit(rel, 1ULL << 30, oom_file, sizeof(oom_file));
-	extra = procs ? strdup(procs) : NULL;
-	snprintf(file, sizeof(file), "%s/%s/%s", root, rel,
-		 layout.memory[0] ? "memory.usage_in_bytes" : "memory.current");
+	rel = busy_memory_cgroup("iter", &extra, &fd, file, sizeof(file));
 	cr_assert(eq(int, cgroup_path_to_id(root, rel, &kid), 0));
-	cr_assert(eq(int, collector__watch(coll, rel), 0));
-	snprintf(cmd, sizeof(cmd), "exec $0 --sleepers 2 --sleep-us 20000 --duration-ms 60000");
-	testlib_spawn_ex(rel, extra, argv, &fd);
-	cr_assert(eq(int, collector__start(coll, now_ns()), 0));
-	for (i = 0; i < 3; i++) {
-		usleep(250000);
-		cr_assert(eq(int, collector__tick_runq(coll, now_ns()), 0));
-		cr_assert(eq(int, collector__tick_system(coll, now_ns()), 0));
-	}
 	/* the same counter as the file: apart by what moved between the reads */
 	cr_assert(eq(int, memiter__read(memiter), 0));
 	cr_assert(eq(int, memiter__usage(memiter, kid, &it), 0), "no usage of %s", rel);
