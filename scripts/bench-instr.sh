@@ -18,19 +18,10 @@ rev=${2:?usage: bench-instr.sh OUTPUT REV [N]}
 n=${3:-1000}
 here=$(git rev-parse --short HEAD)
 base=$(git rev-parse --short "$rev")
-tree=$out/versus/$base
+command -v valgrind >/dev/null || { echo "bench-instr: valgrind is missing (make setup)" >&2; exit 1; }
+tree=$(./scripts/build-rev.sh "$out" "$base")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-
-command -v valgrind >/dev/null || { echo "bench-instr: valgrind is missing (make setup)" >&2; exit 1; }
-if [ ! -x "$tree/.output/cgsnap-bench" ]; then
-	if [ ! -d "$tree" ]; then
-		git worktree prune
-		git worktree add --detach "$tree" "$base" >/dev/null
-	fi
-	make -C "$tree" -j"$(nproc)" .output/cgsnap .output/cgsnap-workload \
-		.output/cgsnap-bench >/dev/null
-fi
 
 # instructions inside function $2 during cgsnap-bench $3..., divided by $1
 count() {

@@ -15,14 +15,7 @@ sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(1000 4000 10000)
 here=$(git rev-parse --short HEAD)
 base=$(git rev-parse --short "$rev")
-tree=$out/versus/$base
-
-if [ ! -x "$tree/.output/cgsnap" ]; then
-	rm -rf "$tree"
-	git worktree prune
-	git worktree add --detach "$tree" "$base" >/dev/null
-	make -C "$tree" -j"$(nproc)" .output/cgsnap .output/cgsnap-workload >/dev/null
-fi
+tree=$(./scripts/build-rev.sh "$out" "$base")
 for active in 0 1; do
 	echo "== $([ "$active" = 1 ] && echo "every cgroup active" || echo idle)"
 	for n in "${sizes[@]}"; do
